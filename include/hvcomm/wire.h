@@ -1,0 +1,168 @@
+/**
+ * @file wire.h
+ * @brief The shared-memory layout of a region: every structure that lives
+ *        in shared memory, described once.
+ *
+ * Rules for everything in this file:
+ * - fixed-width fields, explicit padding, little-endian (all supported
+ *   targets are), no pointers: positions are byte offsets from the start of
+ *   the region;
+ * - every size and offset is checked by `_Static_assert` below;
+ * - a 32-bit field that more than one peer touches after publication is an
+ *   atomic word, accessed only through atomic.h; wider fields are written
+ *   before the 32-bit word that publishes them and never change afterwards;
+ * - anything another peer wrote is untrusted: read it once into private
+ *   memory, check it, then use the private copy.
+ *
+ * Region layout:
+ *
+ *     0                      struct hvc_wire_header      (256 bytes)
+ *     peer_offset            struct hvc_wire_peer   x max_peers   (64 each)
+ *     dir_offset             struct hvc_wire_dirent x max_objects (64 each)
+ *     heap_offset            objects, each aligned to HVC_CACHELINE
+ *     region_size            end
+ */
+#ifndef HVCOMM_WIRE_H
+#define HVCOMM_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup wire Wire format
+ * @brief The layout of shared memory.
+ * @{
+ */
+
+/** "HVCM" read as a little-endian 32-bit word. */
+#define HVC_WIRE_MAGIC 0x4d435648u
+/** Layout version of the region header, peer table and directory. */
+#define HVC_WIRE_VERSION 1u
+/** Alignment of objects and of independently written words. */
+#define HVC_CACHELINE 64u
+/** Longest object name, without its terminating NUL. */
+#define HVC_NAME_MAX 31u
+/** Longest peer label, without its terminating NUL. */
+#define HVC_LABEL_MAX 23u
+/** Most peers a region can have (event sleeper sets are 64-bit masks). */
+#define HVC_MAX_PEERS 64u
+/** Most directory entries a region can have. */
+#define HVC_MAX_OBJECTS 4096u
+/** "Any peer" in a writer field. */
+#define HVC_PEER_ANY 0xffffu
+
+/** States of a peer slot (low two bits of hvc_wire_peer::status). */
+enum hvc_peer_state {
+    HVC_PEER_ABSENT = 0,  /**< never used, or left cleanly */
+    HVC_PEER_JOINING = 1, /**< being claimed */
+    HVC_PEER_READY = 2,   /**< joined and running */
+    HVC_PEER_GONE = 3,    /**< died without leaving; slot reclaimable */
+};
+
+/** @brief Pack a peer status word: epoch in bits 2..31, state in 0..1. */
+#define HVC_PEER_STATUS(epoch, state) (((uint32_t)(epoch) << 2) | (uint32_t)(state))
+/** @brief The state of a peer status word. */
+#define HVC_PEER_STATUS_STATE(s) ((s) & 3u)
+/** @brief The epoch (per-slot session id) of a peer status word. */
+#define HVC_PEER_STATUS_EPOCH(s) ((s) >> 2)
+
+/**
+ * @brief An owner word: which incarnation of which peer holds something.
+ *
+ * Bits 0..7 hold the peer id + 1 (0 means "nobody"), bits 8..31 the low 24
+ * bits of that peer's epoch, so a peer that died and rejoined is not taken
+ * for its former self.
+ */
+#define HVC_OWNER(peer, epoch) ((((uint32_t)(epoch) & 0xffffffu) << 8) | ((uint32_t)(peer) + 1u))
+/** @brief Peer id of an owner word (undefined for 0). */
+#define HVC_OWNER_PEER(w) (((w) & 0xffu) - 1u)
+/** @brief Epoch bits of an owner word. */
+#define HVC_OWNER_EPOCH(w) ((w) >> 8)
+
+/** States of a directory entry (low two bits of hvc_wire_dirent::status). */
+enum hvc_dirent_state {
+    HVC_DIRENT_FREE = 0,  /**< unused */
+    HVC_DIRENT_BUSY = 1,  /**< being created or deleted, under the directory lock */
+    HVC_DIRENT_READY = 2, /**< published */
+};
+
+/** The region header, at offset 0. Immutable after format except where noted. */
+struct hvc_wire_header {
+    uint32_t magic;        /**< #HVC_WIRE_MAGIC, stored last at format (release) */
+    uint32_t version;      /**< #HVC_WIRE_VERSION */
+    uint32_t header_size;  /**< sizeof(struct hvc_wire_header) */
+    uint32_t flags;        /**< reserved, 0 */
+    uint64_t region_size;  /**< bytes, as formatted */
+    uint64_t session_id;   /**< new at every format, never 0 */
+    uint32_t max_peers;    /**< entries in the peer table, 1..HVC_MAX_PEERS */
+    uint32_t max_objects;  /**< entries in the directory, 1..HVC_MAX_OBJECTS */
+    uint32_t peer_offset;  /**< offset of the peer table */
+    uint32_t peer_size;    /**< sizeof(struct hvc_wire_peer) */
+    uint32_t dir_offset;   /**< offset of the directory */
+    uint32_t dirent_size;  /**< sizeof(struct hvc_wire_dirent) */
+    uint64_t heap_offset;  /**< first byte objects may use */
+    /* ---- cache line 1: mutable, atomic words ---- */
+    uint32_t dir_lock;     /**< owner word (#HVC_OWNER) of the directory lock, 0 free */
+    uint32_t dir_gen;      /**< bumped at every directory change */
+    uint32_t peer_gen;     /**< bumped at every peer table change */
+    uint32_t proto_errors; /**< protocol errors any peer detected */
+    uint8_t pad1[HVC_CACHELINE - 16];
+    /* ---- cache lines 2-3: reserved for later layout versions ---- */
+    uint8_t reserved[2 * HVC_CACHELINE];
+};
+
+/** One slot of the peer table. */
+struct hvc_wire_peer {
+    uint32_t status;    /**< atomic: #HVC_PEER_STATUS(epoch, state) */
+    uint32_t heartbeat; /**< atomic: bumped by the peer while alive */
+    uint32_t token_lo;  /**< platform liveness token, low half (written while JOINING) */
+    uint32_t token_hi;  /**< platform liveness token, high half */
+    uint32_t flags;     /**< atomic: peer capabilities (HVC_PEER_F_...) */
+    uint32_t reserved0; /**< 0 */
+    char label[HVC_LABEL_MAX + 1]; /**< NUL-terminated label (written while JOINING) */
+    uint8_t reserved[HVC_CACHELINE - 48];
+};
+
+/** One entry of the object directory. */
+struct hvc_wire_dirent {
+    uint32_t status;  /**< atomic: generation in bits 2..31, #hvc_dirent_state in 0..1 */
+    uint32_t type;    /**< object type (HVC_OBJ_...) */
+    uint64_t offset;  /**< object start, from the region start */
+    uint64_t size;    /**< object size in bytes */
+    uint16_t writer;  /**< peer allowed to write, #HVC_PEER_ANY for any */
+    uint16_t creator; /**< peer that created it */
+    uint32_t flags;   /**< object flags (HVC_OBJ_F_...) */
+    char name[HVC_NAME_MAX + 1]; /**< NUL-terminated name */
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct hvc_wire_header) == 4 * HVC_CACHELINE, "header size");
+_Static_assert(offsetof(struct hvc_wire_header, region_size) == 16, "region_size");
+_Static_assert(offsetof(struct hvc_wire_header, session_id) == 24, "session_id");
+_Static_assert(offsetof(struct hvc_wire_header, max_peers) == 32, "max_peers");
+_Static_assert(offsetof(struct hvc_wire_header, heap_offset) == 56, "heap_offset");
+_Static_assert(offsetof(struct hvc_wire_header, dir_lock) == HVC_CACHELINE, "dir_lock");
+_Static_assert(offsetof(struct hvc_wire_header, proto_errors) == HVC_CACHELINE + 12, "proto_errors");
+_Static_assert(offsetof(struct hvc_wire_header, reserved) == 2 * HVC_CACHELINE, "reserved");
+_Static_assert(sizeof(struct hvc_wire_peer) == HVC_CACHELINE, "peer size");
+_Static_assert(offsetof(struct hvc_wire_peer, token_lo) == 8, "token");
+_Static_assert(offsetof(struct hvc_wire_peer, label) == 24, "label");
+_Static_assert(sizeof(struct hvc_wire_dirent) == HVC_CACHELINE, "dirent size");
+_Static_assert(offsetof(struct hvc_wire_dirent, offset) == 8, "dirent offset");
+_Static_assert(offsetof(struct hvc_wire_dirent, size) == 16, "dirent size field");
+_Static_assert(offsetof(struct hvc_wire_dirent, writer) == 24, "dirent writer");
+_Static_assert(offsetof(struct hvc_wire_dirent, flags) == 28, "dirent flags");
+_Static_assert(offsetof(struct hvc_wire_dirent, name) == 32, "dirent name");
+#endif
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HVCOMM_WIRE_H */

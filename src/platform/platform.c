@@ -1,0 +1,219 @@
+/*
+ * The dispatch layer: the only caller of a backend's methods. Arguments are
+ * checked here once, and every optional method a backend leaves NULL gets
+ * the fallback documented in platform.h.
+ */
+#include <hvcomm/atomic.h>
+#include <hvcomm/platform.h>
+
+/* A method is usable when the table is new enough to have it and sets it. */
+#define HAS(ops, method, since) ((ops)->version >= (since) && (ops)->method != NULL)
+
+static bool in_mapping(const struct hvc_platform_handle *h, const void *addr,
+                       uint64_t len)
+{
+    uintptr_t a = (uintptr_t)addr, b = (uintptr_t)h->base;
+
+    if (h->ops == NULL || addr == NULL || a < b)
+        return false;
+    return a - b <= h->size && len <= h->size - (a - b);
+}
+
+int hvc_platform_check(const struct hvc_platform *ops)
+{
+    if (ops == NULL)
+        return -HVC_EINVAL;
+    if (ops->version < 1)
+        return -HVC_EVERSION;
+    if (ops->map == NULL || ops->unmap == NULL || ops->now_ns == NULL)
+        return -HVC_EINVAL;
+    if (ops->state_size > HVC_PLATFORM_STATE_MAX)
+        return -HVC_EINVAL;
+    return 0;
+}
+
+int hvc_platform_open(struct hvc_platform_handle *h,
+                      const struct hvc_platform *ops, const char *name,
+                      uint64_t size, unsigned flags)
+{
+    struct hvc_mapping m = {0};
+    int rc;
+
+    if (h == NULL || name == NULL)
+        return -HVC_EINVAL;
+    rc = hvc_platform_check(ops);
+    if (rc < 0)
+        return rc;
+    __builtin_memset(h, 0, sizeof(*h));
+    rc = ops->map(ops, h->state, name, size, flags, &m);
+    if (rc < 0) {
+        hvc_log(HVC_LOG_ERROR, "%s: cannot map '%s': %s", ops->name, name,
+                hvc_strerror(rc));
+        return rc;
+    }
+    if (m.base == NULL || m.size == 0) {
+        /* A backend that says yes but maps nothing is a backend bug. */
+        ops->unmap(ops, h->state);
+        return -HVC_EIO;
+    }
+    h->ops = ops;
+    h->base = m.base;
+    h->size = m.size;
+    h->page_size = m.page_size;
+    h->flags = flags;
+    return 0;
+}
+
+int hvc_platform_close(struct hvc_platform_handle *h)
+{
+    int rc;
+
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    rc = h->ops->unmap(h->ops, h->state);
+    __builtin_memset(h, 0, sizeof(*h));
+    return rc;
+}
+
+int hvc_platform_unlink(const struct hvc_platform *ops, const char *name)
+{
+    int rc = hvc_platform_check(ops);
+
+    if (rc < 0 || name == NULL)
+        return rc < 0 ? rc : -HVC_EINVAL;
+    if (!HAS(ops, unlink, 1))
+        return -HVC_ENOTSUP;
+    return ops->unlink(ops, name);
+}
+
+int hvc_platform_self_id(struct hvc_platform_handle *h)
+{
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, self_id, 1))
+        return -HVC_ENOTSUP;
+    return h->ops->self_id(h->ops, h->state);
+}
+
+int hvc_platform_self_token(struct hvc_platform_handle *h, uint64_t *token)
+{
+    if (h == NULL || h->ops == NULL || token == NULL)
+        return -HVC_EINVAL;
+    *token = 0;
+    if (HAS(h->ops, self_token, 1) && h->ops->self_token(h->ops, h->state, token) < 0)
+        *token = 0;
+    return 0;
+}
+
+int hvc_platform_peer_alive(struct hvc_platform_handle *h, uint32_t peer,
+                            uint64_t token)
+{
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, peer_alive, 1))
+        return -HVC_ENOTSUP;
+    return h->ops->peer_alive(h->ops, h->state, peer, token);
+}
+
+int hvc_platform_notify(struct hvc_platform_handle *h, uint32_t peer,
+                        uint32_t vector)
+{
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, notify, 1))
+        return -HVC_ENOTSUP;
+    return h->ops->notify(h->ops, h->state, peer, vector);
+}
+
+int hvc_platform_wait_notify(struct hvc_platform_handle *h, int64_t timeout_ns,
+                             uint32_t *vector)
+{
+    if (h == NULL || h->ops == NULL || vector == NULL || timeout_ns < HVC_FOREVER)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, wait_notify, 1))
+        return -HVC_ENOTSUP;
+    return h->ops->wait_notify(h->ops, h->state, timeout_ns, vector);
+}
+
+int hvc_platform_wait_word(struct hvc_platform_handle *h, const uint32_t *addr,
+                           uint32_t expected, int64_t timeout_ns)
+{
+    uint64_t start;
+
+    if (h == NULL || !in_mapping(h, addr, sizeof(*addr)) || timeout_ns < HVC_FOREVER)
+        return -HVC_EINVAL;
+    if (HAS(h->ops, wait_word, 1))
+        return h->ops->wait_word(h->ops, h->state, addr, expected, timeout_ns);
+
+    /* Fallback: poll until the word moves or time runs out. */
+    start = h->ops->now_ns(h->ops);
+    for (;;) {
+        if (hvc_load_acquire(addr) != expected)
+            return 0;
+        if (timeout_ns != HVC_FOREVER &&
+            h->ops->now_ns(h->ops) - start >= (uint64_t)timeout_ns)
+            return -HVC_ETIMEDOUT;
+        hvc_cpu_relax();
+    }
+}
+
+int hvc_platform_wake_word(struct hvc_platform_handle *h, const uint32_t *addr,
+                           uint32_t count)
+{
+    if (h == NULL || !in_mapping(h, addr, sizeof(*addr)))
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, wake_word, 1))
+        return 0;
+    return h->ops->wake_word(h->ops, h->state, addr, count);
+}
+
+uint64_t hvc_platform_now(const struct hvc_platform_handle *h)
+{
+    if (h == NULL || h->ops == NULL)
+        return 0;
+    return h->ops->now_ns(h->ops);
+}
+
+int hvc_platform_map_view(struct hvc_platform_handle *h, uint64_t offset,
+                          uint64_t len, unsigned flags, void **addr)
+{
+    int rc;
+
+    if (h == NULL || h->ops == NULL || addr == NULL || len == 0 ||
+        offset > h->size || len > h->size - offset)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, map_view, 1) || h->page_size == 0) {
+        *addr = (uint8_t *)h->base + offset;
+        return 0;
+    }
+    if (offset % h->page_size != 0 || len % h->page_size != 0)
+        return -HVC_EINVAL;
+    rc = h->ops->map_view(h->ops, h->state, offset, len, flags, addr);
+    return rc < 0 ? rc : 1;
+}
+
+int hvc_platform_unmap_view(struct hvc_platform_handle *h, void *addr,
+                            uint64_t len)
+{
+    if (h == NULL || h->ops == NULL || addr == NULL)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, map_view, 1) || h->page_size == 0)
+        return in_mapping(h, addr, len) ? 0 : -HVC_EINVAL;
+    if (!HAS(h->ops, unmap_view, 1))
+        return 0;
+    return h->ops->unmap_view(h->ops, h->state, addr, len);
+}
+
+void hvc_platform_cache_clean(struct hvc_platform_handle *h, const void *addr,
+                              uint64_t len)
+{
+    if (h != NULL && h->ops != NULL && HAS(h->ops, cache_clean, 1))
+        h->ops->cache_clean(h->ops, h->state, addr, len);
+}
+
+void hvc_platform_cache_invalidate(struct hvc_platform_handle *h,
+                                   const void *addr, uint64_t len)
+{
+    if (h != NULL && h->ops != NULL && HAS(h->ops, cache_invalidate, 1))
+        h->ops->cache_invalidate(h->ops, h->state, addr, len);
+}

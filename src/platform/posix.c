@@ -1,0 +1,304 @@
+/*
+ * The POSIX host backend (Linux): regions are files or POSIX shared-memory
+ * objects mapped MAP_SHARED, waits are futexes on the shared words (not
+ * FUTEX_PRIVATE: waiters and wakers are different processes), liveness is
+ * the process id plus its start time, so a recycled pid is not taken for
+ * the peer that died.
+ */
+#define _GNU_SOURCE
+#include <hvcomm/platform.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PID_BITS 22 /* pid_max is at most 2^22 on Linux */
+
+struct posix_state {
+    int fd;
+    void *base;
+    uint64_t size;
+};
+
+_Static_assert(sizeof(struct posix_state) <= HVC_PLATFORM_STATE_MAX, "state");
+
+static int from_errno(int e)
+{
+    switch (e) {
+    case ENOENT: return -HVC_ENOENT;
+    case EEXIST: return -HVC_EEXIST;
+    case EACCES: case EPERM: case EROFS: return -HVC_EACCES;
+    case ENOMEM: case ENOSPC: case EFBIG: return -HVC_ENOMEM;
+    case ENAMETOOLONG: return -HVC_ENAMETOOLONG;
+    case EINVAL: case EISDIR: case ENOTDIR: return -HVC_EINVAL;
+    case EINTR: return -HVC_EINTR;
+    default: return -HVC_EIO;
+    }
+}
+
+/* "/name" (one slash) and "shm:name" are POSIX shm objects; the rest files. */
+static const char *shm_name(const char *name, char *buf, size_t len)
+{
+    if (strncmp(name, "shm:", 4) == 0) {
+        if (snprintf(buf, len, "/%s", name + 4) >= (int)len)
+            return NULL;
+        return buf;
+    }
+    if (name[0] == '/' && name[1] != '\0' && strchr(name + 1, '/') == NULL)
+        return name;
+    return NULL;
+}
+
+static int posix_open(const char *name, int oflags)
+{
+    char buf[256];
+    const char *shm = shm_name(name, buf, sizeof(buf));
+
+    if (shm != NULL)
+        return shm_open(shm, oflags, 0660);
+    return open(name, oflags | O_CLOEXEC, 0660);
+}
+
+static int posix_map(const struct hvc_platform *p, void *state, const char *name,
+                     uint64_t size, unsigned flags, struct hvc_mapping *out)
+{
+    struct posix_state *st = state;
+    bool rdonly = flags & HVC_MAP_RDONLY;
+    int oflags = rdonly ? O_RDONLY : O_RDWR;
+    struct stat sb;
+    void *base;
+    int rc;
+
+    (void)p;
+    if (name[0] == '\0' || size > (uint64_t)SIZE_MAX || (size == 0 && (flags & HVC_MAP_CREATE)) ||
+        (rdonly && (flags & HVC_MAP_CREATE)))
+        return -HVC_EINVAL;
+    if (flags & HVC_MAP_CREATE)
+        oflags |= O_CREAT | ((flags & HVC_MAP_EXCL) ? O_EXCL : 0);
+    st->fd = posix_open(name, oflags);
+    if (st->fd < 0)
+        return from_errno(errno);
+    if (fstat(st->fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        rc = S_ISDIR(sb.st_mode) ? -HVC_EINVAL : from_errno(errno);
+        goto fail;
+    }
+    if (size == 0) {
+        if (sb.st_size == 0) {
+            rc = -HVC_EMAGIC; /* an empty file holds no region */
+            goto fail;
+        }
+        size = (uint64_t)sb.st_size;
+    } else if ((uint64_t)sb.st_size < size) {
+        if (!(flags & HVC_MAP_CREATE)) {
+            rc = -HVC_EINVAL;
+            goto fail;
+        }
+        if (ftruncate(st->fd, (off_t)size) < 0) {
+            rc = from_errno(errno);
+            goto fail;
+        }
+    }
+    base = mmap(NULL, (size_t)size, PROT_READ | (rdonly ? 0 : PROT_WRITE),
+                MAP_SHARED, st->fd, 0);
+    if (base == MAP_FAILED) {
+        rc = from_errno(errno);
+        goto fail;
+    }
+    st->base = base;
+    st->size = size;
+    out->base = base;
+    out->size = size;
+    out->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+    return 0;
+
+fail:
+    close(st->fd);
+    st->fd = -1;
+    return rc;
+}
+
+static int posix_unmap(const struct hvc_platform *p, void *state)
+{
+    struct posix_state *st = state;
+
+    (void)p;
+    if (st->base != NULL)
+        munmap(st->base, (size_t)st->size);
+    if (st->fd >= 0)
+        close(st->fd);
+    st->base = NULL;
+    st->fd = -1;
+    return 0;
+}
+
+static int posix_unlink(const struct hvc_platform *p, const char *name)
+{
+    char buf[256];
+    const char *shm = shm_name(name, buf, sizeof(buf));
+
+    (void)p;
+    if ((shm != NULL ? shm_unlink(shm) : unlink(name)) < 0)
+        return from_errno(errno);
+    return 0;
+}
+
+/* Field 22 of /proc/PID/stat: the start time in clock ticks since boot. */
+static int proc_start_time(pid_t pid, uint64_t *start, char *state)
+{
+    char path[64], buf[1024], *s;
+    unsigned long long t;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses: skip to the last ')'. */
+    s = strrchr(buf, ')');
+    if (s == NULL || sscanf(s + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                                   "%*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                            state, &t) != 2)
+        return -1;
+    *start = t;
+    return 0;
+}
+
+static int posix_self_token(const struct hvc_platform *p, void *state,
+                            uint64_t *token)
+{
+    pid_t pid = getpid();
+    uint64_t start;
+    char st;
+
+    (void)p;
+    (void)state;
+    if ((uint64_t)pid >= (1u << PID_BITS) || proc_start_time(pid, &start, &st) < 0)
+        return -HVC_ENOTSUP;
+    *token = start << PID_BITS | (uint64_t)pid;
+    return 0;
+}
+
+static int posix_peer_alive(const struct hvc_platform *p, void *state,
+                            uint32_t peer, uint64_t token)
+{
+    pid_t pid = (pid_t)(token & ((1u << PID_BITS) - 1));
+    uint64_t start;
+    char st;
+
+    (void)p;
+    (void)state;
+    (void)peer;
+    if (token == 0 || pid <= 0)
+        return -HVC_ENOTSUP;
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return 0;
+    if (proc_start_time(pid, &start, &st) < 0)
+        return 0; /* gone between the two looks */
+    /* A zombie is dead (killed, not yet reaped); another start time is
+     * another process that got the same pid. */
+    if (st == 'Z' || st == 'X' || (start & ((1ull << (64 - PID_BITS)) - 1)) != token >> PID_BITS)
+        return 0;
+    return 1;
+}
+
+static int posix_wait_word(const struct hvc_platform *p, void *state,
+                           const uint32_t *addr, uint32_t expected,
+                           int64_t timeout_ns)
+{
+    struct timespec ts, *tsp = NULL;
+
+    (void)p;
+    (void)state;
+    if (timeout_ns == 0)
+        return __atomic_load_n(addr, __ATOMIC_ACQUIRE) != expected ? 0 : -HVC_ETIMEDOUT;
+    if (timeout_ns > 0) {
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        tsp = &ts;
+    }
+    if (syscall(SYS_futex, addr, FUTEX_WAIT, expected, tsp, NULL, 0) < 0 &&
+        errno == ETIMEDOUT)
+        return -HVC_ETIMEDOUT;
+    return 0; /* woken, value changed (EAGAIN), or interrupted: re-check */
+}
+
+static int posix_wake_word(const struct hvc_platform *p, void *state,
+                           const uint32_t *addr, uint32_t count)
+{
+    (void)p;
+    (void)state;
+    if (syscall(SYS_futex, addr, FUTEX_WAKE, count > INT_MAX ? INT_MAX : (int)count,
+                NULL, NULL, 0) < 0)
+        return from_errno(errno);
+    return 0;
+}
+
+static uint64_t posix_now_ns(const struct hvc_platform *p)
+{
+    struct timespec ts;
+
+    (void)p;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int posix_map_view(const struct hvc_platform *p, void *state,
+                          uint64_t offset, uint64_t len, unsigned flags,
+                          void **addr)
+{
+    struct posix_state *st = state;
+    void *v;
+
+    (void)p;
+    v = mmap(NULL, (size_t)len,
+             PROT_READ | ((flags & HVC_MAP_RDONLY) ? 0 : PROT_WRITE), MAP_SHARED,
+             st->fd, (off_t)offset);
+    if (v == MAP_FAILED)
+        return from_errno(errno);
+    *addr = v;
+    return 0;
+}
+
+static int posix_unmap_view(const struct hvc_platform *p, void *state,
+                            void *addr, uint64_t len)
+{
+    (void)p;
+    (void)state;
+    return munmap(addr, (size_t)len) < 0 ? from_errno(errno) : 0;
+}
+
+static const struct hvc_platform posix_platform = {
+    .version = HVC_PLATFORM_VERSION,
+    .state_size = sizeof(struct posix_state),
+    .name = "posix",
+    .map = posix_map,
+    .unmap = posix_unmap,
+    .unlink = posix_unlink,
+    .self_token = posix_self_token,
+    .peer_alive = posix_peer_alive,
+    .wait_word = posix_wait_word,
+    .wake_word = posix_wake_word,
+    .now_ns = posix_now_ns,
+    .map_view = posix_map_view,
+    .unmap_view = posix_unmap_view,
+};
+
+const struct hvc_platform *hvc_platform_posix(void)
+{
+    return &posix_platform;
+}

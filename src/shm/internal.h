@@ -1,0 +1,78 @@
+/* Helpers shared by the files of src/shm. Not installed. */
+#ifndef HVC_SHM_INTERNAL_H
+#define HVC_SHM_INTERNAL_H
+
+#include <hvcomm/atomic.h>
+#include <hvcomm/region.h>
+
+/* Bits of hvc_region::state. */
+#define HVC__ATTACHED 1u
+#define HVC__RDONLY 2u
+
+static inline struct hvc_wire_header *hvc__hdr(const struct hvc_region *r)
+{
+    return (struct hvc_wire_header *)(void *)r->base;
+}
+
+static inline struct hvc_wire_peer *hvc__peer(const struct hvc_region *r,
+                                              uint32_t id)
+{
+    return (struct hvc_wire_peer *)(void *)(r->base + r->peer_offset) + id;
+}
+
+static inline struct hvc_wire_dirent *hvc__dirent(const struct hvc_region *r,
+                                                  uint32_t i)
+{
+    return (struct hvc_wire_dirent *)(void *)(r->base + r->dir_offset) + i;
+}
+
+static inline bool hvc__writable(const struct hvc_region *r)
+{
+    return (r->state & (HVC__ATTACHED | HVC__RDONLY)) == HVC__ATTACHED;
+}
+
+static inline uint64_t hvc__align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+/* Length of a name of at most max characters; max + 1 when unterminated. */
+static inline uint32_t hvc__strnlen(const char *s, uint32_t max)
+{
+    uint32_t n = 0;
+
+    while (n <= max && s[n] != '\0')
+        n++;
+    return n;
+}
+
+/* Copy at most max characters and terminate: dst has room for max + 1. */
+static inline void hvc__strlcpy(char *dst, const char *src, uint32_t max)
+{
+    uint32_t n = 0;
+
+    if (src != NULL)
+        for (; n < max && src[n] != '\0'; n++)
+            dst[n] = src[n];
+    dst[n] = '\0';
+}
+
+/* Equality of two NUL-terminated strings (no libc in the core). */
+static inline bool hvc__streq(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* Checks the immutable header at base (map_size bytes) into r's fields. */
+int hvc__check_header(struct hvc_region *r, const uint8_t *base,
+                      uint64_t map_size);
+/* Checks every slot of the peer table. */
+int hvc__check_peers(struct hvc_region *r);
+/* Checks every directory entry, pairwise for overlaps and duplicates. */
+int hvc__check_directory(struct hvc_region *r);
+
+#endif /* HVC_SHM_INTERNAL_H */

@@ -1,0 +1,235 @@
+/* The dispatch layer and the POSIX backend. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- a minimal backend: static memory, a clock, nothing else ---- */
+
+static _Alignas(64) uint8_t static_mem[16384];
+static uint64_t fake_clock;
+
+static int mini_map(const struct hvc_platform *p, void *state, const char *name,
+                    uint64_t size, unsigned flags, struct hvc_mapping *out)
+{
+    (void)p;
+    (void)state;
+    (void)name;
+    (void)flags;
+    if (size > sizeof(static_mem))
+        return -HVC_ENOMEM;
+    out->base = static_mem;
+    out->size = sizeof(static_mem);
+    return 0;
+}
+
+static int mini_unmap(const struct hvc_platform *p, void *state)
+{
+    (void)p;
+    (void)state;
+    return 0;
+}
+
+static uint64_t mini_now(const struct hvc_platform *p)
+{
+    (void)p;
+    return fake_clock += 1000000; /* 1 ms per look */
+}
+
+static const struct hvc_platform mini = {
+    .version = 1, .name = "mini", .map = mini_map, .unmap = mini_unmap, .now_ns = mini_now,
+};
+
+START_TEST(check_rejects_bad_tables)
+{
+    struct hvc_platform p = mini;
+
+    hvct_assert_rc(hvc_platform_check(&mini), 0);
+    hvct_assert_rc(hvc_platform_check(NULL), -HVC_EINVAL);
+    p.version = 0;
+    hvct_assert_rc(hvc_platform_check(&p), -HVC_EVERSION);
+    p = mini;
+    p.map = NULL;
+    hvct_assert_rc(hvc_platform_check(&p), -HVC_EINVAL);
+    p = mini;
+    p.now_ns = NULL;
+    hvct_assert_rc(hvc_platform_check(&p), -HVC_EINVAL);
+    p = mini;
+    p.state_size = HVC_PLATFORM_STATE_MAX + 1;
+    hvct_assert_rc(hvc_platform_check(&p), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_check(hvc_platform_posix()), 0);
+}
+END_TEST
+
+START_TEST(fallbacks_of_a_minimal_backend)
+{
+    struct hvc_platform_handle h;
+    uint32_t *word = (uint32_t *)(void *)static_mem + 100, vector, outside = 0;
+    uint64_t token = 99;
+    void *view;
+
+    hvct_assert_rc(hvc_platform_open(&h, &mini, "any", 0, 0), 0);
+    hvct_assert_rc(hvc_platform_self_id(&h), -HVC_ENOTSUP);
+    hvct_assert_rc(hvc_platform_self_token(&h, &token), 0);
+    ck_assert_uint_eq(token, 0);
+    hvct_assert_rc(hvc_platform_peer_alive(&h, 1, 5), -HVC_ENOTSUP);
+    hvct_assert_rc(hvc_platform_notify(&h, 1, 0), -HVC_ENOTSUP);
+    hvct_assert_rc(hvc_platform_wait_notify(&h, 0, &vector), -HVC_ENOTSUP);
+    hvct_assert_rc(hvc_platform_unlink(&mini, "any"), -HVC_ENOTSUP);
+    /* wait_word polls: the word differs at once, or time runs out. */
+    *word = 7;
+    hvct_assert_rc(hvc_platform_wait_word(&h, word, 6, HVC_FOREVER), 0);
+    hvct_assert_rc(hvc_platform_wait_word(&h, word, 7, 50000000), -HVC_ETIMEDOUT);
+    hvct_assert_rc(hvc_platform_wake_word(&h, word, 1), 0);
+    /* Words outside the mapping are refused, not touched. */
+    hvct_assert_rc(hvc_platform_wait_word(&h, &outside, 0, 0), -HVC_EINVAL);
+    /* map_view: a plain pointer, protection not enforced. */
+    hvct_assert_rc(hvc_platform_map_view(&h, 4096, 4096, HVC_MAP_RDONLY, &view), 0);
+    ck_assert_ptr_eq(view, static_mem + 4096);
+    hvct_assert_rc(hvc_platform_unmap_view(&h, view, 4096), 0);
+    hvct_assert_rc(hvc_platform_map_view(&h, 16384, 1, 0, &view), -HVC_EINVAL);
+    hvc_platform_cache_clean(&h, static_mem, 64);
+    hvc_platform_cache_invalidate(&h, static_mem, 64);
+    hvct_assert_rc(hvc_platform_close(&h), 0);
+    hvct_assert_rc(hvc_platform_close(&h), -HVC_EINVAL);
+}
+END_TEST
+
+START_TEST(region_on_a_minimal_backend)
+{
+    struct hvc_region r;
+    struct hvc_region_config cfg = {.size = 0, .max_peers = 2, .max_objects = 4};
+    struct hvc_obj_spec spec = {.name = "x", .type = HVC_OBJ_RAW, .size = 64,
+                                .writer = HVC_PEER_ANY};
+    struct hvc_obj o;
+
+    /* Regions, peers and objects work with only map, unmap and a clock. */
+    hvct_assert_rc(hvc_region_format(&r, &mini, "static", &cfg), 0);
+    ck_assert_int_eq(hvc_peer_join(&r, "bare"), 0);
+    hvct_assert_rc(hvc_obj_create(&r, &spec, &o), 0);
+    ck_assert_ptr_eq(o.ptr, static_mem + o.offset);
+    hvct_assert_rc(hvc_peer_scan(&r, 0), 0);
+    hvct_assert_rc(hvc_region_detach(&r), 0);
+}
+END_TEST
+
+/* ---- POSIX: futex waits between processes ---- */
+
+struct futex_args {
+    const char *path;
+};
+
+static int child_waker(void *arg)
+{
+    struct futex_args *a = arg;
+    struct hvc_platform_handle h;
+    uint32_t *word;
+
+    if (hvc_platform_open(&h, hvc_platform_posix(), a->path, 0, 0) < 0)
+        return 1;
+    word = h.base;
+    usleep(50000);
+    __atomic_store_n(word, 1, __ATOMIC_RELEASE);
+    if (hvc_platform_wake_word(&h, word, 1) < 0)
+        return 2;
+    hvc_platform_close(&h);
+    return 0;
+}
+
+START_TEST(posix_futex_across_processes)
+{
+    const char *path = hvct_region_path("futex");
+    struct futex_args a = {.path = path};
+    struct hvc_platform_handle h;
+    unsigned long long t0;
+    uint32_t *word;
+    pid_t pid;
+
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), path, 4096, HVC_MAP_CREATE), 0);
+    word = h.base;
+    t0 = hvct_now_ns();
+    hvct_assert_rc(hvc_platform_wait_word(&h, word, 0, 20000000), -HVC_ETIMEDOUT);
+    ck_assert_uint_ge(hvct_now_ns() - t0, 19000000ull);
+    hvct_assert_rc(hvc_platform_wait_word(&h, word, 0, 0), -HVC_ETIMEDOUT);
+    pid = hvct_fork(child_waker, &a);
+    while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == 0)
+        ck_assert_int_ge(hvc_platform_wait_word(&h, word, 0, 5000000000ll), 0);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    hvct_assert_rc(hvc_platform_wait_word(&h, word, 0, 0), 0);
+    hvct_assert_rc(hvc_platform_close(&h), 0);
+}
+END_TEST
+
+static int child_write_view(void *arg)
+{
+    volatile uint8_t *p = arg;
+
+    signal(SIGSEGV, SIG_DFL); /* not the sanitizer's handler: die of it */
+    p[0] = 1; /* must fault */
+    return 0;
+}
+
+START_TEST(posix_read_only_view_enforced)
+{
+    const char *path = hvct_region_path("view");
+    struct hvc_platform_handle h;
+    uint8_t *rw;
+    void *ro;
+
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), path, 3 * 4096, HVC_MAP_CREATE), 0);
+    ck_assert_uint_eq(h.page_size, (uint32_t)sysconf(_SC_PAGESIZE));
+    rw = h.base;
+    ck_assert_int_eq(hvc_platform_map_view(&h, 4096, 4096, HVC_MAP_RDONLY, &ro), 1);
+    rw[4096] = 42;
+    ck_assert_int_eq(((volatile uint8_t *)ro)[0], 42);
+    ck_assert_int_eq(hvct_wait(hvct_fork(child_write_view, ro)), 128 + SIGSEGV);
+    hvct_assert_rc(hvc_platform_map_view(&h, 100, 4096, HVC_MAP_RDONLY, &ro), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_unmap_view(&h, ro, 4096), 0);
+    hvct_assert_rc(hvc_platform_close(&h), 0);
+}
+END_TEST
+
+START_TEST(posix_errors)
+{
+    struct hvc_platform_handle h;
+    const char *path = hvct_region_path("perr");
+
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), path, 0, 0), -HVC_ENOENT);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), path, 4096, HVC_MAP_CREATE), 0);
+    hvc_platform_close(&h);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), path, 4096,
+                                     HVC_MAP_CREATE | HVC_MAP_EXCL), -HVC_EEXIST);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), "/proc/no/such/dir/x", 4096,
+                                     HVC_MAP_CREATE), -HVC_ENOENT);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), path, 0,
+                                     HVC_MAP_CREATE), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), "", 4096, 0), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_open(NULL, hvc_platform_posix(), path, 0, 0), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_unlink(hvc_platform_posix(), path), 0);
+}
+END_TEST
+
+static Suite *platform_suite(void)
+{
+    Suite *s = suite_create("platform");
+    TCase *tc = tcase_create("platform");
+
+    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
+    tcase_add_test(tc, check_rejects_bad_tables);
+    tcase_add_test(tc, fallbacks_of_a_minimal_backend);
+    tcase_add_test(tc, region_on_a_minimal_backend);
+    tcase_add_test(tc, posix_futex_across_processes);
+    tcase_add_test(tc, posix_read_only_view_enforced);
+    tcase_add_test(tc, posix_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hvct_run(platform_suite());
+}

@@ -1,0 +1,132 @@
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PATHS 32
+
+static char paths[MAX_PATHS][128];
+static int npaths;
+static int fds_at_setup;
+
+const char *hvct_region_path(const char *tag)
+{
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    static unsigned counter;
+    char *p;
+
+    ck_assert_int_lt(npaths, MAX_PATHS);
+    p = paths[npaths++];
+    snprintf(p, sizeof(paths[0]), "%s/hvct-%d-%s-%u", dir, (int)getpid(), tag, counter++);
+    unlink(p);
+    return p;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own fd */
+}
+
+/* Mappings of our region files still present in this process. */
+static int count_region_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int n = 0;
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, "/hvct-") != NULL;
+    fclose(f);
+    return n;
+}
+
+void hvct_leak_setup(void)
+{
+    npaths = 0;
+    fds_at_setup = count_fds();
+    hvct_log_to_stderr();
+}
+
+void hvct_leak_teardown(void)
+{
+    int fds = count_fds(), maps = count_region_maps();
+
+    for (int i = 0; i < npaths; i++)
+        unlink(paths[i]);
+    npaths = 0;
+    ck_assert_msg(fds == fds_at_setup, "fd leak: %d open at setup, %d at teardown",
+                  fds_at_setup, fds);
+    ck_assert_msg(maps == 0, "mapping leak: %d region mappings left", maps);
+}
+
+__attribute__((format(printf, 3, 0))) static void log_stderr(void *ctx, int level, const char *fmt, va_list ap)
+{
+    (void)ctx;
+    fprintf(stderr, "[hvcomm %d] ", level);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void hvct_log_to_stderr(void)
+{
+    const char *lvl = getenv("HVCT_LOG");
+
+    hvc_log_set(log_stderr, NULL, lvl != NULL ? atoi(lvl) : HVC_LOG_ERROR);
+}
+
+pid_t hvct_fork(int (*fn)(void *), void *arg)
+{
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(fn(arg));
+    return pid;
+}
+
+int hvct_wait(pid_t pid)
+{
+    int status;
+
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+int hvct_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+unsigned long long hvct_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}

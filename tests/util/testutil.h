@@ -1,0 +1,43 @@
+/* Helpers shared by the test suites. */
+#ifndef HVC_TESTUTIL_H
+#define HVC_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <hvcomm/hvcomm.h>
+
+/* A fresh region path for this test, removed by hvct_leak_teardown(). */
+const char *hvct_region_path(const char *tag);
+
+/* Fixture: remember open fds and mappings; teardown fails on any leak and
+ * removes the region files the test made. */
+void hvct_leak_setup(void);
+void hvct_leak_teardown(void);
+
+/* Send library logs to stderr (set HVCT_LOG=4 for debug). */
+void hvct_log_to_stderr(void);
+
+/* Run fn(arg) in a child process; its return value is the exit code. */
+pid_t hvct_fork(int (*fn)(void *), void *arg);
+/* Wait for a child: its exit code, or 128 + signal number. */
+int hvct_wait(pid_t pid);
+
+/* Run a Check suite with the given fixture-less cases; returns the exit code. */
+int hvct_run(Suite *s);
+
+/* Monotonic nanoseconds. */
+unsigned long long hvct_now_ns(void);
+
+/* ck_assert that an hvcomm call returned the expected code, naming both. */
+#define hvct_assert_rc(expr, expected)                                          \
+    do {                                                                        \
+        int hvct_rc_ = (expr);                                                  \
+        int hvct_ex_ = (expected);                                              \
+        ck_assert_msg(hvct_rc_ == hvct_ex_, "%s returned %d (%s), expected %d (%s)", \
+                      #expr, hvct_rc_, hvc_errname(hvct_rc_), hvct_ex_,         \
+                      hvc_errname(hvct_ex_));                                   \
+    } while (0)
+
+#endif
