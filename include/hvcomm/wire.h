@@ -159,6 +159,10 @@ _Static_assert(offsetof(struct hvc_wire_dirent, flags) == 28, "dirent flags");
 _Static_assert(offsetof(struct hvc_wire_dirent, name) == 32, "dirent name");
 #endif
 
+/* ---- events and locked segments: layouts of HVC_OBJ_EVENT, HVC_OBJ_SEGMENT ---- */
+
+/* ---- rings, sampling ports, queuing ports: HVC_OBJ_RING, _SAMPLING, _QUEUE ---- */
+
 /** @} */
 
 #ifdef __cplusplus
