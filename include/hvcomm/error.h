@@ -58,9 +58,11 @@ extern "C" {
 /** @brief Error codes. Functions return them negated: `-HVC_EINVAL`. */
 enum hvc_errno {
     HVC_OK = 0, /**< success */
+/** @cond INTERNAL */
 #define HVC__ERRNO_ENUM(name, msg) HVC_##name,
     HVC_ERRNO_MAP(HVC__ERRNO_ENUM)
 #undef HVC__ERRNO_ENUM
+    /** @endcond */
     HVC_ERRNO_MAX /**< one past the last code */
 };
 

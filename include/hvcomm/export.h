@@ -3,7 +3,7 @@
  * @brief Symbol visibility for the public API.
  *
  * The library is built with hidden visibility; only functions marked
- * #HVC_API are exported from the shared library.
+ * `HVC_API` are exported from the shared library.
  */
 #ifndef HVCOMM_EXPORT_H
 #define HVCOMM_EXPORT_H

@@ -141,7 +141,7 @@ static int dir_lock(struct hvc_region *r)
              * was doing is undone by the BUSY-entry sweep below. */
             if (hvc_cas(lock, &cur, me)) {
                 hvc_log(HVC_LOG_WARN, "directory lock recovered from dead peer %u",
-                        HVC_OWNER_PEER(cur));
+                        (unsigned)HVC_OWNER_PEER(cur));
                 return 0;
             }
             continue;

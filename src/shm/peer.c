@@ -78,7 +78,7 @@ int hvc_peer_join(struct hvc_region *r, const char *label)
     touch_peer_gen(r);
     r->self = id;
     r->self_epoch = epoch;
-    hvc_log(HVC_LOG_INFO, "joined as peer %d (epoch %u)", id, epoch);
+    hvc_log(HVC_LOG_INFO, "joined as peer %d (epoch %u)", id, (unsigned)epoch);
     return id;
 }
 
@@ -171,8 +171,8 @@ static bool declare_gone(struct hvc_region *r, uint32_t id, uint32_t s,
                  HVC_PEER_STATUS(HVC_PEER_STATUS_EPOCH(s), HVC_PEER_GONE)))
         return false;
     touch_peer_gen(r);
-    hvc_log(HVC_LOG_WARN, "peer %u (epoch %u) declared gone: %s", id,
-            HVC_PEER_STATUS_EPOCH(s), why);
+    hvc_log(HVC_LOG_WARN, "peer %u (epoch %u) declared gone: %s", (unsigned)id,
+            (unsigned)HVC_PEER_STATUS_EPOCH(s), why);
     return true;
 }
 

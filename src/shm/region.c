@@ -175,7 +175,8 @@ int hvc_region_format(struct hvc_region *r, const struct hvc_platform *ops,
     hvc_platform_cache_clean(&r->plat, &h->magic, sizeof(h->magic));
     r->state = HVC__ATTACHED;
     hvc_log(HVC_LOG_INFO, "formatted region '%s': %llu bytes, %u peers, %u objects",
-            name, (unsigned long long)r->size, r->max_peers, r->max_objects);
+            name, (unsigned long long)r->size, (unsigned)r->max_peers,
+            (unsigned)r->max_objects);
     return 0;
 
 fail:
