@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Build hvcomm and run the demo: two guest processes on a shared region, then
+# `hvcomm info` on the region they leave behind. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+need_pkgs cmake make gcc libc6-dev pkg-config
+
+cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release -DHVC_BUILD_TESTS=OFF -DHVC_BUILD_BENCH=OFF >/dev/null
+cmake --build build/demo -j"$(nproc)" >/dev/null
+region=${HVC_DEMO_REGION:-/dev/shm/hvcomm-demo}
+build/demo/examples/hvcomm-demo --region "$region" "$@"
+echo
+echo "\$ hvcomm info $region"
+build/demo/tools/hvcomm info "$region"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Build hvcomm and pass every test. Installs what it needs on Debian.
+#  1. gcc build, warnings as errors, and the Doxygen reference (warnings as errors)
+#  2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: every
+#     test that runs the library in-process (the hostile-peer tests above all)
+#  3. the gcc build's full test run: every area, the installed-package test
+#     and the freestanding Cortex-M4 build of the core
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+need_pkgs cmake make gcc clang libc6-dev pkg-config check doxygen \
+    gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils
+
+jobs=$(nproc)
+step() { printf '\n==== %s\n' "$*"; }
+
+step "gcc build (warnings are errors)"
+cmake -S . -B build/gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc >/dev/null
+cmake --build build/gcc -j"$jobs"
+
+step "API reference (Doxygen, warnings are errors)"
+cmake --build build/gcc --target doc
+
+step "clang build with AddressSanitizer and UBSan"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+    -DHVC_SANITIZE=address,undefined -DHVC_BUILD_BENCH=OFF >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    ctest --test-dir build/asan --output-on-failure -LE 'package|baremetal'
+
+step "all tests (gcc build)"
+ctest --test-dir build/gcc --output-on-failure
