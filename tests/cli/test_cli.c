@@ -13,36 +13,35 @@
 
 static char out[16384], err[4096];
 
+/* Read a whole small file into buf and remove it. */
+static void slurp(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+}
+
 /* Run a shell command; capture stdout and stderr; return the exit code. */
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run(const char *fmt, ...)
 {
-    char cmd[2048], full[2300];
+    char cmd[2048], full[2300], o[64], e[64];
     va_list ap;
-    FILE *f;
-    size_t n;
     int status;
 
     va_start(ap, fmt);
     vsnprintf(cmd, sizeof(cmd), fmt, ap);
     va_end(ap);
-    snprintf(full, sizeof(full), "%s >/tmp/hvct-cli-out.%d 2>/tmp/hvct-cli-err.%d", cmd,
-             (int)getpid(), (int)getpid());
+    snprintf(o, sizeof(o), "/tmp/hvct-cli-out.%d", (int)getpid());
+    snprintf(e, sizeof(e), "/tmp/hvct-cli-err.%d", (int)getpid());
+    snprintf(full, sizeof(full), "%s >%s 2>%s", cmd, o, e);
     status = system(full);
-    snprintf(full, sizeof(full), "/tmp/hvct-cli-out.%d", (int)getpid());
-    f = fopen(full, "r");
-    n = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
-    out[n] = '\0';
-    if (f)
-        fclose(f);
-    unlink(full);
-    snprintf(full, sizeof(full), "/tmp/hvct-cli-err.%d", (int)getpid());
-    f = fopen(full, "r");
-    n = f ? fread(err, 1, sizeof(err) - 1, f) : 0;
-    err[n] = '\0';
-    if (f)
-        fclose(f);
-    unlink(full);
+    slurp(o, out, sizeof(out));
+    slurp(e, err, sizeof(err));
     ck_assert_msg(WIFEXITED(status), "%s did not exit", cmd);
     return WEXITSTATUS(status);
 }
@@ -162,30 +161,20 @@ START_TEST(info_on_corrupt_regions)
 }
 END_TEST
 
-static int child_join_and_wait(void *arg)
-{
-    struct hvc_region r;
-
-    if (hvc_region_attach(&r, hvc_platform_posix(), arg, 0) < 0 || hvc_peer_join(&r, "victim") < 0)
-        return 1;
-    for (;;)
-        pause();
-}
-
 START_TEST(scan_declares_dead_peer)
 {
     const char *path = hvct_region_path("cliscan");
     pid_t pid;
 
     ck_assert_int_eq(run("%s create %s --size 1M", HVCOMM_BIN, path), 0);
-    pid = hvct_fork(child_join_and_wait, (void *)path);
+    pid = hvct_fork(hvct_join_and_hang, (void *)path);
     for (int i = 0; i < 2000; i++) {
         run("%s info %s", HVCOMM_BIN, path);
         if (strstr(out, "1 ready") != NULL)
             break;
         usleep(1000);
     }
-    ck_assert_ptr_nonnull(strstr(out, "victim"));
+    ck_assert_ptr_nonnull(strstr(out, "doomed"));
     ck_assert_int_eq(run("%s scan %s", HVCOMM_BIN, path), 0);
     ck_assert_ptr_nonnull(strstr(out, "0 peers declared gone"));
     kill(pid, SIGKILL);

@@ -362,29 +362,16 @@ START_TEST(peer_join_leave)
 }
 END_TEST
 
-static int child_join_and_hang(void *arg)
-{
-    struct child_args *c = arg;
-    struct hvc_region b;
-
-    if (hvc_region_attach(&b, hvc_platform_posix(), c->path, 0) < 0 ||
-        hvc_peer_join(&b, "doomed") < 0)
-        return 1;
-    for (;;)
-        pause();
-}
-
 START_TEST(peer_death_detected)
 {
     const char *path = hvct_region_path("death");
-    struct child_args c = {.path = path};
     struct hvc_region a;
     struct hvc_peer_info pi;
     pid_t pid;
 
     format(&a, path, 4, 4);
     ck_assert_int_eq(hvc_peer_join(&a, "a"), 0);
-    pid = hvct_fork(child_join_and_hang, &c);
+    pid = hvct_fork(hvct_join_and_hang, (void *)path);
     for (int i = 0; i < 2000; i++) {
         hvc_peer_info(&a, 1, &pi);
         if (pi.state == HVC_PEER_READY)
@@ -404,7 +391,7 @@ START_TEST(peer_death_detected)
     uint32_t dead_epoch = pi.epoch;
     hvct_assert_rc(hvc_peer_reclaim(&a, 1), 0);
     hvct_assert_rc(hvc_peer_reclaim(&a, 1), -HVC_EBUSY);
-    pid = hvct_fork(child_join_and_hang, &c);
+    pid = hvct_fork(hvct_join_and_hang, (void *)path);
     for (int i = 0; i < 2000; i++) {
         hvc_peer_info(&a, 1, &pi);
         if (pi.state == HVC_PEER_READY)

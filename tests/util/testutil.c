@@ -102,6 +102,17 @@ pid_t hvct_fork(int (*fn)(void *), void *arg)
     return pid;
 }
 
+int hvct_join_and_hang(void *path)
+{
+    struct hvc_region r;
+
+    if (hvc_region_attach(&r, hvc_platform_posix(), path, 0) < 0 ||
+        hvc_peer_join(&r, "doomed") < 0)
+        return 1;
+    for (;;)
+        pause();
+}
+
 int hvct_wait(pid_t pid)
 {
     int status;

@@ -21,6 +21,9 @@ void hvct_log_to_stderr(void);
 
 /* Run fn(arg) in a child process; its return value is the exit code. */
 pid_t hvct_fork(int (*fn)(void *), void *arg);
+/* Child body: attach the region at path (a const char *), join as "doomed"
+ * and sleep until killed; exits 1 if it cannot join. */
+int hvct_join_and_hang(void *path);
 /* Wait for a child: its exit code, or 128 + signal number. */
 int hvct_wait(pid_t pid);
 
