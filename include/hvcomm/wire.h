@@ -110,9 +110,9 @@ struct hvc_wire_header {
     uint32_t dir_gen;      /**< bumped at every directory change */
     uint32_t peer_gen;     /**< bumped at every peer table change */
     uint32_t proto_errors; /**< protocol errors any peer detected */
-    uint8_t pad1[HVC_CACHELINE - 16];
+    uint8_t pad1[HVC_CACHELINE - 16]; /**< padding */
     /* ---- cache lines 2-3: reserved for later layout versions ---- */
-    uint8_t reserved[2 * HVC_CACHELINE];
+    uint8_t reserved[2 * HVC_CACHELINE]; /**< 0 */
 };
 
 /** One slot of the peer table. */
@@ -124,7 +124,7 @@ struct hvc_wire_peer {
     uint32_t flags;     /**< atomic: peer capabilities (HVC_PEER_F_...) */
     uint32_t reserved0; /**< 0 */
     char label[HVC_LABEL_MAX + 1]; /**< NUL-terminated label (written while JOINING) */
-    uint8_t reserved[HVC_CACHELINE - 48];
+    uint8_t reserved[HVC_CACHELINE - 48]; /**< 0 */
 };
 
 /** One entry of the object directory. */
