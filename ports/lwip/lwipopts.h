@@ -1,0 +1,91 @@
+/*
+ * lwIP options for hvcomm's vnet: the NO_SYS=1 configuration (one main loop,
+ * no threads), as a bare-metal or RTOS guest would build lwIP.
+ *
+ * A link is memory-to-memory: frames are big (MTU up to 65535), never
+ * corrupted in flight, and cheap to move, so the options favour large
+ * segments, large windows (with window scaling), and checksums that can be
+ * switched off per netif (they stay on for a TAP edge to a real network).
+ *
+ * To use your own options, point HVC_LWIPOPTS_DIR at the folder holding
+ * your lwipopts.h when configuring hvcomm.
+ */
+#ifndef HVC_LWIPOPTS_H
+#define HVC_LWIPOPTS_H
+
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define LWIP_NETIF_API 0
+
+/* Memory: lwIP's own heap and pools, sized for 64 KiB frames. */
+#define MEM_ALIGNMENT 8
+#define MEM_SIZE (4 * 1024 * 1024)
+#define MEMP_NUM_PBUF 256
+#define MEMP_NUM_TCP_PCB 32
+#define MEMP_NUM_TCP_SEG 2048
+#define MEMP_NUM_SYS_TIMEOUT 16
+#define PBUF_POOL_SIZE 512
+#define PBUF_POOL_BUFSIZE 1600
+
+/* Protocols. */
+#define LWIP_IPV4 1
+#define LWIP_IPV6 1
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_ICMP 1
+#define LWIP_RAW 1
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_IGMP 1
+#define LWIP_IPV6_MLD 1
+#define LWIP_IPV6_AUTOCONFIG 1
+#define LWIP_DHCP 0
+#define LWIP_AUTOIP 0
+#define LWIP_DNS 0
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 1
+
+/* TCP: large segments and windows for big-MTU links. The effective MSS of a
+ * connection is min(TCP_MSS, netif MTU - 40), so a 1500-byte link still
+ * sends 1460-byte segments. */
+/* lwIP 2.1 keeps TCP_SNDLOWAT below 0xffff - 4 * TCP_MSS, which bounds the
+ * MSS near 16 KB: a 64 KiB link carries 16 KB segments. */
+#define TCP_MSS 16000
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 4
+#define TCP_WND (512 * 1024)
+#define TCP_SND_BUF (512 * 1024)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / 1460)
+#define TCP_SNDLOWAT (0xffff - 4 * TCP_MSS - 1)
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_SACK_OUT 0
+#define TCP_OVERSIZE TCP_MSS
+#define LWIP_TCP_TIMESTAMPS 0
+
+/* Checksums: generated and checked by default, switchable per netif
+ * (NETIF_SET_CHECKSUM_CTRL) for links that are memory-to-memory. */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define LWIP_CHECKSUM_ON_COPY 1
+
+/* Netif features the driver uses. */
+#define LWIP_NETIF_STATUS_CALLBACK 1
+#define LWIP_NETIF_LINK_CALLBACK 1
+#define LWIP_NETIF_HOSTNAME 0
+#define LWIP_SUPPORT_CUSTOM_PBUF 1
+#define LWIP_NUM_NETIF_CLIENT_DATA 1
+#define LWIP_SINGLE_NETIF 0
+
+/* Applications built with the library. */
+#define LWIP_IPERF 1
+
+/* Statistics, for counters and tests. */
+#define LWIP_STATS 1
+#define LWIP_STATS_DISPLAY 0
+#define MIB2_STATS 0
+
+#define LWIP_DEBUG 0
+
+#endif /* HVC_LWIPOPTS_H */
