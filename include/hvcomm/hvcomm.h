@@ -15,9 +15,11 @@
 
 #include <hvcomm/atomic.h>
 #include <hvcomm/error.h>
+#include <hvcomm/event.h>
 #include <hvcomm/export.h>
 #include <hvcomm/platform.h>
 #include <hvcomm/region.h>
+#include <hvcomm/shm.h>
 #include <hvcomm/version.h>
 #include <hvcomm/wire.h>
 

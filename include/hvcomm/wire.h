@@ -161,6 +161,103 @@ _Static_assert(offsetof(struct hvc_wire_dirent, name) == 32, "dirent name");
 
 /* ---- events and locked segments: layouts of HVC_OBJ_EVENT, HVC_OBJ_SEGMENT ---- */
 
+/** "HVEV": magic of an event object. */
+#define HVC_WIRE_EVENT_MAGIC 0x56455648u
+/** "HVEB": magic of the per-region doorbell-emulation words (wait-any). */
+#define HVC_WIRE_BELLS_MAGIC 0x42455648u
+/** "HVSG": magic of a locked segment. */
+#define HVC_WIRE_SEG_MAGIC 0x47535648u
+/** Layout version of events, bells and segments. */
+#define HVC_WIRE_EVENT_VERSION 1u
+
+/**
+ * @brief A named event (directory type HVC_OBJ_EVENT). See doc/events.md.
+ *
+ * Line 0 is written by the creator before `magic` is published (release)
+ * and never changes. Line 1 holds every word the protocol touches, on one
+ * line on purpose: a signaler's read-modify-write of `state` brings the
+ * line in, and its check of `waiters` and the sleeper masks then costs no
+ * further cache miss. Line 2 holds statistics (relaxed, never trusted).
+ */
+struct hvc_wire_event {
+    uint32_t magic;        /**< #HVC_WIRE_EVENT_MAGIC, stored last (release) */
+    uint32_t version;      /**< #HVC_WIRE_EVENT_VERSION */
+    uint32_t kind;         /**< hvc_event_kind: 1 auto, 2 counting, 3 broadcast */
+    uint32_t max_count;    /**< counting: largest count (1 for auto) */
+    uint32_t vector;       /**< doorbell vector rung for this event */
+    uint32_t flags;        /**< reserved, 0 */
+    uint32_t signalers_lo; /**< peers allowed to signal, bits 0..31; 0 and 0: any other peer */
+    uint32_t signalers_hi; /**< bits 32..63 */
+    uint8_t pad0[HVC_CACHELINE - 32];
+    /* ---- line 1: the protocol words (atomic) ---- */
+    uint32_t state;        /**< auto 0/1, counting: units, broadcast: generation; futex word */
+    uint32_t waiters;      /**< threads registered to sleep on `state` (futex path) */
+    uint32_t sleepers_lo;  /**< peers sleeping on a doorbell / bell, bits 0..31 */
+    uint32_t sleepers_hi;  /**< bits 32..63 */
+    uint8_t pad1[HVC_CACHELINE - 16];
+    /* ---- line 2: statistics (atomic, relaxed) ---- */
+    uint32_t signals;      /**< signals accepted */
+    uint32_t wakes;        /**< wake calls issued (futex wakes and doorbells) */
+    uint32_t sleeps;       /**< sleeps started */
+    uint32_t overflows;    /**< counting signals refused at max_count */
+    uint8_t pad2[HVC_CACHELINE - 16];
+};
+
+/**
+ * @brief One wake-up word per peer (object ".hvc.bells", HVC_OBJ_RAW),
+ *        used where the platform has no doorbells: a signaler bumps the
+ *        word of each peer in an event's sleeper mask and wakes it.
+ */
+struct hvc_wire_bells {
+    uint32_t magic;     /**< #HVC_WIRE_BELLS_MAGIC, stored last (release) */
+    uint32_t version;   /**< #HVC_WIRE_EVENT_VERSION */
+    uint8_t pad0[HVC_CACHELINE - 8];
+    /** word[p * 16]: peer p's bell (atomic), one cache line each */
+    uint32_t word[HVC_MAX_PEERS * (HVC_CACHELINE / 4)];
+};
+
+/** Consistency states of a locked segment (hvc_wire_seg::state). */
+enum hvc_seg_state {
+    HVC_SEG_CONSISTENT = 0,     /**< normal */
+    HVC_SEG_INCONSISTENT = 1,   /**< a holder died; the new holder must repair */
+    HVC_SEG_NOTRECOVERABLE = 2, /**< unlocked without repair: unusable */
+};
+
+/**
+ * @brief The header of a locked segment (HVC_OBJ_SEGMENT); the data
+ *        follows at `data_offset` from the object's start.
+ */
+struct hvc_wire_seg {
+    uint32_t magic;       /**< #HVC_WIRE_SEG_MAGIC, stored last (release) */
+    uint32_t version;     /**< #HVC_WIRE_EVENT_VERSION */
+    uint32_t data_offset; /**< from the object start; 128 */
+    uint32_t flags;       /**< reserved, 0 */
+    uint64_t data_size;   /**< bytes of data */
+    uint8_t pad0[HVC_CACHELINE - 24];
+    /* ---- line 1: the lock (atomic) ---- */
+    uint32_t lock;        /**< #HVC_OWNER of the holder, 0 when free; futex word */
+    uint32_t waiters;     /**< threads registered to sleep on `lock` */
+    uint32_t state;       /**< #hvc_seg_state */
+    uint32_t contended;   /**< statistics: lock calls that had to wait */
+    uint32_t acquired;    /**< statistics: successful locks */
+    uint32_t recovered;   /**< statistics: locks taken from a dead holder */
+    uint8_t pad1[HVC_CACHELINE - 24];
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct hvc_wire_event) == 3 * HVC_CACHELINE, "event size");
+_Static_assert(offsetof(struct hvc_wire_event, signalers_lo) == 24, "event signalers");
+_Static_assert(offsetof(struct hvc_wire_event, state) == HVC_CACHELINE, "event state");
+_Static_assert(offsetof(struct hvc_wire_event, sleepers_hi) == HVC_CACHELINE + 12, "event sleepers");
+_Static_assert(offsetof(struct hvc_wire_event, signals) == 2 * HVC_CACHELINE, "event stats");
+_Static_assert(offsetof(struct hvc_wire_bells, word) == HVC_CACHELINE, "bells words");
+_Static_assert(sizeof(struct hvc_wire_bells) == (HVC_MAX_PEERS + 1) * HVC_CACHELINE, "bells size");
+_Static_assert(sizeof(struct hvc_wire_seg) == 2 * HVC_CACHELINE, "segment header size");
+_Static_assert(offsetof(struct hvc_wire_seg, data_size) == 16, "segment data_size");
+_Static_assert(offsetof(struct hvc_wire_seg, lock) == HVC_CACHELINE, "segment lock");
+_Static_assert(offsetof(struct hvc_wire_seg, recovered) == HVC_CACHELINE + 20, "segment stats");
+#endif
+
 /* ---- rings, sampling ports, queuing ports: HVC_OBJ_RING, _SAMPLING, _QUEUE ---- */
 
 /** @} */

