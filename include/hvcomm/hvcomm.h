@@ -18,7 +18,9 @@
 #include <hvcomm/event.h>
 #include <hvcomm/export.h>
 #include <hvcomm/platform.h>
+#include <hvcomm/port.h>
 #include <hvcomm/region.h>
+#include <hvcomm/ring.h>
 #include <hvcomm/shm.h>
 #include <hvcomm/version.h>
 #include <hvcomm/wire.h>

@@ -260,6 +260,187 @@ _Static_assert(offsetof(struct hvc_wire_seg, recovered) == HVC_CACHELINE + 20, "
 
 /* ---- rings, sampling ports, queuing ports: HVC_OBJ_RING, _SAMPLING, _QUEUE ---- */
 
+/** "HVRG": magic of a message ring (hvc_wire_ring::magic). */
+#define HVC_RING_MAGIC 0x47525648u
+/** "HVSP": magic of a sampling port. */
+#define HVC_SAMPLING_MAGIC 0x50535648u
+/** "HVQP": magic of a queuing port. */
+#define HVC_QUEUE_MAGIC 0x50515648u
+/** Layout version of rings and ports. */
+#define HVC_RING_VERSION 1u
+
+/** Ring flags (hvc_wire_ring::flags, immutable). */
+#define HVC_RING_WF_BLOCKING 1u /**< sides may sleep: publishers check the sleep words */
+
+/** Record flags (low 8 bits of hvc_wire_ring_rec::tag). */
+#define HVC_REC_PAD 0x01u   /**< padding up to the end of the data area (wrap) */
+#define HVC_REC_FIRST 0x02u /**< first fragment of a fragmented message */
+#define HVC_REC_MORE 0x04u  /**< more fragments of this message follow */
+#define HVC_REC_FLAGS 0x07u /**< every defined record flag */
+
+/**
+ * @brief The check bits of a record tag: a hash of the record's free-running
+ *        position and its length, in bits 8..31.
+ *
+ * A record left over from an earlier lap, or a length overwritten with
+ * another value, no longer matches its tag.
+ */
+#define HVC_REC_TAG(pos, len, flags) \
+    ((((((uint32_t)(pos) >> 3) * 0x9e3779b1u) ^ ((uint32_t)(len) * 0x85ebca6bu) ^ 0x5a17c0deu) & \
+      0xffffff00u) | (uint32_t)(flags))
+
+/**
+ * @brief Header of every record in a ring's data area (8 bytes).
+ *
+ * A record is this header, then `len` payload bytes, padded to 8 bytes; it
+ * never wraps: when it does not fit before the end of the data area, the
+ * producer fills the rest with one #HVC_REC_PAD record and starts again at 0.
+ * `tag` is stored after `len` and the payload, with release order.
+ */
+struct hvc_wire_ring_rec {
+    uint32_t len; /**< payload bytes (for PAD: bytes of padding after the header) */
+    uint32_t tag; /**< #HVC_REC_TAG(position, len, flags) */
+};
+
+/**
+ * @brief A single-producer single-consumer message ring.
+ *
+ * Line 0 is immutable after creation; line 1 is written by the producer
+ * only, line 2 by the consumer only, line 3 holds the sleep words (each
+ * written by one side, rarely); the data area follows. Indices are
+ * free-running byte counts; position in the data area = index & (capacity - 1).
+ */
+struct hvc_wire_ring {
+    /* ---- line 0: immutable after creation ---- */
+    uint32_t magic;       /**< #HVC_RING_MAGIC, stored last at creation (release) */
+    uint32_t version;     /**< #HVC_RING_VERSION */
+    uint32_t hdr_size;    /**< sizeof(struct hvc_wire_ring): offset of the data area */
+    uint32_t capacity;    /**< data area bytes, a power of two, >= 64 */
+    uint32_t max_msg;     /**< largest payload; 2 * record(max_msg) <= capacity */
+    uint32_t flags;       /**< HVC_RING_WF_... */
+    uint32_t writer;      /**< producer peer id */
+    uint32_t reserved0[9]; /**< 0 */
+    /* ---- line 1: producer ---- */
+    uint32_t prod;          /**< atomic: producer index (bytes published) */
+    uint32_t msgs_lo;       /**< messages sent, low half */
+    uint32_t msgs_hi;       /**< messages sent, high half */
+    uint32_t bytes_lo;      /**< payload bytes sent, low half */
+    uint32_t bytes_hi;      /**< payload bytes sent, high half */
+    uint32_t full_stalls;   /**< times the producer found the ring full */
+    uint32_t prod_errors;   /**< protocol errors the producer detected */
+    uint32_t wakeups_sent;  /**< wake-ups of a sleeping consumer */
+    uint32_t reserved1[8];  /**< 0 */
+    /* ---- line 2: consumer ---- */
+    uint32_t cons;          /**< atomic: consumer index (bytes released) */
+    uint32_t rmsgs_lo;      /**< messages received, low half */
+    uint32_t rmsgs_hi;      /**< messages received, high half */
+    uint32_t rbytes_lo;     /**< payload bytes received, low half */
+    uint32_t rbytes_hi;     /**< payload bytes received, high half */
+    uint32_t empty_stalls;  /**< times the consumer found the ring empty */
+    uint32_t cons_errors;   /**< protocol errors the consumer detected */
+    uint32_t rwakeups_sent; /**< wake-ups of a sleeping producer */
+    uint32_t reserved2[8];  /**< 0 */
+    /* ---- line 3: sleep words ---- */
+    uint32_t cons_sleeping; /**< atomic, consumer-written: 1 while it waits for data */
+    uint32_t reserved3[7];  /**< 0 */
+    uint32_t prod_sleeping; /**< atomic, producer-written: 1 while it waits for room */
+    uint32_t reserved4[7];  /**< 0 */
+    /* data area (capacity bytes) follows */
+};
+
+/** Number of slots of a sampling port (the writer never waits for readers). */
+#define HVC_SAMPLING_SLOTS 4u
+
+/** One slot of a sampling port: header then `max_msg` bytes rounded to 8. */
+struct hvc_wire_sampling_slot {
+    uint32_t gen;     /**< atomic: publication number held, 0 while being written */
+    uint32_t len;     /**< payload bytes */
+    uint32_t time_lo; /**< writer's clock at publication (ns), low half */
+    uint32_t time_hi; /**< high half */
+};
+
+/**
+ * @brief A sampling port: the latest value, in #HVC_SAMPLING_SLOTS slots
+ *        written round-robin; readers check the slot's gen before and after
+ *        copying (a per-slot sequence lock), so they never see a torn value
+ *        and never make the writer wait.
+ */
+struct hvc_wire_sampling {
+    /* ---- line 0: immutable ---- */
+    uint32_t magic;      /**< #HVC_SAMPLING_MAGIC, stored last (release) */
+    uint32_t version;    /**< #HVC_RING_VERSION */
+    uint32_t hdr_size;   /**< offset of slot 0 */
+    uint32_t max_msg;    /**< largest payload */
+    uint32_t slot_size;  /**< bytes per slot: 16 + max_msg rounded to 64 */
+    uint32_t writer;     /**< writer peer id */
+    uint32_t refresh_lo; /**< refresh period (ns), low half */
+    uint32_t refresh_hi; /**< high half */
+    uint32_t reserved0[8]; /**< 0 */
+    /* ---- line 1: writer ---- */
+    uint32_t latest;     /**< atomic: publication number of the latest value, 0 none */
+    uint32_t reserved1[15]; /**< 0 */
+    /* slots follow */
+};
+
+/** Overflow policies of a queuing port. */
+#define HVC_QUEUE_REJECT 0u      /**< a full queue refuses the new message */
+#define HVC_QUEUE_DROP_OLDEST 1u /**< a full queue drops its oldest message */
+
+/** One slot of a queuing port: header then `max_msg` bytes rounded to 8. */
+struct hvc_wire_queue_slot {
+    uint32_t seq; /**< atomic: message number + 1 held, 0 while being written */
+    uint32_t len; /**< payload bytes */
+};
+
+/**
+ * @brief A queuing port: a FIFO of at most `max_count` whole messages in
+ *        `slots` (a power of two >= max_count) fixed-size slots.
+ */
+struct hvc_wire_queue {
+    /* ---- line 0: immutable ---- */
+    uint32_t magic;      /**< #HVC_QUEUE_MAGIC, stored last (release) */
+    uint32_t version;    /**< #HVC_RING_VERSION */
+    uint32_t hdr_size;   /**< offset of slot 0 */
+    uint32_t max_msg;    /**< largest payload */
+    uint32_t max_count;  /**< most messages waiting */
+    uint32_t slots;      /**< slot count, power of two >= max_count */
+    uint32_t slot_size;  /**< bytes per slot: 8 + max_msg rounded to 8 */
+    uint32_t policy;     /**< HVC_QUEUE_REJECT or HVC_QUEUE_DROP_OLDEST */
+    uint32_t writer;     /**< writer peer id */
+    uint32_t reserved0[7]; /**< 0 */
+    /* ---- line 1: writer ---- */
+    uint32_t prod;       /**< atomic: messages sent (free-running) */
+    uint32_t rejected;   /**< messages refused because the queue was full */
+    uint32_t prod_errors; /**< protocol errors the writer detected */
+    uint32_t reserved1[13]; /**< 0 */
+    /* ---- line 2: reader ---- */
+    uint32_t cons;       /**< atomic: messages received or dropped (free-running) */
+    uint32_t dropped;    /**< messages the reader found overwritten */
+    uint32_t cons_errors; /**< protocol errors the reader detected */
+    uint32_t reserved2[13]; /**< 0 */
+    /* slots follow */
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct hvc_wire_ring_rec) == 8, "ring record header");
+_Static_assert(offsetof(struct hvc_wire_ring, prod) == HVC_CACHELINE, "ring prod line");
+_Static_assert(offsetof(struct hvc_wire_ring, cons) == 2 * HVC_CACHELINE, "ring cons line");
+_Static_assert(offsetof(struct hvc_wire_ring, cons_sleeping) == 3 * HVC_CACHELINE, "ring sleep line");
+_Static_assert(offsetof(struct hvc_wire_ring, prod_sleeping) == 3 * HVC_CACHELINE + 32, "ring prod sleep");
+_Static_assert(offsetof(struct hvc_wire_ring, full_stalls) == HVC_CACHELINE + 20, "ring full_stalls");
+_Static_assert(offsetof(struct hvc_wire_ring, empty_stalls) == 2 * HVC_CACHELINE + 20, "ring empty_stalls");
+_Static_assert(sizeof(struct hvc_wire_ring) == 4 * HVC_CACHELINE, "ring header size");
+_Static_assert(sizeof(struct hvc_wire_sampling_slot) == 16, "sampling slot header");
+_Static_assert(offsetof(struct hvc_wire_sampling, refresh_lo) == 24, "sampling refresh");
+_Static_assert(offsetof(struct hvc_wire_sampling, latest) == HVC_CACHELINE, "sampling latest line");
+_Static_assert(sizeof(struct hvc_wire_sampling) == 2 * HVC_CACHELINE, "sampling header size");
+_Static_assert(sizeof(struct hvc_wire_queue_slot) == 8, "queue slot header");
+_Static_assert(offsetof(struct hvc_wire_queue, policy) == 28, "queue policy");
+_Static_assert(offsetof(struct hvc_wire_queue, prod) == HVC_CACHELINE, "queue prod line");
+_Static_assert(offsetof(struct hvc_wire_queue, cons) == 2 * HVC_CACHELINE, "queue cons line");
+_Static_assert(sizeof(struct hvc_wire_queue) == 3 * HVC_CACHELINE, "queue header size");
+#endif
+
 /** @} */
 
 #ifdef __cplusplus

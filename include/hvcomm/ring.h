@@ -1,0 +1,451 @@
+/**
+ * @file ring.h
+ * @brief Lock-free single-producer single-consumer message rings in a
+ *        region, with copy, zero-copy, batch, fragment and blocking APIs.
+ *
+ * A ring is a named directory object (#HVC_OBJ_RING) whose layout is
+ * `struct hvc_wire_ring` (wire.h): an immutable line, a producer line, a
+ * consumer line, a line of sleep words, then a data area of `capacity`
+ * bytes (a power of two) holding variable-size records. Each index is a
+ * free-running 32-bit byte count written by one side only, published with a
+ * release store and read by the other side with an acquire load.
+ *
+ * Messages are 0 to `max_msg` bytes (chosen at creation, see
+ * hvc_ring_max_msg()). A message is always contiguous in the data area, so
+ * it can be written and read in place (hvc_ring_reserve(), hvc_ring_peek()).
+ * Larger messages go through the fragment API (hvc_ring_stream_send(),
+ * hvc_ring_stream_recv()), which cuts them into records and puts them back
+ * together.
+ *
+ * The other side is untrusted: every index, length and tag it wrote is read
+ * once, checked against the ring's bounds and this side's state, and a bad
+ * one gives `-HVC_EPROTO` (counted in the ring and the region header);
+ * never an access outside the ring, a write into the other side's memory,
+ * or an endless loop.
+ *
+ * "Ring full" and "ring empty" are ordinary results: `-HVC_EAGAIN`.
+ *
+ * Thread safety: one `struct hvc_ring` handle is used by one thread at a
+ * time; the producer and the consumer are different handles (usually in
+ * different peers). No function may be called from an interrupt handler
+ * except the non-blocking ones, which touch only the ring's memory.
+ */
+#ifndef HVCOMM_RING_H
+#define HVCOMM_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hvcomm/error.h>
+#include <hvcomm/export.h>
+#include <hvcomm/region.h>
+#include <hvcomm/wire.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup ring Message rings
+ * @brief SPSC rings of variable-size messages.
+ * @{
+ */
+
+/** Roles of a ring handle. */
+enum hvc_ring_role {
+    HVC_RING_PRODUCER = 1, /**< sends; only the recorded writer peer */
+    HVC_RING_CONSUMER = 2, /**< receives */
+};
+
+/** Flags of hvc_ring_attr::flags. */
+enum hvc_ring_flags {
+    /** Enable hvc_ring_send_wait()/hvc_ring_recv_wait(): publishers then
+     *  check whether the other side sleeps (one fence per publication). */
+    HVC_RING_BLOCKING = 1u << 0,
+};
+
+/** Flags of hvc_ring_commit() and hvc_ring_release(). */
+enum hvc_ring_op_flags {
+    /** Do not publish yet: more records follow; hvc_ring_flush() publishes. */
+    HVC_RING_MORE = 1u << 0,
+};
+
+/** The largest ring data area (bytes). */
+#define HVC_RING_CAPACITY_MAX (1u << 30)
+
+/** Bytes a record of `len` payload bytes takes in the data area. */
+#define HVC_RING_RECORD_SIZE(len) (8u + (((uint32_t)(len) + 7u) & ~7u))
+
+/** Parameters of hvc_ring_create(). */
+struct hvc_ring_attr {
+    /** Data area bytes; rounded up to a power of two; 0 picks the smallest
+     *  that holds two records of `max_msg` bytes. */
+    uint32_t capacity;
+    /** Largest message payload (0 allowed: empty messages only). */
+    uint32_t max_msg;
+    /** Producer peer id, or -1 for the calling peer. */
+    int32_t writer;
+    /** #hvc_ring_flags */
+    uint32_t flags;
+};
+
+/**
+ * @brief A ring handle: caller-owned, fields private to the library.
+ *
+ * Holds this side's checked copies of the ring's geometry, its own index
+ * (private, published when due) and a cached copy of the other side's.
+ */
+struct hvc_ring {
+    struct hvc_region *region;  /**< the region */
+    struct hvc_wire_ring *w;    /**< shared header */
+    uint8_t *data;              /**< data area */
+    uint32_t capacity;          /**< checked capacity */
+    uint32_t mask;              /**< capacity - 1 */
+    uint32_t max_msg;           /**< checked max payload */
+    uint32_t wflags;            /**< checked HVC_RING_WF_ flags */
+    uint32_t role;              /**< #hvc_ring_role */
+    uint32_t head;              /**< own index, private (records done) */
+    uint32_t published;         /**< own index as last published */
+    uint32_t peer;              /**< cached, checked index of the other side */
+    uint32_t pending;           /**< reserved or peeked record size, 0 if none */
+    uint32_t pending_len;       /**< checked length of the peeked record */
+    uint32_t stalled;           /**< 1 after a full/empty result, until progress */
+    uint32_t errors;            /**< protocol errors seen by this handle */
+    uint64_t msgs;              /**< messages done by this side */
+    uint64_t bytes;             /**< payload bytes done by this side */
+    uint32_t stalls;            /**< full or empty stalls of this side */
+    uint32_t wakeups;           /**< wake-ups this side issued */
+};
+
+/** One message for the batch calls. */
+struct hvc_ring_msg {
+    void *data;   /**< payload (send: read; recv: written) */
+    uint32_t len; /**< send: payload bytes; recv: bytes received */
+    uint32_t cap; /**< recv: room at `data`; unused by send */
+};
+
+/** Counters of a ring, from hvc_ring_stats(). */
+struct hvc_ring_stats {
+    uint32_t capacity;      /**< data area bytes */
+    uint32_t max_msg;       /**< largest payload */
+    uint32_t writer;        /**< producer peer */
+    uint32_t flags;         /**< HVC_RING_WF_ flags */
+    uint32_t used;          /**< bytes waiting (prod - cons), if sane */
+    uint32_t prod;          /**< producer index */
+    uint32_t cons;          /**< consumer index */
+    uint64_t msgs_sent;     /**< messages sent */
+    uint64_t bytes_sent;    /**< payload bytes sent */
+    uint64_t msgs_recv;     /**< messages received */
+    uint64_t bytes_recv;    /**< payload bytes received */
+    uint32_t full_stalls;   /**< producer found the ring full */
+    uint32_t empty_stalls;  /**< consumer found the ring empty */
+    uint32_t proto_errors;  /**< protocol errors found by either side */
+    uint32_t wakeups;       /**< wake-up calls made by either side */
+};
+
+/**
+ * @brief Fragmenting state for hvc_ring_stream_send() / _recv().
+ *        Caller-owned; zero it (or call hvc_ring_stream_reset()) before use.
+ */
+struct hvc_ring_stream {
+    uint64_t done;  /**< bytes of the current message sent or received */
+    uint32_t state; /**< private */
+    uint32_t reserved; /**< private */
+};
+
+/**
+ * @brief Create a ring in a region and open it as producer or consumer.
+ *
+ * @param ring caller-owned handle, set up for the role given by whether
+ *        the calling peer is the writer (producer) or not (consumer).
+ * @param r the region (joined).
+ * @param name the object name.
+ * @param attr capacity, maximum message, writer and flags.
+ * @retval 0 created; `ring` is the producer when this peer is the writer,
+ *         else the consumer.
+ * @retval -HVC_EINVAL bad arguments, not joined, or a geometry that does
+ *         not hold two maximum records within #HVC_RING_CAPACITY_MAX.
+ * @retval -HVC_ENAMETOOLONG / -HVC_EEXIST / -HVC_ENOSPC / -HVC_ETIMEDOUT /
+ *         -HVC_EPROTO as hvc_obj_create().
+ *
+ * Context: thread.
+ */
+HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
+                            const char *name, const struct hvc_ring_attr *attr);
+
+/**
+ * @brief Open an existing ring.
+ *
+ * @param ring caller-owned handle.
+ * @param r the region (joined for the producer role).
+ * @param name the object name.
+ * @param role #HVC_RING_PRODUCER or #HVC_RING_CONSUMER.
+ * @retval 0 opened; the handle starts at the current shared index of its
+ *         side.
+ * @retval -HVC_EINVAL bad arguments or role.
+ * @retval -HVC_ENOENT no such object.
+ * @retval -HVC_ETYPE the object is not a ring.
+ * @retval -HVC_ENOTREADY the ring is still being created.
+ * @retval -HVC_EVERSION unknown ring layout version.
+ * @retval -HVC_EPERM producer role asked by a peer that is not the writer.
+ * @retval -HVC_EPROTO the ring header is inconsistent (counted).
+ *
+ * Context: thread.
+ */
+HVC_API int hvc_ring_open(struct hvc_ring *ring, struct hvc_region *r,
+                          const char *name, int role);
+
+/**
+ * @brief Bind a handle to an object already found with hvc_obj_open() or
+ *        hvc_obj_get() (same checks and results as hvc_ring_open()).
+ */
+HVC_API int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
+                            const struct hvc_obj *obj, int role);
+
+/** @brief The ring's largest message payload (0 for a bad handle). */
+HVC_API uint32_t hvc_ring_max_msg(const struct hvc_ring *ring);
+
+/** @brief The ring's data area in bytes (0 for a bad handle). */
+HVC_API uint32_t hvc_ring_capacity(const struct hvc_ring *ring);
+
+/* ---- copy API ---- */
+
+/**
+ * @brief Send one message (copy), and publish it.
+ * @param ring a producer handle.
+ * @param buf the payload (may be NULL when len is 0).
+ * @param len payload bytes, at most hvc_ring_max_msg().
+ * @retval 0 sent.
+ * @retval -HVC_EAGAIN the ring is full (an ordinary result).
+ * @retval -HVC_EMSGSIZE len > max_msg (use the fragment API).
+ * @retval -HVC_EINVAL not a producer handle, or a reservation is pending.
+ * @retval -HVC_EPROTO the consumer index is out of bounds (counted).
+ *
+ * Context: the producer's thread; any context (no system calls unless the
+ * ring is #HVC_RING_BLOCKING and the consumer sleeps).
+ */
+HVC_API int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t len);
+
+/**
+ * @brief Receive one message (copy), and publish the freed space.
+ * @param ring a consumer handle.
+ * @param buf where to copy the payload.
+ * @param cap bytes at `buf`.
+ * @return the payload length (>= 0).
+ * @retval -HVC_EAGAIN the ring is empty (an ordinary result).
+ * @retval -HVC_EMSGSIZE the next message is longer than `cap`, or is a
+ *         fragment (use hvc_ring_stream_recv()); it stays in the ring.
+ * @retval -HVC_EINVAL not a consumer handle, or a peek is pending.
+ * @retval -HVC_EPROTO the producer index or the record is invalid (counted).
+ *
+ * Context: the consumer's thread; any context as hvc_ring_send().
+ */
+HVC_API int hvc_ring_recv(struct hvc_ring *ring, void *buf, uint32_t cap);
+
+/* ---- batch API ---- */
+
+/**
+ * @brief Send up to `n` messages with one index publication.
+ * @return the number sent (0..n); stops at the first that does not fit.
+ * @retval -HVC_EAGAIN the ring is full before the first message.
+ * @retval -HVC_EMSGSIZE the first message is too long (later ones: the
+ *         count so far is returned).
+ * @retval -HVC_EINVAL / -HVC_EPROTO as hvc_ring_send().
+ */
+HVC_API int hvc_ring_send_batch(struct hvc_ring *ring,
+                                const struct hvc_ring_msg *msgs, unsigned n);
+
+/**
+ * @brief Receive up to `n` messages with one index publication.
+ *
+ * Fills `msgs[i].len` of each message received.
+ * @return the number received (0..n); stops at the first that does not fit
+ *         its buffer, or at a fragment.
+ * @retval -HVC_EAGAIN the ring is empty.
+ * @retval -HVC_EMSGSIZE / -HVC_EINVAL / -HVC_EPROTO as hvc_ring_recv(), for
+ *         the first message.
+ */
+HVC_API int hvc_ring_recv_batch(struct hvc_ring *ring, struct hvc_ring_msg *msgs,
+                                unsigned n);
+
+/* ---- zero-copy API ---- */
+
+/**
+ * @brief Reserve room for one message of up to `len` bytes in the ring.
+ * @param ring a producer handle.
+ * @param len the most bytes that will be committed.
+ * @param ptr receives where to write the payload (8-byte aligned).
+ * @retval 0 reserved; write, then hvc_ring_commit().
+ * @retval -HVC_EAGAIN the ring is full.
+ * @retval -HVC_EMSGSIZE len > max_msg.
+ * @retval -HVC_EINVAL not a producer, or a reservation is pending.
+ * @retval -HVC_EPROTO the consumer index is invalid (counted).
+ */
+HVC_API int hvc_ring_reserve(struct hvc_ring *ring, uint32_t len, void **ptr);
+
+/**
+ * @brief Finish the reserved message with `len` bytes (<= reserved).
+ * @param flags #HVC_RING_MORE to defer publication to hvc_ring_flush() (or
+ *        the next publishing call).
+ * @retval 0 committed.
+ * @retval -HVC_EINVAL nothing reserved, or len larger than reserved.
+ */
+HVC_API int hvc_ring_commit(struct hvc_ring *ring, uint32_t len, unsigned flags);
+
+/**
+ * @brief Look at the next message in place.
+ * @param ring a consumer handle.
+ * @param ptr receives the payload address (valid until hvc_ring_release();
+ *        the producer may scribble on it: copy before trusting contents).
+ * @return the payload length (>= 0).
+ * @retval -HVC_EAGAIN empty.
+ * @retval -HVC_EMSGSIZE the next record is a fragment (stream API).
+ * @retval -HVC_EINVAL not a consumer.
+ * @retval -HVC_EPROTO invalid index or record (counted).
+ *
+ * Peeking again before release returns the same message.
+ */
+HVC_API int hvc_ring_peek(struct hvc_ring *ring, const void **ptr);
+
+/**
+ * @brief Release the message returned by hvc_ring_peek().
+ * @param flags #HVC_RING_MORE to defer publishing the freed space.
+ * @retval 0 released.
+ * @retval -HVC_EINVAL nothing peeked.
+ */
+HVC_API int hvc_ring_release(struct hvc_ring *ring, unsigned flags);
+
+/**
+ * @brief Publish what was committed or released with #HVC_RING_MORE.
+ * @retval 0 done (also when nothing was pending).
+ * @retval -HVC_EINVAL bad handle.
+ */
+HVC_API int hvc_ring_flush(struct hvc_ring *ring);
+
+/* ---- blocking API ---- */
+
+/**
+ * @brief Send, sleeping while the ring is full, at most `timeout_ns`.
+ *
+ * Spins briefly, then sets the producer's sleep word, re-checks, and sleeps
+ * on the consumer index (hvc_platform_wait_word()). The consumer wakes it
+ * only when that word is set, so a busy stream makes no system calls.
+ *
+ * @param timeout_ns relative timeout, 0 polls once, #HVC_FOREVER.
+ * @retval 0 sent.
+ * @retval -HVC_ETIMEDOUT still full at the deadline.
+ * @retval -HVC_ENOTSUP the ring was created without #HVC_RING_BLOCKING.
+ * @retval -HVC_EMSGSIZE / -HVC_EINVAL / -HVC_EPROTO as hvc_ring_send().
+ *
+ * Context: the producer's thread; may sleep.
+ */
+HVC_API int hvc_ring_send_wait(struct hvc_ring *ring, const void *buf,
+                               uint32_t len, int64_t timeout_ns);
+
+/**
+ * @brief Receive, sleeping while the ring is empty, at most `timeout_ns`.
+ * @return the payload length.
+ * @retval -HVC_ETIMEDOUT still empty at the deadline.
+ * @retval -HVC_ENOTSUP the ring was created without #HVC_RING_BLOCKING.
+ * @retval -HVC_EMSGSIZE / -HVC_EINVAL / -HVC_EPROTO as hvc_ring_recv().
+ *
+ * Context: the consumer's thread; may sleep.
+ */
+HVC_API int hvc_ring_recv_wait(struct hvc_ring *ring, void *buf, uint32_t cap,
+                               int64_t timeout_ns);
+
+/**
+ * @brief Wait until hvc_ring_recv() (or peek) would not return -HVC_EAGAIN.
+ * @retval 0 something to read.
+ * @retval -HVC_ETIMEDOUT / -HVC_ENOTSUP / -HVC_EINVAL / -HVC_EPROTO as above.
+ */
+HVC_API int hvc_ring_wait_readable(struct hvc_ring *ring, int64_t timeout_ns);
+
+/**
+ * @brief Wait until `len` payload bytes fit in the ring.
+ * @retval 0 room for `len`.
+ * @retval -HVC_ETIMEDOUT / -HVC_ENOTSUP / -HVC_EINVAL / -HVC_EMSGSIZE /
+ *         -HVC_EPROTO as above.
+ */
+HVC_API int hvc_ring_wait_writable(struct hvc_ring *ring, uint32_t len,
+                                   int64_t timeout_ns);
+
+/* ---- fragments: messages of any size ---- */
+
+/** @brief Reset a stream state (start a new message). */
+HVC_API void hvc_ring_stream_reset(struct hvc_ring_stream *st);
+
+/**
+ * @brief Send a message of any size in fragments, without blocking.
+ *
+ * Call again with the same `st`, `buf` and `len` after -HVC_EAGAIN until it
+ * returns 0; the fragments already sent are remembered in `st`.
+ *
+ * @retval 0 the whole message is in the ring.
+ * @retval -HVC_EAGAIN the ring filled up; part may have been sent.
+ * @retval -HVC_EINVAL bad arguments, or `len` is smaller than what was
+ *         already sent of the message in progress.
+ * @retval -HVC_EMSGSIZE the ring's max_msg is 0 and `len` is not.
+ * @retval -HVC_EPROTO as hvc_ring_send().
+ */
+HVC_API int hvc_ring_stream_send(struct hvc_ring *ring, struct hvc_ring_stream *st,
+                                 const void *buf, uint64_t len);
+
+/**
+ * @brief Receive a message of any size, reassembling fragments, without
+ *        blocking.
+ *
+ * Call again with the same `st` and `buf` after -HVC_EAGAIN. A message sent
+ * with hvc_ring_send() (one record) is received too.
+ *
+ * @param len receives the message length when 0 is returned.
+ * @retval 0 a whole message is in `buf`.
+ * @retval -HVC_EAGAIN not complete yet.
+ * @retval -HVC_EMSGSIZE the message was longer than `cap`: it has been
+ *         read and dropped whole (`*len` tells how much had fitted).
+ * @retval -HVC_EPROTO a fragment out of order, or as hvc_ring_recv().
+ * @retval -HVC_EINVAL bad arguments.
+ */
+HVC_API int hvc_ring_stream_recv(struct hvc_ring *ring, struct hvc_ring_stream *st,
+                                 void *buf, uint64_t cap, uint64_t *len);
+
+/**
+ * @brief Blocking forms of the stream calls (the ring must be
+ *        #HVC_RING_BLOCKING); same results, plus -HVC_ETIMEDOUT.
+ *        The timeout applies to each wait, not the whole message.
+ */
+HVC_API int hvc_ring_stream_send_wait(struct hvc_ring *ring, struct hvc_ring_stream *st,
+                                      const void *buf, uint64_t len,
+                                      int64_t timeout_ns);
+/** @copydoc hvc_ring_stream_send_wait */
+HVC_API int hvc_ring_stream_recv_wait(struct hvc_ring *ring, struct hvc_ring_stream *st,
+                                      void *buf, uint64_t cap, uint64_t *len,
+                                      int64_t timeout_ns);
+
+/* ---- counters ---- */
+
+/**
+ * @brief Read a ring's counters (any peer, no handle needed).
+ *
+ * Safe on a corrupt object: the header is checked, nothing outside the
+ * object is read.
+ *
+ * @retval 0 filled in.
+ * @retval -HVC_EINVAL bad arguments.
+ * @retval -HVC_ETYPE not a ring.
+ * @retval -HVC_ENOTREADY still being created.
+ * @retval -HVC_EVERSION unknown layout version.
+ * @retval -HVC_EPROTO inconsistent header.
+ *
+ * Context: thread or interrupt; reads only.
+ */
+HVC_API int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
+                           struct hvc_ring_stats *out);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HVCOMM_RING_H */

@@ -1,0 +1,634 @@
+/*
+ * SPSC message rings: creation, checks, copy / zero-copy / batch paths.
+ *
+ * Each side owns one index (producer: prod, consumer: cons), keeps it in
+ * its handle and publishes it with a release store; it reads the other
+ * side's index with an acquire load only when its cached copy says the ring
+ * is full (producer) or empty (consumer), so a stream in flight touches the
+ * other side's cache line once per lap of cached progress, not per message.
+ *
+ * The other side is untrusted. Its index is read once into a local, checked
+ * (8-byte aligned, moving forward, never past what we published/within one
+ * capacity), and only then cached. Record headers are read once each, and a
+ * record is accepted only when its tag matches its position and length, so
+ * stale records of an earlier lap and overwritten lengths are caught.
+ */
+#include "ring_internal.h"
+
+/* ---- counters and errors ---- */
+
+static void proto_error(struct hvc_ring *q, const char *what)
+{
+    q->errors++;
+    if (q->role == HVC_RING_PRODUCER)
+        hvc_store_relaxed(&q->w->prod_errors, q->errors);
+    else
+        hvc_store_relaxed(&q->w->cons_errors, q->errors);
+    hvc_region_proto_error(q->region, what);
+}
+
+static void stall(struct hvc_ring *q)
+{
+    if (q->stalled)
+        return;
+    q->stalled = 1;
+    q->stalls++;
+    if (q->role == HVC_RING_PRODUCER)
+        hvc_store_relaxed(&q->w->full_stalls, q->stalls);
+    else
+        hvc_store_relaxed(&q->w->empty_stalls, q->stalls);
+}
+
+static void wake(struct hvc_ring *q, const uint32_t *word, uint32_t *counter)
+{
+    q->wakeups++;
+    hvc_store_relaxed(counter, q->wakeups);
+    hvc_platform_wake_word(hvc_region_platform(q->region), word, 1);
+}
+
+/* ---- producer ---- */
+
+/* Make sure `need` bytes are free after the private head. */
+static int prod_room(struct hvc_ring *q, uint32_t need)
+{
+    uint32_t c;
+
+    if (q->capacity - (q->head - q->peer) >= need)
+        return 0;
+    /* Pairs with the release store of cons in hvc__ring_cons_publish(): the
+     * consumer's reads of the records before c are done before we reuse
+     * their space. */
+    c = hvc_load_acquire(&q->w->cons);
+    /* Read once; the checks and the cache use only the local copy. The
+     * consumer can only have moved forward, and only up to what we
+     * published. */
+    if ((c & 7u) != 0 || c - q->peer > q->published - q->peer) {
+        proto_error(q, "ring: consumer index out of bounds");
+        return -HVC_EPROTO;
+    }
+    q->peer = c;
+    if (q->capacity - (q->head - c) >= need)
+        return 0;
+    stall(q);
+    return -HVC_EAGAIN;
+}
+
+static inline void put_header(struct hvc_wire_ring_rec *h, uint32_t pos,
+                              uint32_t len, uint32_t flags)
+{
+    hvc_store_relaxed(&h->len, len);
+    /* Pairs with the acquire load of the tag in hvc__ring_next(): the
+     * length and payload are visible before a matching tag. */
+    hvc_store_release(&h->tag, HVC_REC_TAG(pos, len, flags));
+}
+
+/*
+ * Room for a record of `size` bytes, contiguous: pads to the end of the
+ * data area first when needed. Returns the record's offset.
+ */
+static int prod_place(struct hvc_ring *q, uint32_t size, uint32_t *offp)
+{
+    uint32_t off = q->head & q->mask;
+    uint32_t to_end = q->capacity - off;
+    int rc = prod_room(q, size <= to_end ? size : to_end + size);
+
+    if (rc < 0)
+        return rc;
+    if (size > to_end) {
+        put_header((struct hvc_wire_ring_rec *)(void *)(q->data + off), q->head,
+                   to_end - 8u, HVC_REC_PAD);
+        q->head += to_end;
+        off = 0;
+    }
+    q->stalled = 0;
+    *offp = off;
+    return 0;
+}
+
+int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
+                  uint32_t flags)
+{
+    uint32_t size = HVC_RING_RECORD_SIZE(len), off;
+    int rc = prod_place(q, size, &off);
+
+    if (rc < 0)
+        return rc;
+    if (len != 0)
+        __builtin_memcpy(q->data + off + 8u, buf, len);
+    put_header((struct hvc_wire_ring_rec *)(void *)(q->data + off), q->head,
+               len, flags);
+    q->head += size;
+    q->msgs++;
+    q->bytes += len;
+    return 0;
+}
+
+void hvc__ring_prod_publish(struct hvc_ring *q)
+{
+    struct hvc_wire_ring *w = q->w;
+
+    if (q->head == q->published)
+        return;
+    hvc_store_relaxed(&w->msgs_lo, (uint32_t)q->msgs);
+    hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
+    hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
+    hvc_store_relaxed(&w->bytes_hi, (uint32_t)(q->bytes >> 32));
+    /* Pairs with the acquire load of prod in hvc__ring_next(): the records
+     * and counters are visible before the index that covers them. */
+    hvc_store_release(&w->prod, q->head);
+    q->published = q->head;
+    if (q->wflags & HVC_RING_WF_BLOCKING) {
+        /* Pairs with the fence in wait_readable() after the consumer sets
+         * cons_sleeping: either it sees our new prod and does not sleep,
+         * or we see its flag and wake it. */
+        hvc_fence();
+        if (hvc_load_relaxed(&w->cons_sleeping) != 0)
+            wake(q, &w->prod, &w->wakeups_sent);
+    }
+}
+
+/* ---- consumer ---- */
+
+int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
+{
+    /* At most a padding record then a real one: two passes. */
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t avail = q->peer - q->head;
+        uint32_t off = q->head & q->mask, to_end = q->capacity - off;
+        struct hvc_wire_ring_rec *h;
+        uint32_t tag, len, flags;
+
+        if (avail == 0) {
+            /* Pairs with the release store of prod in
+             * hvc__ring_prod_publish(): records up to p are written. */
+            uint32_t p = hvc_load_acquire(&q->w->prod);
+
+            /* Read once, checked, then cached. */
+            if ((p & 7u) != 0 || p - q->head > q->capacity) {
+                proto_error(q, "ring: producer index out of bounds");
+                return -HVC_EPROTO;
+            }
+            q->peer = p;
+            avail = p - q->head;
+            if (avail == 0) {
+                stall(q);
+                return -HVC_EAGAIN;
+            }
+        }
+        h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
+        /* Pairs with the release store of the tag in put_header(). */
+        tag = hvc_load_acquire(&h->tag);
+        len = hvc_load_relaxed(&h->len);
+        flags = tag & 0xffu;
+        if (tag != HVC_REC_TAG(q->head, len, flags) || (flags & ~HVC_REC_FLAGS) != 0) {
+            proto_error(q, "ring: bad record tag");
+            return -HVC_EPROTO;
+        }
+        if (flags & HVC_REC_PAD) {
+            /* Padding is legal only alone, not at offset 0 (a record of at
+             * most capacity / 2 always fits there), exactly to the end. */
+            if (flags != HVC_REC_PAD || off == 0 || len != to_end - 8u ||
+                to_end > avail) {
+                proto_error(q, "ring: bad padding record");
+                return -HVC_EPROTO;
+            }
+            q->head += to_end;
+            continue;
+        }
+        if (len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
+            HVC_RING_RECORD_SIZE(len) > avail) {
+            proto_error(q, "ring: bad record length");
+            return -HVC_EPROTO;
+        }
+        q->stalled = 0;
+        rec->payload = q->data + off + 8u;
+        rec->len = len;
+        rec->flags = flags;
+        rec->size = HVC_RING_RECORD_SIZE(len);
+        return 0;
+    }
+    proto_error(q, "ring: padding after padding");
+    return -HVC_EPROTO;
+}
+
+void hvc__ring_consume(struct hvc_ring *q, const struct hvc__rec *rec)
+{
+    q->head += rec->size;
+    q->msgs++;
+    q->bytes += rec->len;
+}
+
+void hvc__ring_cons_publish(struct hvc_ring *q)
+{
+    struct hvc_wire_ring *w = q->w;
+
+    if (q->head == q->published)
+        return;
+    hvc_store_relaxed(&w->rmsgs_lo, (uint32_t)q->msgs);
+    hvc_store_relaxed(&w->rmsgs_hi, (uint32_t)(q->msgs >> 32));
+    hvc_store_relaxed(&w->rbytes_lo, (uint32_t)q->bytes);
+    hvc_store_relaxed(&w->rbytes_hi, (uint32_t)(q->bytes >> 32));
+    /* Pairs with the acquire load of cons in prod_room(): our reads of the
+     * records before head are done before the producer reuses them. */
+    hvc_store_release(&w->cons, q->head);
+    q->published = q->head;
+    if (q->wflags & HVC_RING_WF_BLOCKING) {
+        /* Pairs with the fence in wait_writable() after the producer sets
+         * prod_sleeping (see hvc__ring_prod_publish()). */
+        hvc_fence();
+        if (hvc_load_relaxed(&w->prod_sleeping) != 0)
+            wake(q, &w->cons, &w->rwakeups_sent);
+    }
+}
+
+/* ---- creation and checks ---- */
+
+static uint32_t pow2_ceil(uint32_t v)
+{
+    uint32_t p = 64;
+
+    while (p < v && p < HVC_RING_CAPACITY_MAX)
+        p <<= 1;
+    return p;
+}
+
+/* The immutable line, read once into locals and checked against the object. */
+struct geometry {
+    uint32_t capacity, max_msg, flags, writer;
+};
+
+static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
+                        struct geometry *g)
+{
+    struct hvc_wire_ring *w;
+    uint32_t magic, hdr;
+
+    if (r == NULL || obj == NULL || obj->ptr == NULL)
+        return -HVC_EINVAL;
+    if (obj->type != HVC_OBJ_RING)
+        return -HVC_ETYPE;
+    if (obj->size < sizeof(struct hvc_wire_ring)) {
+        hvc_region_proto_error(r, "ring: object too small");
+        return -HVC_EPROTO;
+    }
+    w = obj->ptr;
+    /* Pairs with the release store of magic in hvc_ring_create(). */
+    magic = hvc_load_acquire(&w->magic);
+    if (magic == 0)
+        return -HVC_ENOTREADY;
+    if (magic != HVC_RING_MAGIC) {
+        hvc_region_proto_error(r, "ring: bad magic");
+        return -HVC_EPROTO;
+    }
+    if (hvc_load_relaxed(&w->version) != HVC_RING_VERSION)
+        return -HVC_EVERSION;
+    hdr = hvc_load_relaxed(&w->hdr_size);
+    g->capacity = hvc_load_relaxed(&w->capacity);
+    g->max_msg = hvc_load_relaxed(&w->max_msg);
+    g->flags = hvc_load_relaxed(&w->flags);
+    g->writer = hvc_load_relaxed(&w->writer);
+    if (hdr != sizeof(struct hvc_wire_ring) || g->capacity < 64 ||
+        g->capacity > HVC_RING_CAPACITY_MAX ||
+        (g->capacity & (g->capacity - 1)) != 0 ||
+        g->capacity > obj->size - sizeof(struct hvc_wire_ring) ||
+        g->max_msg > g->capacity / 2 ||
+        HVC_RING_RECORD_SIZE(g->max_msg) > g->capacity / 2 ||
+        (g->flags & ~HVC_RING_WF_BLOCKING) != 0 ||
+        (obj->writer != HVC_PEER_ANY && g->writer != obj->writer)) {
+        hvc_region_proto_error(r, "ring: inconsistent header");
+        return -HVC_EPROTO;
+    }
+    return 0;
+}
+
+int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
+                    const struct hvc_obj *obj, int role)
+{
+    struct geometry g;
+    struct hvc_wire_ring *w;
+    uint32_t p, c;
+    int rc;
+
+    if (ring == NULL || (role != HVC_RING_PRODUCER && role != HVC_RING_CONSUMER))
+        return -HVC_EINVAL;
+    rc = check_header(r, obj, &g);
+    if (rc < 0)
+        return rc;
+    if (role == HVC_RING_PRODUCER && obj->writer != HVC_PEER_ANY &&
+        hvc_peer_self(r) != (int)obj->writer)
+        return -HVC_EPERM;
+    w = obj->ptr;
+    /* Both indices once, checked together: the producer resumes at prod,
+     * the consumer at cons. */
+    p = hvc_load_acquire(&w->prod);
+    c = hvc_load_acquire(&w->cons);
+    if (((p | c) & 7u) != 0 || p - c > g.capacity) {
+        hvc_region_proto_error(r, "ring: indices out of bounds");
+        return -HVC_EPROTO;
+    }
+    __builtin_memset(ring, 0, sizeof(*ring));
+    ring->region = r;
+    ring->w = w;
+    ring->data = (uint8_t *)obj->ptr + sizeof(struct hvc_wire_ring);
+    ring->capacity = g.capacity;
+    ring->mask = g.capacity - 1u;
+    ring->max_msg = g.max_msg;
+    ring->wflags = g.flags;
+    ring->role = (uint32_t)role;
+    ring->head = ring->published = role == HVC_RING_PRODUCER ? p : c;
+    ring->peer = role == HVC_RING_PRODUCER ? c : p;
+    return 0;
+}
+
+int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
+                    const char *name, const struct hvc_ring_attr *attr)
+{
+    struct hvc_obj_spec spec = {0};
+    struct hvc_obj obj;
+    struct hvc_wire_ring *w;
+    uint32_t cap, need;
+    int self, writer, rc;
+
+    if (ring == NULL || r == NULL || attr == NULL ||
+        (attr->flags & ~(uint32_t)HVC_RING_BLOCKING) != 0 ||
+        attr->max_msg > HVC_RING_CAPACITY_MAX / 2 - 8u)
+        return -HVC_EINVAL;
+    self = hvc_peer_self(r);
+    if (self < 0)
+        return -HVC_EINVAL;
+    writer = attr->writer < 0 ? self : attr->writer;
+    if (writer >= (int)r->max_peers)
+        return -HVC_EINVAL;
+    need = 2u * HVC_RING_RECORD_SIZE(attr->max_msg);
+    if (need > HVC_RING_CAPACITY_MAX || attr->capacity > HVC_RING_CAPACITY_MAX)
+        return -HVC_EINVAL;
+    cap = pow2_ceil(attr->capacity != 0 ? attr->capacity : need);
+    if (cap < need)
+        return -HVC_EINVAL;
+    spec.name = name;
+    spec.type = HVC_OBJ_RING;
+    spec.size = sizeof(struct hvc_wire_ring) + (uint64_t)cap;
+    spec.writer = (uint16_t)writer;
+    rc = hvc_obj_create(r, &spec, &obj);
+    if (rc < 0)
+        return rc;
+    w = obj.ptr; /* zeroed by hvc_obj_create() */
+    w->version = HVC_RING_VERSION;
+    w->hdr_size = sizeof(struct hvc_wire_ring);
+    w->capacity = cap;
+    w->max_msg = attr->max_msg;
+    w->flags = (attr->flags & HVC_RING_BLOCKING) ? HVC_RING_WF_BLOCKING : 0u;
+    w->writer = (uint32_t)writer;
+    /* Pairs with the acquire load of magic in check_header(). */
+    hvc_store_release(&w->magic, HVC_RING_MAGIC);
+    return hvc_ring_attach(ring, r, &obj,
+                           writer == self ? HVC_RING_PRODUCER : HVC_RING_CONSUMER);
+}
+
+int hvc_ring_open(struct hvc_ring *ring, struct hvc_region *r, const char *name,
+                  int role)
+{
+    struct hvc_obj obj;
+    int rc;
+
+    if (ring == NULL || r == NULL || name == NULL)
+        return -HVC_EINVAL;
+    rc = hvc_obj_open(r, name, HVC_OBJ_RING, &obj);
+    if (rc < 0)
+        return rc;
+    return hvc_ring_attach(ring, r, &obj, role);
+}
+
+uint32_t hvc_ring_max_msg(const struct hvc_ring *ring)
+{
+    return ring != NULL && ring->w != NULL ? ring->max_msg : 0;
+}
+
+uint32_t hvc_ring_capacity(const struct hvc_ring *ring)
+{
+    return ring != NULL && ring->w != NULL ? ring->capacity : 0;
+}
+
+static inline bool is_role(const struct hvc_ring *q, uint32_t role)
+{
+    return q != NULL && q->w != NULL && q->role == role;
+}
+
+/* ---- copy and batch ---- */
+
+int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
+{
+    int rc;
+
+    if (!is_role(q, HVC_RING_PRODUCER) || q->pending != 0 ||
+        (buf == NULL && len != 0))
+        return -HVC_EINVAL;
+    if (len > q->max_msg)
+        return -HVC_EMSGSIZE;
+    rc = hvc__ring_put(q, buf, len, 0);
+    if (rc == 0)
+        hvc__ring_prod_publish(q);
+    return rc;
+}
+
+int hvc_ring_send_batch(struct hvc_ring *q, const struct hvc_ring_msg *msgs,
+                        unsigned n)
+{
+    unsigned i;
+    int rc = 0;
+
+    if (!is_role(q, HVC_RING_PRODUCER) || q->pending != 0 || (msgs == NULL && n != 0))
+        return -HVC_EINVAL;
+    for (i = 0; i < n; i++) {
+        if (msgs[i].len > q->max_msg) {
+            rc = -HVC_EMSGSIZE;
+            break;
+        }
+        if (msgs[i].data == NULL && msgs[i].len != 0) {
+            rc = -HVC_EINVAL;
+            break;
+        }
+        rc = hvc__ring_put(q, msgs[i].data, msgs[i].len, 0);
+        if (rc < 0)
+            break;
+    }
+    hvc__ring_prod_publish(q);
+    return i > 0 || n == 0 ? (int)i : rc;
+}
+
+static int recv_one(struct hvc_ring *q, void *buf, uint32_t cap)
+{
+    struct hvc__rec rec;
+    int rc = hvc__ring_next(q, &rec);
+
+    if (rc < 0)
+        return rc;
+    if (rec.flags != 0 || rec.len > cap)
+        return -HVC_EMSGSIZE;
+    if (rec.len != 0)
+        __builtin_memcpy(buf, rec.payload, rec.len);
+    hvc__ring_consume(q, &rec);
+    return (int)rec.len;
+}
+
+int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
+{
+    int rc;
+
+    if (!is_role(q, HVC_RING_CONSUMER) || q->pending != 0 || (buf == NULL && cap != 0))
+        return -HVC_EINVAL;
+    rc = recv_one(q, buf, cap);
+    hvc__ring_cons_publish(q); /* also padding skipped on the way */
+    return rc;
+}
+
+int hvc_ring_recv_batch(struct hvc_ring *q, struct hvc_ring_msg *msgs, unsigned n)
+{
+    unsigned i;
+    int rc = 0;
+
+    if (!is_role(q, HVC_RING_CONSUMER) || q->pending != 0 || (msgs == NULL && n != 0))
+        return -HVC_EINVAL;
+    for (i = 0; i < n; i++) {
+        if (msgs[i].data == NULL && msgs[i].cap != 0) {
+            rc = -HVC_EINVAL;
+            break;
+        }
+        rc = recv_one(q, msgs[i].data, msgs[i].cap);
+        if (rc < 0)
+            break;
+        msgs[i].len = (uint32_t)rc;
+    }
+    hvc__ring_cons_publish(q);
+    return i > 0 || n == 0 ? (int)i : rc;
+}
+
+/* ---- zero copy ---- */
+
+int hvc_ring_reserve(struct hvc_ring *q, uint32_t len, void **ptr)
+{
+    uint32_t off;
+    int rc;
+
+    if (!is_role(q, HVC_RING_PRODUCER) || q->pending != 0 || ptr == NULL)
+        return -HVC_EINVAL;
+    if (len > q->max_msg)
+        return -HVC_EMSGSIZE;
+    rc = prod_place(q, HVC_RING_RECORD_SIZE(len), &off);
+    if (rc < 0)
+        return rc;
+    q->pending = len + 1u; /* the reserved length, + 1 so that 0 is "none" */
+    *ptr = q->data + off + 8u;
+    return 0;
+}
+
+int hvc_ring_commit(struct hvc_ring *q, uint32_t len, unsigned flags)
+{
+    if (!is_role(q, HVC_RING_PRODUCER) || q->pending == 0 || len > q->pending - 1u ||
+        (flags & ~(unsigned)HVC_RING_MORE) != 0)
+        return -HVC_EINVAL;
+    /* prod_place() left head at the record (after any padding). */
+    put_header((struct hvc_wire_ring_rec *)(void *)(q->data + (q->head & q->mask)),
+               q->head, len, 0);
+    q->head += HVC_RING_RECORD_SIZE(len);
+    q->msgs++;
+    q->bytes += len;
+    q->pending = 0;
+    if (!(flags & HVC_RING_MORE))
+        hvc__ring_prod_publish(q);
+    return 0;
+}
+
+int hvc_ring_peek(struct hvc_ring *q, const void **ptr)
+{
+    struct hvc__rec rec;
+    int rc;
+
+    if (!is_role(q, HVC_RING_CONSUMER) || ptr == NULL)
+        return -HVC_EINVAL;
+    if (q->pending != 0) {
+        /* Same record again, from the private copy: not re-read. */
+        *ptr = q->data + (q->head & q->mask) + 8u;
+        return (int)q->pending_len;
+    }
+    rc = hvc__ring_next(q, &rec);
+    if (rc < 0)
+        return rc;
+    if (rec.flags != 0)
+        return -HVC_EMSGSIZE;
+    q->pending = rec.size;
+    q->pending_len = rec.len;
+    *ptr = rec.payload;
+    return (int)rec.len;
+}
+
+int hvc_ring_release(struct hvc_ring *q, unsigned flags)
+{
+    if (!is_role(q, HVC_RING_CONSUMER) || q->pending == 0 ||
+        (flags & ~(unsigned)HVC_RING_MORE) != 0)
+        return -HVC_EINVAL;
+    q->head += q->pending;
+    q->msgs++;
+    q->bytes += q->pending_len;
+    q->pending = 0;
+    if (!(flags & HVC_RING_MORE))
+        hvc__ring_cons_publish(q);
+    return 0;
+}
+
+int hvc_ring_flush(struct hvc_ring *q)
+{
+    if (q == NULL || q->w == NULL)
+        return -HVC_EINVAL;
+    if (q->role == HVC_RING_PRODUCER)
+        hvc__ring_prod_publish(q);
+    else
+        hvc__ring_cons_publish(q);
+    return 0;
+}
+
+/* ---- counters ---- */
+
+/* A 64-bit counter kept as two words by one writer: re-read the high half
+ * so a carry between the reads is not torn (bounded: twice at most). */
+static uint64_t read64(const uint32_t *lo, const uint32_t *hi)
+{
+    uint32_t h1 = hvc_load_relaxed(hi), l = hvc_load_relaxed(lo);
+    uint32_t h2 = hvc_load_relaxed(hi);
+
+    if (h1 != h2)
+        l = hvc_load_relaxed(lo);
+    return ((uint64_t)h2 << 32) | l;
+}
+
+int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
+                   struct hvc_ring_stats *out)
+{
+    struct geometry g;
+    struct hvc_wire_ring *w;
+    int rc;
+
+    if (out == NULL)
+        return -HVC_EINVAL;
+    rc = check_header(r, obj, &g);
+    if (rc < 0)
+        return rc;
+    w = obj->ptr;
+    __builtin_memset(out, 0, sizeof(*out));
+    out->capacity = g.capacity;
+    out->max_msg = g.max_msg;
+    out->writer = g.writer;
+    out->flags = g.flags;
+    out->prod = hvc_load_acquire(&w->prod);
+    out->cons = hvc_load_acquire(&w->cons);
+    out->used = out->prod - out->cons <= g.capacity ? out->prod - out->cons : 0;
+    out->msgs_sent = read64(&w->msgs_lo, &w->msgs_hi);
+    out->bytes_sent = read64(&w->bytes_lo, &w->bytes_hi);
+    out->msgs_recv = read64(&w->rmsgs_lo, &w->rmsgs_hi);
+    out->bytes_recv = read64(&w->rbytes_lo, &w->rbytes_hi);
+    out->full_stalls = hvc_load_relaxed(&w->full_stalls);
+    out->empty_stalls = hvc_load_relaxed(&w->empty_stalls);
+    out->proto_errors = hvc_load_relaxed(&w->prod_errors) + hvc_load_relaxed(&w->cons_errors);
+    out->wakeups = hvc_load_relaxed(&w->wakeups_sent) + hvc_load_relaxed(&w->rwakeups_sent);
+    return 0;
+}

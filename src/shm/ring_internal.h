@@ -1,0 +1,31 @@
+/* Helpers shared by ring.c and ring_stream.c. Not installed. */
+#ifndef HVC_SHM_RING_INTERNAL_H
+#define HVC_SHM_RING_INTERNAL_H
+
+#include <hvcomm/ring.h>
+
+#include "internal.h"
+
+/* The next record seen by the consumer, checked; the handle's head is not
+ * moved past it (padding before it is skipped). */
+struct hvc__rec {
+    const uint8_t *payload; /* in the data area */
+    uint32_t len;           /* payload bytes, <= max_msg */
+    uint32_t flags;         /* HVC_REC_FIRST / HVC_REC_MORE */
+    uint32_t size;          /* bytes in the data area */
+};
+
+/* Consumer: find and check the next record. 0, -HVC_EAGAIN, -HVC_EPROTO. */
+int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec);
+/* Consumer: account for and step over a record found by hvc__ring_next. */
+void hvc__ring_consume(struct hvc_ring *q, const struct hvc__rec *rec);
+/* Consumer: publish the private head (and wake a sleeping producer). */
+void hvc__ring_cons_publish(struct hvc_ring *q);
+/* Producer: write one record with the given flags, without publishing.
+ * 0, -HVC_EAGAIN, -HVC_EPROTO. len <= max_msg is the caller's check. */
+int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
+                  uint32_t flags);
+/* Producer: publish the private head (and wake a sleeping consumer). */
+void hvc__ring_prod_publish(struct hvc_ring *q);
+
+#endif /* HVC_SHM_RING_INTERNAL_H */
