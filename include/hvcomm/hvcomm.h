@@ -17,6 +17,7 @@
 #include <hvcomm/error.h>
 #include <hvcomm/event.h>
 #include <hvcomm/export.h>
+#include <hvcomm/ivshmem.h>
 #include <hvcomm/platform.h>
 #include <hvcomm/port.h>
 #include <hvcomm/region.h>

@@ -1,0 +1,262 @@
+/* hvcomm-ivshmem-server and the ivshmem host peer backend, without QEMU:
+ * host peers as server clients, doorbells, joins and leaves, death seen
+ * through the server, hostile clients, refusal when full, clean exit. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SIZE (1u << 20)
+#define SEC 1000000000LL
+
+static char dir[64], sock_path[128], shm_path[128];
+static pid_t server;
+static const struct hvc_platform *host;
+
+static void start_server(const char *peers)
+{
+    char size[32];
+
+    snprintf(size, sizeof(size), "%u", SIZE);
+    fflush(NULL);
+    server = fork();
+    ck_assert_int_ge(server, 0);
+    if (server == 0) {
+        execl(SERVER_BIN, SERVER_BIN, "--socket", sock_path, "--shm", shm_path, "--size",
+              size, "--vectors", "2", "--peers", peers,
+              getenv("HVCT_LOG") != NULL ? "-vv" : "-v", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        struct stat sb;
+        if (stat(sock_path, &sb) == 0)
+            return;
+        usleep(10000);
+    }
+    ck_abort_msg("server did not create %s", sock_path);
+}
+
+static void setup(void)
+{
+    hvct_log_to_stderr();
+    strcpy(dir, "/tmp/hvct-ivs-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sock_path, sizeof(sock_path), "%s/sock", dir);
+    snprintf(shm_path, sizeof(shm_path), "%s/shm", dir);
+    host = hvc_platform_ivshmem_host();
+    ck_assert_ptr_nonnull(host);
+    hvct_leak_setup();
+}
+
+static void teardown(void)
+{
+    hvct_leak_teardown();
+    if (server > 0) {
+        kill(server, SIGKILL);
+        waitpid(server, NULL, 0);
+        server = 0;
+    }
+    unlink(sock_path);
+    unlink(shm_path);
+    rmdir(dir);
+}
+
+/* A raw client of the server, for hostile behaviour. */
+static int raw_connect(void)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(s, 0);
+    strcpy(sa.sun_path, sock_path);
+    ck_assert_int_eq(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return s;
+}
+
+/* Wait for a doorbell on `vector`, ignoring others. */
+static void expect_bell(struct hvc_region *r, uint32_t want)
+{
+    uint32_t v = 99;
+
+    hvct_assert_rc(hvc_platform_wait_notify(hvc_region_platform(r), 5 * SEC, &v), 0);
+    ck_assert_uint_eq(v, want);
+}
+
+static void wait_listed(struct hvc_region *r, uint32_t peer, int want)
+{
+    for (int i = 0; i < 500; i++) {
+        if (hvc_ivshmem_host_peer_listed(hvc_region_platform(r), peer) == want)
+            return;
+        usleep(10000);
+    }
+    ck_abort_msg("peer %u never became listed=%d", peer, want);
+}
+
+START_TEST(host_peers_talk)
+{
+    struct hvc_region_config cfg = {.size = SIZE};
+    struct hvc_obj_spec spec = {.name = "box", .type = HVC_OBJ_RAW, .size = 64,
+                                .writer = HVC_PEER_ANY};
+    struct hvc_region a, b;
+    struct hvc_obj oa, ob;
+    uint32_t v;
+
+    start_server("16");
+    hvct_assert_rc(hvc_region_format(&a, host, sock_path, &cfg), 0);
+    hvct_assert_rc(hvc_ivshmem_mode(hvc_region_platform(&a)), HVC_IVSHMEM_HOST);
+    hvct_assert_rc(hvc_peer_join(&a, "host-a"), 0);
+    hvct_assert_rc(hvc_obj_create(&a, &spec, &oa), 0);
+    hvct_assert_rc(hvc_region_attach(&b, host, sock_path, 0), 0);
+    hvct_assert_rc(hvc_peer_join(&b, "host-b"), 1);
+    hvct_assert_rc(hvc_obj_open(&b, "box", HVC_OBJ_RAW, &ob), 0);
+    ck_assert_uint_eq(oa.offset, ob.offset);
+
+    /* A learns of B from the server; then doorbells both ways. */
+    wait_listed(&a, 1, 1);
+    ((volatile uint32_t *)oa.ptr)[0] = 42;
+    hvct_assert_rc(hvc_platform_notify(hvc_region_platform(&a), 1, 0), 0);
+    expect_bell(&b, 0);
+    ck_assert_uint_eq(((volatile uint32_t *)ob.ptr)[0], 42);
+    hvct_assert_rc(hvc_platform_notify(hvc_region_platform(&b), 0, 1), 0);
+    expect_bell(&a, 1);
+    /* Nothing pending: a poll times out. */
+    hvct_assert_rc(hvc_platform_wait_notify(hvc_region_platform(&a), 0, &v), -HVC_ETIMEDOUT);
+    /* Bounds. */
+    hvct_assert_rc(hvc_platform_notify(hvc_region_platform(&a), 1, 2), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_notify(hvc_region_platform(&a), 16, 0), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_notify(hvc_region_platform(&a), 5, 0), -HVC_EPEERGONE);
+    hvct_assert_rc(hvc_platform_peer_alive(hvc_region_platform(&a), 1, HVC_IVSHMEM_TOKEN(1)), 1);
+    hvct_assert_rc(hvc_platform_peer_alive(hvc_region_platform(&a), 1, 12345), -HVC_ENOTSUP);
+
+    /* B leaves: the server tells A. */
+    hvct_assert_rc(hvc_region_detach(&b), 0);
+    wait_listed(&a, 1, 0);
+    hvct_assert_rc(hvc_platform_notify(hvc_region_platform(&a), 1, 0), -HVC_EPEERGONE);
+    hvct_assert_rc(hvc_region_detach(&a), 0);
+}
+END_TEST
+
+static int join_and_hang(void *arg)
+{
+    struct hvc_region r;
+
+    (void)arg;
+    if (hvc_region_attach(&r, hvc_platform_ivshmem_host(), sock_path, 0) < 0 ||
+        hvc_peer_join(&r, "doomed") < 0)
+        return 1;
+    for (;;)
+        pause();
+}
+
+START_TEST(death_seen_through_server)
+{
+    struct hvc_region_config cfg = {.size = SIZE};
+    struct hvc_region a, c;
+    struct hvc_peer_info pi;
+    pid_t child;
+    uint32_t epoch;
+
+    start_server("16");
+    hvct_assert_rc(hvc_region_format(&a, host, sock_path, &cfg), 0);
+    hvct_assert_rc(hvc_peer_join(&a, "host-a"), 0);
+    child = hvct_fork(join_and_hang, NULL);
+    for (int i = 0; i < 500; i++) {
+        hvct_assert_rc(hvc_peer_info(&a, 1, &pi), 0);
+        if (pi.state == HVC_PEER_READY)
+            break;
+        usleep(10000);
+    }
+    ck_assert_uint_eq(pi.state, HVC_PEER_READY);
+    ck_assert_uint_eq(pi.token, HVC_IVSHMEM_TOKEN(1));
+    epoch = pi.epoch;
+    hvct_assert_rc(hvc_peer_scan(&a, 0), 0); /* alive: nothing to do */
+    kill(child, SIGKILL);
+    ck_assert_int_eq(hvct_wait(child), 128 + SIGKILL);
+    wait_listed(&a, 1, 0);
+    hvct_assert_rc(hvc_peer_scan(&a, 0), 1);
+    hvct_assert_rc(hvc_peer_info(&a, 1, &pi), 0);
+    ck_assert_uint_eq(pi.state, HVC_PEER_GONE);
+
+    /* A new client gets the free id 1 and takes the slot, with a new epoch. */
+    hvct_assert_rc(hvc_region_attach(&c, host, sock_path, 0), 0);
+    hvct_assert_rc(hvc_peer_join(&c, "again"), 1);
+    hvct_assert_rc(hvc_peer_info(&a, 1, &pi), 0);
+    ck_assert_uint_eq(pi.state, HVC_PEER_READY);
+    ck_assert_uint_ne(pi.epoch, epoch);
+    hvct_assert_rc(hvc_region_detach(&c), 0);
+    hvct_assert_rc(hvc_region_detach(&a), 0);
+}
+END_TEST
+
+START_TEST(hostile_clients)
+{
+    struct hvc_region_config cfg = {.size = SIZE};
+    struct hvc_region a, b, c;
+    int s1, s2, s3, status;
+
+    start_server("3");
+    /* Garbage from a client: it is dropped. */
+    s1 = raw_connect();
+    ck_assert_int_eq(write(s1, "garbage!garbage!", 16), 16);
+    /* A client that hangs up at once. */
+    s2 = raw_connect();
+    close(s2);
+    /* A client that never reads anything and stays. */
+    s3 = raw_connect();
+    usleep(100000);
+
+    hvct_assert_rc(hvc_region_format(&a, host, sock_path, &cfg), 0);
+    ck_assert_int_ge(hvc_peer_join(&a, "a"), 0);
+    hvct_assert_rc(hvc_region_attach(&b, host, sock_path, 0), 0);
+    /* s3 holds one of three ids: a fourth client is refused cleanly. */
+    hvct_assert_rc(hvc_region_attach(&c, host, sock_path, 0), -HVC_EPROTO);
+    close(s3);
+    close(s1);
+    ck_assert_int_eq(waitpid(server, &status, WNOHANG), 0); /* still serving */
+    ck_assert_int_ge(hvc_peer_join(&b, "b"), 0);
+    wait_listed(&a, (uint32_t)hvc_peer_self(&b), 1);
+    hvct_assert_rc(hvc_platform_notify(hvc_region_platform(&a), (uint32_t)hvc_peer_self(&b), 0), 0);
+    expect_bell(&b, 0);
+    hvct_assert_rc(hvc_region_detach(&b), 0);
+    hvct_assert_rc(hvc_region_detach(&a), 0);
+
+    /* SIGTERM: a clean exit that removes the socket. */
+    kill(server, SIGTERM);
+    ck_assert_int_eq(hvct_wait(server), 0);
+    server = 0;
+    ck_assert_int_ne(access(sock_path, F_OK), 0);
+}
+END_TEST
+
+START_TEST(no_server)
+{
+    struct hvc_region r;
+
+    hvct_assert_rc(hvc_region_attach(&r, host, sock_path, 0), -HVC_ENOENT);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ivshmem_server");
+    TCase *tc = tcase_create("server");
+
+    signal(SIGPIPE, SIG_IGN);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, host_peers_talk);
+    tcase_add_test(tc, death_seen_through_server);
+    tcase_add_test(tc, hostile_clients);
+    tcase_add_test(tc, no_server);
+    suite_add_tcase(s, tc);
+    return hvct_run(s);
+}
