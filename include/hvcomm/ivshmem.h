@@ -101,8 +101,10 @@ enum hvc_ivshmem_mode {
  * peer's eventfd, `wait_notify` sleeps on this peer's own eventfds,
  * `peer_alive` is 1 while the server lists the peer (0 after its leave
  * message), `now_ns` is CLOCK_MONOTONIC, `map_view` maps the
- * shared-memory fd again. Server messages are processed in `wait_notify`,
- * `peer_alive` and hvc_ivshmem_host_service().
+ * shared-memory fd again. Server messages are processed in `notify` (first,
+ * so that a peer that left and came back under the same id is rung on its
+ * new eventfds), `wait_notify`, `peer_alive` and
+ * hvc_ivshmem_host_service().
  *
  * Bounds: this peer's id must be below #HVC_IVSHMEM_HOST_MAX_PEERS (else
  * `map` fails with -HVC_ENOSPC); eventfds of peers or vectors beyond the

@@ -323,6 +323,10 @@ static int host_notify(const struct hvc_platform *p, void *state, uint32_t peer,
     if (peer >= NPEERS || vector >= NVEC)
         return -HVC_EINVAL;
     pthread_mutex_lock(&st->lock);
+    /* Take pending joins and leaves first: a peer that left and came back
+     * under the same id has new eventfds, and the old ones lead nowhere.
+     * One non-blocking recvmsg when nothing is pending. */
+    service_locked(st);
     if (!(st->listed & (1u << peer)))
         rc = -HVC_EPEERGONE;
     else if (vector >= st->nfd[peer])

@@ -1,0 +1,342 @@
+/*
+ * The guest side of the QEMU tests: a statically linked program that is
+ * /init of the test initramfs. It mounts /proc, /sys and /dev, loads the
+ * kernel modules listed in /modules (VFIO) with finit_module, runs the
+ * scenario named on the kernel command line (hvc.test=...), prints
+ * "HVC-RESULT: PASS|FAIL ..." on the console and powers the machine off.
+ *
+ * Run as an ordinary program (not pid 1) it just runs the scenario.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hvcomm/hvcomm.h>
+
+#include "scenario.h"
+
+#define SEC 1000000000LL
+
+static char test_name[32] = "none";
+static char role[16] = "";
+static struct hvc_region region;
+static volatile uint32_t *w;
+
+static void log_console(void *ctx, int level, const char *fmt, va_list ap)
+{
+    (void)ctx;
+    printf("[hvcomm %d] ", level);
+    vprintf(fmt, ap);
+    printf("\n");
+}
+
+static void finish(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+static void finish(int ok, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (w != NULL)
+        hvc_store_release((uint32_t *)&w[W_DONE], ok ? 1 : 2);
+    printf("HVC-RESULT: %s %s: ", ok ? "PASS" : "FAIL", test_name);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+    if (getpid() == 1) {
+        sync();
+        reboot(RB_POWER_OFF);
+    }
+    exit(ok ? 0 : 1);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void setup_pid1(void)
+{
+    int fd;
+
+    mkdir("/proc", 0755);
+    mkdir("/sys", 0755);
+    mkdir("/dev", 0755);
+    mount("proc", "/proc", "proc", 0, NULL);
+    mount("sysfs", "/sys", "sysfs", 0, NULL);
+    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+    fd = open("/dev/console", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+}
+
+static void parse_cmdline(void)
+{
+    char buf[1024], *tok, *save;
+    int fd = open("/proc/cmdline", O_RDONLY);
+    ssize_t n;
+
+    if (fd < 0)
+        return;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    for (tok = strtok_r(buf, " \n", &save); tok != NULL; tok = strtok_r(NULL, " \n", &save)) {
+        if (strncmp(tok, "hvc.test=", 9) == 0)
+            snprintf(test_name, sizeof(test_name), "%s", tok + 9);
+        else if (strncmp(tok, "hvc.role=", 9) == 0)
+            snprintf(role, sizeof(role), "%s", tok + 9);
+    }
+}
+
+/* /modules: one "file.ko [params]" per line, in dependency order. */
+static void load_modules(void)
+{
+    FILE *f = fopen("/modules", "r");
+    char line[256];
+
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *params = strchr(line, ' ');
+        char path[300];
+        int fd;
+
+        line[strcspn(line, "\n")] = '\0';
+        if (params != NULL)
+            *params++ = '\0';
+        if (line[0] == '\0')
+            continue;
+        snprintf(path, sizeof(path), "/lib/modules/%s", line);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            printf("init: cannot open %s\n", path);
+            continue;
+        }
+        if (syscall(SYS_finit_module, fd, params != NULL ? params : "", 0) < 0 &&
+            errno != EEXIST)
+            printf("init: %s: %s\n", line, strerror(errno));
+        close(fd);
+    }
+    fclose(f);
+}
+
+static uint32_t load(int i)
+{
+    return hvc_load_acquire((const uint32_t *)&w[i]);
+}
+
+static void store(int i, uint32_t v)
+{
+    hvc_store_release((uint32_t *)&w[i], v);
+}
+
+static void attach(const char *name)
+{
+    struct hvc_obj obj;
+    int rc;
+
+    for (int tries = 0;; tries++) {
+        rc = hvc_region_attach(&region, hvc_platform_ivshmem_guest(), name, 0);
+        if (rc != -HVC_EMAGIC || tries > 200)
+            break;
+        usleep(50000); /* the host may still be formatting */
+    }
+    if (rc < 0)
+        finish(0, "attach %s: %s", name, hvc_strerror(rc));
+    rc = hvc_peer_join(&region, "guest");
+    if (rc < 0)
+        finish(0, "join: %s", hvc_strerror(rc));
+    rc = hvc_obj_open(&region, IVS_OBJ, HVC_OBJ_RAW, &obj);
+    if (rc < 0 || obj.size < W_COUNT * 4)
+        finish(0, "open %s: %s", IVS_OBJ, hvc_strerror(rc));
+    w = obj.ptr;
+}
+
+/* Wait until word i holds v, sleeping on doorbells (re-checking each time,
+ * as doorbells coalesce) or spinning when `poll`. */
+static void await(int i, uint32_t v, int poll)
+{
+    struct hvc_platform_handle *h = hvc_region_platform(&region);
+    uint64_t start = now_ns();
+
+    while (load(i) != v) {
+        uint32_t vec;
+        if (now_ns() - start > 60 * SEC)
+            finish(0, "timeout waiting for word %d = %u (is %u)", i, v, load(i));
+        if (!poll) {
+            int rc = hvc_platform_wait_notify(h, SEC, &vec);
+            if (rc < 0 && rc != -HVC_ETIMEDOUT)
+                finish(0, "wait_notify: %s", hvc_strerror(rc));
+        }
+    }
+}
+
+static void ring(uint32_t peer, uint32_t vec)
+{
+    int rc = hvc_platform_notify(hvc_region_platform(&region), peer, vec);
+
+    if (rc < 0)
+        finish(0, "notify %u/%u: %s", peer, vec, hvc_strerror(rc));
+}
+
+static void scenario_plain(void)
+{
+    struct hvc_platform_handle *h;
+    uint32_t q;
+
+    attach("auto");
+    h = hvc_region_platform(&region);
+    if (hvc_ivshmem_mode(h) != HVC_IVSHMEM_PLAIN)
+        finish(0, "mode %d, expected plain", hvc_ivshmem_mode(h));
+    if (hvc_platform_self_id(h) != -HVC_ENOTSUP)
+        finish(0, "plain device reports an id");
+    q = load(W_QUESTION);
+    store(W_GUEST_ID, (uint32_t)hvc_peer_self(&region));
+    store(W_ANSWER, q * 2 + 1);
+    finish(1, "peer %d answered %u to %u", hvc_peer_self(&region), q * 2 + 1, q);
+}
+
+static void scenario_doorbell(int stay)
+{
+    struct hvc_platform_handle *h;
+    uint32_t host, rounds, id;
+    uint64_t t0;
+
+    attach("auto");
+    h = hvc_region_platform(&region);
+    if (hvc_ivshmem_mode(h) != HVC_IVSHMEM_DOORBELL_VFIO)
+        finish(0, "mode %d, expected doorbell with VFIO", hvc_ivshmem_mode(h));
+    id = (uint32_t)hvc_peer_self(&region);
+    host = load(W_HOST_ID);
+    rounds = load(W_ROUNDS);
+    store(W_GUEST_ID, id);
+    store(W_PHASE, 1);
+    /* Host -> guest: the host rings, we answer with a doorbell. */
+    for (uint32_t i = 1; i <= rounds; i++) {
+        await(W_H2G_SEQ, i, 0);
+        store(W_H2G_ACK, i);
+        ring(host, IVS_VEC_TO_HOST);
+    }
+    store(W_PHASE, 2);
+    /* Guest -> host. */
+    t0 = now_ns();
+    for (uint32_t i = 1; i <= rounds; i++) {
+        store(W_G2H_SEQ, i);
+        ring(host, IVS_VEC_TO_HOST);
+        await(W_G2H_ACK, i, 0);
+    }
+    store(W_G2H_NS, (uint32_t)((now_ns() - t0) / (rounds ? rounds : 1)));
+    store(W_PHASE, 3);
+    /* Polling: the host writes, we spin and answer. */
+    for (uint32_t i = 1; i <= rounds; i++) {
+        await(W_POLL_SEQ, i, 1);
+        store(W_POLL_ACK, i);
+    }
+    store(W_PHASE, 4);
+    printf("guest %u: %u doorbell round trips each way and %u polled, with host %u\n",
+           id, rounds, rounds, host);
+    if (!stay)
+        finish(1, "peer %u, %u rounds; guest->host %u ns", id, rounds, load(W_G2H_NS));
+    printf("HVC-STAYING: peer %u waits to be killed\n", id);
+    fflush(stdout);
+    for (;;) {
+        hvc_peer_heartbeat(&region);
+        usleep(100000);
+    }
+}
+
+static void scenario_g2g(void)
+{
+    uint32_t id, peer, rounds;
+    uint64_t t0;
+
+    attach("auto");
+    if (hvc_ivshmem_mode(hvc_region_platform(&region)) != HVC_IVSHMEM_DOORBELL_VFIO)
+        finish(0, "mode %d, expected doorbell with VFIO",
+               hvc_ivshmem_mode(hvc_region_platform(&region)));
+    id = (uint32_t)hvc_peer_self(&region);
+    rounds = load(W_ROUNDS);
+    if (strcmp(role, "pong") == 0) {
+        /* Answer: announce ourselves, then serve doorbells and polls. */
+        store(W_G2G_PEER, id);
+        for (uint32_t i = 1; i <= rounds; i++) {
+            await(W_G2G_SEQ, i, 0);
+            store(W_G2G_ACK, i);
+            ring(load(W_GUEST_ID), IVS_VEC_TO_GUEST);
+        }
+        for (uint32_t i = 1; i <= rounds; i++) {
+            await(W_G2G_PSEQ, i, 1);
+            store(W_G2G_PACK, i);
+        }
+        finish(1, "pong peer %u served %u rounds", id, rounds);
+    }
+    store(W_GUEST_ID, id);
+    t0 = now_ns();
+    while ((peer = load(W_G2G_PEER)) == 0) {
+        if (now_ns() - t0 > 60 * SEC)
+            finish(0, "no pong peer announced");
+        usleep(1000);
+    }
+    t0 = now_ns();
+    for (uint32_t i = 1; i <= rounds; i++) {
+        store(W_G2G_SEQ, i);
+        ring(peer, IVS_VEC_TO_GUEST);
+        await(W_G2G_ACK, i, 0);
+    }
+    store(W_G2G_NS, (uint32_t)((now_ns() - t0) / (rounds ? rounds : 1)));
+    t0 = now_ns();
+    for (uint32_t i = 1; i <= rounds; i++) {
+        store(W_G2G_PSEQ, i);
+        await(W_G2G_PACK, i, 1);
+    }
+    store(W_G2G_POLL_NS, (uint32_t)((now_ns() - t0) / (rounds ? rounds : 1)));
+    finish(1, "ping peer %u <-> peer %u: %u rounds, doorbell %u ns, poll %u ns", id, peer,
+           rounds, load(W_G2G_NS), load(W_G2G_POLL_NS));
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (getpid() == 1) {
+        setup_pid1();
+        parse_cmdline();
+        load_modules();
+    } else if (argc > 1) {
+        snprintf(test_name, sizeof(test_name), "%s", argv[1]);
+        if (argc > 2)
+            snprintf(role, sizeof(role), "%s", argv[2]);
+    }
+    hvc_log_set(log_console, NULL, HVC_LOG_INFO);
+    printf("HVC-GUEST: test %s %s\n", test_name, role);
+    if (strcmp(test_name, "plain") == 0)
+        scenario_plain();
+    else if (strcmp(test_name, "doorbell") == 0)
+        scenario_doorbell(0);
+    else if (strcmp(test_name, "stay") == 0)
+        scenario_doorbell(1);
+    else if (strcmp(test_name, "g2g") == 0)
+        scenario_g2g();
+    finish(0, "unknown test");
+}

@@ -1,0 +1,626 @@
+/*
+ * The host side of the QEMU tests: starts hvcomm-ivshmem-server and real
+ * QEMU virtual machines (their /init is guest_init.c), takes part in the
+ * region as a host process, and checks what the guests did. Every wait has
+ * a deadline; on any failure every child is killed and the guest consoles
+ * are shown. Exit: 0 pass, 1 fail, 77 skip.
+ *
+ * usage: qemu_driver SCENARIO --qemu BIN --kernel FILE --initrd FILE
+ *                    --server BIN --work DIR [--accel tcg|kvm] [--rounds N]
+ *                    [--timeout SEC]
+ * SCENARIO: plain | doorbell | kill | g2g
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hvcomm/hvcomm.h>
+
+#include "scenario.h"
+
+#define SEC 1000000000LL
+#define MAXVM 4
+
+static const char *qemu_bin, *kernel, *initrd, *server_bin, *work, *accel = "tcg";
+static const char *scenario;
+static uint32_t rounds = 20;
+static int timeout_s = 240;
+static uint64_t t_start;
+
+static pid_t server_pid;
+static pid_t vm_pid[MAXVM];
+static char vm_console[MAXVM][512];
+static uint64_t vm_started[MAXVM];
+static int nvm;
+static char sock_path[512], shm_path[512];
+
+static struct hvc_region region;
+static volatile uint32_t *w;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double secs(uint64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
+static void show_console(int i)
+{
+    char line[512];
+    FILE *f = fopen(vm_console[i], "r");
+
+    if (f == NULL)
+        return;
+    fprintf(stderr, "---- console of vm %d (%s) ----\n", i, vm_console[i]);
+    while (fgets(line, sizeof(line), f) != NULL)
+        fputs(line, stderr);
+    fclose(f);
+    fprintf(stderr, "---- end of console ----\n");
+}
+
+static void kill_all(void)
+{
+    for (int i = 0; i < nvm; i++)
+        if (vm_pid[i] > 0) {
+            kill(vm_pid[i], SIGKILL);
+            waitpid(vm_pid[i], NULL, 0);
+            vm_pid[i] = 0;
+        }
+    if (server_pid > 0) {
+        kill(server_pid, SIGTERM);
+        waitpid(server_pid, NULL, 0);
+        server_pid = 0;
+    }
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "FAIL %s: ", scenario);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (after %.1f s)\n", secs(now_ns() - t_start));
+    kill_all();
+    for (int i = 0; i < nvm; i++)
+        show_console(i);
+    exit(1);
+}
+
+static void check_deadline(void)
+{
+    if (now_ns() - t_start > (uint64_t)timeout_s * SEC)
+        fail("timeout of %d s", timeout_s);
+}
+
+static void log_stderr(void *ctx, int level, const char *fmt, va_list ap)
+{
+    (void)ctx;
+    fprintf(stderr, "[hvcomm %d] ", level);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+static uint32_t load(int i)
+{
+    return hvc_load_acquire((const uint32_t *)&w[i]);
+}
+
+static void store(int i, uint32_t v)
+{
+    hvc_store_release((uint32_t *)&w[i], v);
+}
+
+/* ---- children ---- */
+
+static void start_server(void)
+{
+    char size[32];
+
+    snprintf(sock_path, sizeof(sock_path), "%s/ivshmem.sock", work);
+    snprintf(shm_path, sizeof(shm_path), "%s/ivshmem.shm", work);
+    unlink(shm_path);
+    snprintf(size, sizeof(size), "%u", IVS_REGION_SIZE);
+    fflush(NULL);
+    server_pid = fork();
+    if (server_pid == 0) {
+        execl(server_bin, server_bin, "--socket", sock_path, "--shm", shm_path, "--size",
+              size, "--vectors", "2", "--peers", "16", "-v", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        if (access(sock_path, F_OK) == 0)
+            return;
+        usleep(10000);
+    }
+    fail("server did not start");
+}
+
+/* Start a VM. plain: memory-backend-file on `shm`; else ivshmem-doorbell
+ * on the server socket, on q35 with an emulated IOMMU for VFIO. */
+static int start_vm(const char *test, const char *role, const char *plain_file)
+{
+    char append[512], mem[600], out[512];
+    const char *argv[64];
+    int n = 0, i = nvm++;
+
+    if (i >= MAXVM)
+        fail("too many VMs");
+    snprintf(vm_console[i], sizeof(vm_console[i]), "%s/console-%s-%d.log", work, scenario, i);
+    snprintf(out, sizeof(out), "%s/qemu-%s-%d.out", work, scenario, i);
+    snprintf(append, sizeof(append),
+             "console=ttyS0 panic=-1 loglevel=4 hvc.test=%s%s%s%s", test,
+             role != NULL ? " hvc.role=" : "", role != NULL ? role : "",
+             plain_file == NULL ? " intel_iommu=on" : "");
+    argv[n++] = qemu_bin;
+    argv[n++] = "-accel";
+    argv[n++] = accel;
+    argv[n++] = "-machine";
+    argv[n++] = plain_file != NULL ? "pc" : "q35";
+    argv[n++] = "-m";
+    argv[n++] = "256";
+    argv[n++] = "-smp";
+    argv[n++] = "1";
+    argv[n++] = "-nodefaults";
+    argv[n++] = "-no-reboot";
+    argv[n++] = "-display";
+    argv[n++] = "none";
+    argv[n++] = "-serial";
+    static char serial[MAXVM][600];
+    snprintf(serial[i], sizeof(serial[i]), "file:%s", vm_console[i]);
+    argv[n++] = serial[i];
+    argv[n++] = "-kernel";
+    argv[n++] = kernel;
+    argv[n++] = "-initrd";
+    argv[n++] = initrd;
+    argv[n++] = "-append";
+    argv[n++] = append;
+    if (plain_file != NULL) {
+        snprintf(mem, sizeof(mem), "memory-backend-file,id=hvcmem,size=%u,share=on,mem-path=%s",
+                 IVS_REGION_SIZE, plain_file);
+        argv[n++] = "-object";
+        argv[n++] = mem;
+        argv[n++] = "-device";
+        argv[n++] = "ivshmem-plain,memdev=hvcmem";
+    } else {
+        snprintf(mem, sizeof(mem), "socket,path=%s,id=ivs", sock_path);
+        argv[n++] = "-device";
+        argv[n++] = "intel-iommu,intremap=on";
+        argv[n++] = "-chardev";
+        argv[n++] = mem;
+        argv[n++] = "-device";
+        argv[n++] = "ivshmem-doorbell,chardev=ivs,vectors=2";
+    }
+    argv[n] = NULL;
+    unlink(vm_console[i]);
+    fprintf(stderr, "vm %d:", i);
+    for (int k = 0; k < n; k++)
+        fprintf(stderr, " %s", argv[k]);
+    fprintf(stderr, "\n");
+    fflush(NULL);
+    vm_started[i] = now_ns();
+    vm_pid[i] = fork();
+    if (vm_pid[i] == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(qemu_bin, (char *const *)argv);
+        _exit(127);
+    }
+    return i;
+}
+
+/* 1: the console says PASS, 0: not yet. A FAIL or a dead QEMU fails. */
+static int vm_result(int i)
+{
+    char line[512];
+    int found = 0, st;
+    FILE *f = fopen(vm_console[i], "r");
+
+    if (f != NULL) {
+        while (fgets(line, sizeof(line), f) != NULL) {
+            if (strstr(line, "HVC-RESULT: PASS") != NULL) {
+                found = 1;
+                fprintf(stderr, "vm %d: %s", i, line);
+            } else if (strstr(line, "HVC-RESULT: FAIL") != NULL) {
+                fclose(f);
+                fail("vm %d: %s", i, line);
+            }
+        }
+        fclose(f);
+    }
+    if (found)
+        return 1;
+    if (vm_pid[i] > 0 && waitpid(vm_pid[i], &st, WNOHANG) == vm_pid[i]) {
+        vm_pid[i] = 0;
+        /* It may have printed PASS just before powering off. */
+        f = fopen(vm_console[i], "r");
+        while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+            if (strstr(line, "HVC-RESULT: PASS") != NULL)
+                found = 1;
+        if (f != NULL)
+            fclose(f);
+        if (!found)
+            fail("vm %d: QEMU exited (status %#x) without a result", i, st);
+        return 1;
+    }
+    return 0;
+}
+
+static int console_has(int i, const char *what)
+{
+    char line[512];
+    int found = 0;
+    FILE *f = fopen(vm_console[i], "r");
+
+    while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+        found = strstr(line, what) != NULL;
+    if (f != NULL)
+        fclose(f);
+    return found;
+}
+
+static double wait_vm_pass(int i)
+{
+    while (!vm_result(i)) {
+        check_deadline();
+        usleep(50000);
+    }
+    return secs(now_ns() - vm_started[i]);
+}
+
+static void wait_vm_exit(int i)
+{
+    while (vm_pid[i] > 0 && waitpid(vm_pid[i], NULL, WNOHANG) != vm_pid[i]) {
+        check_deadline();
+        usleep(50000);
+    }
+    vm_pid[i] = 0;
+}
+
+/* ---- region ---- */
+
+static void make_object(void)
+{
+    struct hvc_obj_spec spec = {.name = IVS_OBJ, .type = HVC_OBJ_RAW, .size = W_COUNT * 4,
+                                .writer = HVC_PEER_ANY};
+    struct hvc_obj obj;
+    int rc = hvc_peer_join(&region, "host");
+
+    if (rc < 0)
+        fail("host join: %s", hvc_strerror(rc));
+    rc = hvc_obj_create(&region, &spec, &obj);
+    if (rc < 0)
+        fail("create: %s", hvc_strerror(rc));
+    w = obj.ptr;
+    store(W_HOST_ID, (uint32_t)hvc_peer_self(&region));
+    store(W_ROUNDS, rounds);
+}
+
+/* Wait until a peer other than us is READY; returns its id. */
+static uint32_t wait_ready_peer(int vm, uint32_t not_epoch_of, uint32_t old_epoch)
+{
+    struct hvc_peer_info pi;
+
+    for (;;) {
+        for (uint32_t id = 0; id < HVC_DEFAULT_PEERS; id++) {
+            if ((int)id == hvc_peer_self(&region) || hvc_peer_info(&region, id, &pi) < 0)
+                continue;
+            if (pi.state == HVC_PEER_READY && !(id == not_epoch_of && pi.epoch == old_epoch))
+                return id;
+        }
+        vm_result(vm);
+        check_deadline();
+        usleep(20000);
+    }
+}
+
+/* Sleep on our doorbells until word i is v (doorbells coalesce: re-check). */
+static void await_bell(int i, uint32_t v, int vm)
+{
+    struct hvc_platform_handle *h = hvc_region_platform(&region);
+    uint32_t vec;
+    int n = 0;
+
+    while (load(i) != v) {
+        int rc = hvc_platform_wait_notify(h, SEC / 5, &vec);
+        if (rc < 0 && rc != -HVC_ETIMEDOUT)
+            fail("wait_notify: %s", hvc_strerror(rc));
+        if (rc == -HVC_ETIMEDOUT && (++n % 5) == 0) {
+            vm_result(vm);
+            check_deadline();
+        }
+    }
+}
+
+static void await_spin(int i, uint32_t v, int vm)
+{
+    uint64_t n = 0;
+
+    while (load(i) != v)
+        if ((++n & 0xfffff) == 0) {
+            vm_result(vm);
+            check_deadline();
+        }
+}
+
+static void ring(uint32_t peer, uint32_t vec)
+{
+    int rc = hvc_platform_notify(hvc_region_platform(&region), peer, vec);
+
+    if (rc < 0)
+        fail("notify %u/%u: %s", peer, vec, hvc_strerror(rc));
+}
+
+struct rtt {
+    double h2g_bell, g2h_bell, h2g_poll;
+};
+
+/* The host half of guest_init.c's scenario_doorbell. */
+static struct rtt exchange(uint32_t g, int vm)
+{
+    struct rtt r;
+    uint64_t t0;
+
+    while (load(W_PHASE) < 1) {
+        vm_result(vm);
+        check_deadline();
+        usleep(10000);
+    }
+    t0 = now_ns();
+    for (uint32_t i = 1; i <= rounds; i++) {
+        store(W_H2G_SEQ, i);
+        ring(g, IVS_VEC_TO_GUEST);
+        await_bell(W_H2G_ACK, i, vm);
+    }
+    r.h2g_bell = (double)(now_ns() - t0) / rounds;
+    for (uint32_t i = 1; i <= rounds; i++) {
+        await_bell(W_G2H_SEQ, i, vm);
+        store(W_G2H_ACK, i);
+        ring(g, IVS_VEC_TO_GUEST);
+    }
+    while (load(W_PHASE) < 3) {
+        vm_result(vm);
+        check_deadline();
+    }
+    r.g2h_bell = load(W_G2H_NS);
+    t0 = now_ns();
+    for (uint32_t i = 1; i <= rounds; i++) {
+        store(W_POLL_SEQ, i);
+        await_spin(W_POLL_ACK, i, vm);
+    }
+    r.h2g_poll = (double)(now_ns() - t0) / rounds;
+    return r;
+}
+
+static void reset_words(void)
+{
+    for (int i = 0; i < W_COUNT; i++)
+        if (i != W_HOST_ID && i != W_ROUNDS)
+            store(i, 0);
+}
+
+static void print_rtt(const char *what, struct rtt r)
+{
+    printf("BENCH %-10s host->guest doorbell %10.1f us  guest->host doorbell %10.1f us  "
+           "host->guest poll %10.1f us  (%u rounds, accel %s)\n",
+           what, r.h2g_bell / 1e3, r.g2h_bell / 1e3, r.h2g_poll / 1e3, rounds, accel);
+}
+
+/* A client that sends garbage and one that hangs up during setup: the
+ * server must drop them and keep serving. */
+static int hostile_clients(void)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int s1, s2;
+
+    if (strlen(sock_path) >= sizeof(sa.sun_path))
+        fail("socket path too long: %s", sock_path);
+    memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+    s1 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(s1, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        connect(s2, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        fail("cannot connect to the server");
+    close(s2);
+    if (write(s1, "\x01\x02garbage\xff", 10) < 0)
+        fail("write to the server");
+    return s1;
+}
+
+/* ---- scenarios ---- */
+
+static void run_plain(void)
+{
+    struct hvc_region_config cfg = {.size = IVS_REGION_SIZE};
+    char path[600];
+    int vm, rc;
+
+    snprintf(path, sizeof(path), "%s/plain.shm", work);
+    unlink(path);
+    rc = hvc_region_format(&region, hvc_platform_posix(), path, &cfg);
+    if (rc < 0)
+        fail("format %s: %s", path, hvc_strerror(rc));
+    make_object();
+    store(W_QUESTION, 20);
+    vm = start_vm("plain", NULL, path);
+    double t = wait_vm_pass(vm);
+    if (load(W_ANSWER) != 41)
+        fail("answer %u, expected 41", load(W_ANSWER));
+    printf("PASS plain: guest peer %u attached the host's region, found '%s' and "
+           "answered 41 (boot to answer %.1f s)\n", load(W_GUEST_ID), IVS_OBJ, t);
+}
+
+static void open_host_region(void)
+{
+    struct hvc_region_config cfg = {.size = IVS_REGION_SIZE};
+    int rc;
+
+    start_server();
+    rc = hvc_region_format(&region, hvc_platform_ivshmem_host(), sock_path, &cfg);
+    if (rc < 0)
+        fail("format through the server: %s", hvc_strerror(rc));
+    make_object();
+}
+
+static void run_doorbell(void)
+{
+    int garbage, vm;
+    uint32_t g;
+    struct rtt r;
+
+    open_host_region();
+    garbage = hostile_clients();
+    vm = start_vm("doorbell", NULL, NULL);
+    g = wait_ready_peer(vm, ~0u, 0);
+    printf("guest peer %u READY after %.1f s\n", g, secs(now_ns() - vm_started[vm]));
+    r = exchange(g, vm);
+    double t = wait_vm_pass(vm);
+    close(garbage);
+    print_rtt("doorbell", r);
+    printf("PASS doorbell: host peer %d and guest peer %u rang each other %u times each "
+           "way (guest through VFIO MSI-X); the server dropped a garbage client and kept "
+           "serving (boot to pass %.1f s)\n", hvc_peer_self(&region), g, rounds, t);
+}
+
+static void run_kill(void)
+{
+    struct hvc_platform_handle *h;
+    struct hvc_peer_info pi;
+    uint32_t g, g2, epoch;
+    uint64_t t0;
+    int vm, rc;
+
+    open_host_region();
+    h = hvc_region_platform(&region);
+    vm = start_vm("stay", NULL, NULL);
+    g = wait_ready_peer(vm, ~0u, 0);
+    exchange(g, vm);
+    while (load(W_PHASE) < 4 || !console_has(vm, "HVC-STAYING")) {
+        vm_result(vm);
+        check_deadline();
+        usleep(20000);
+    }
+    hvc_peer_info(&region, g, &pi);
+    epoch = pi.epoch;
+    if (hvc_ivshmem_host_peer_listed(h, g) != 1)
+        fail("peer %u not listed by the server", g);
+    /* Kill the guest's QEMU: the server sees its socket close and tells us. */
+    t0 = now_ns();
+    kill(vm_pid[vm], SIGKILL);
+    wait_vm_exit(vm);
+    while (hvc_ivshmem_host_peer_listed(h, g) != 0) {
+        check_deadline();
+        usleep(1000);
+    }
+    double t_leave = secs(now_ns() - t0);
+    rc = hvc_peer_scan(&region, 0);
+    hvc_peer_info(&region, g, &pi);
+    if (rc != 1 || pi.state != HVC_PEER_GONE)
+        fail("after the kill: scan %d, peer %u state %s", rc, g, hvc_peer_state_name(pi.state));
+    printf("killed guest peer %u: server leave seen after %.3f s, peer table says %s\n", g,
+           t_leave, hvc_peer_state_name(pi.state));
+    /* A new guest rejoins (the server gives it the lowest free id). */
+    reset_words();
+    vm = start_vm("doorbell", NULL, NULL);
+    g2 = wait_ready_peer(vm, g, epoch);
+    hvc_peer_info(&region, g2, &pi);
+    exchange(g2, vm);
+    wait_vm_pass(vm);
+    printf("PASS kill: guest %u killed, seen gone through the server (%.3f s) and in the "
+           "peer table; a new guest joined as peer %u (epoch %u -> %u) and rang doorbells\n",
+           g, t_leave, g2, epoch, pi.epoch);
+}
+
+static void run_g2g(void)
+{
+    int a, b;
+    double t;
+
+    open_host_region();
+    b = start_vm("g2g", "pong", NULL);
+    a = start_vm("g2g", "ping", NULL);
+    t = wait_vm_pass(a);
+    wait_vm_pass(b);
+    printf("BENCH g2g        guest->guest doorbell %10.1f us  guest->guest poll %10.1f us  "
+           "(%u rounds, accel %s)\n", load(W_G2G_NS) / 1e3, load(W_G2G_POLL_NS) / 1e3,
+           rounds, accel);
+    printf("PASS g2g: guests %u and %u rang each other's doorbells (%.1f s)\n",
+           load(W_GUEST_ID), load(W_G2G_PEER), t);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"qemu", required_argument, NULL, 'q'},   {"kernel", required_argument, NULL, 'k'},
+        {"initrd", required_argument, NULL, 'i'}, {"server", required_argument, NULL, 's'},
+        {"work", required_argument, NULL, 'w'},   {"accel", required_argument, NULL, 'a'},
+        {"rounds", required_argument, NULL, 'r'}, {"timeout", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'q': qemu_bin = optarg; break;
+        case 'k': kernel = optarg; break;
+        case 'i': initrd = optarg; break;
+        case 's': server_bin = optarg; break;
+        case 'w': work = optarg; break;
+        case 'a': accel = optarg; break;
+        case 'r': rounds = (uint32_t)atoi(optarg); break;
+        case 't': timeout_s = atoi(optarg); break;
+        default: return 2;
+        }
+    }
+    if (optind + 1 != argc || qemu_bin == NULL || kernel == NULL || initrd == NULL ||
+        server_bin == NULL || work == NULL || rounds == 0) {
+        fprintf(stderr, "usage: qemu_driver plain|doorbell|kill|g2g --qemu BIN --kernel F "
+                        "--initrd F --server BIN --work DIR [--accel A] [--rounds N] "
+                        "[--timeout S]\n");
+        return 2;
+    }
+    scenario = argv[optind];
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    hvc_log_set(log_stderr, NULL, getenv("HVCT_LOG") ? atoi(getenv("HVCT_LOG")) : HVC_LOG_WARN);
+    mkdir(work, 0755);
+    t_start = now_ns();
+    if (strcmp(scenario, "plain") == 0)
+        run_plain();
+    else if (strcmp(scenario, "doorbell") == 0)
+        run_doorbell();
+    else if (strcmp(scenario, "kill") == 0)
+        run_kill();
+    else if (strcmp(scenario, "g2g") == 0)
+        run_g2g();
+    else
+        fail("unknown scenario");
+    hvc_region_detach(&region);
+    kill_all();
+    printf("total %.1f s\n", secs(now_ns() - t_start));
+    return 0;
+}
