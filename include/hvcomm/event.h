@@ -93,6 +93,7 @@ struct hvc_event {
     struct hvc_obj obj;            /**< the directory entry */
     uint64_t signalers;            /**< checked copy of the signaler mask */
     uint64_t spin_ns;              /**< spin before sleeping; 0 sleeps at once */
+    uint64_t spin_cur;             /**< adaptive spin, at most spin_ns */
     uint32_t kind;                 /**< checked copy */
     uint32_t max_count;            /**< checked copy */
     uint32_t vector;               /**< checked copy */
@@ -171,6 +172,12 @@ HVC_API int hvc_event_close(struct hvc_event *ev);
 
 /**
  * @brief Set how long waits on this handle spin before sleeping.
+ *
+ * The spin adapts: each wait that had to sleep after spinning halves the
+ * time the next wait spins (down to 1/64 of `spin_ns`), each wait
+ * satisfied while spinning doubles it back (up to `spin_ns`), so a peer
+ * that answers slowly, or shares our CPU, does not make us burn it.
+ *
  * @param ev the handle.
  * @param spin_ns nanoseconds; 0 sleeps at once.
  * @retval 0 done.

@@ -88,6 +88,7 @@ static int open_obj(struct hvc_region *r, const struct hvc_obj *o,
     e.w = o->ptr;
     e.self = (uint32_t)r->self;
     e.spin_ns = HVC_EVENT_SPIN_DEFAULT;
+    e.spin_cur = HVC_EVENT_SPIN_DEFAULT;
     e.doorbell = h->ops->notify != NULL && h->ops->wait_notify != NULL;
     e.seen_gen = hvc_load_acquire(&e.w->state);
     *ev = e;
@@ -194,6 +195,7 @@ int hvc_event_set_spin(struct hvc_event *ev, uint64_t spin_ns)
     if (ev == NULL || ev->r == NULL)
         return -HVC_EINVAL;
     ev->spin_ns = spin_ns;
+    ev->spin_cur = spin_ns;
     return 0;
 }
 
@@ -425,6 +427,18 @@ static int ev_spin(struct hvc_event *const evs[], unsigned n, uint32_t *gens,
     }
 }
 
+/* Adapt the spin of a handle to how the last spin ended. */
+static void spin_adapt(struct hvc_event *ev, bool hit)
+{
+    uint64_t cur = ev->spin_cur, floor = ev->spin_ns / 64;
+
+    if (hit)
+        cur = cur * 2 > ev->spin_ns ? ev->spin_ns : cur * 2;
+    else
+        cur = cur / 2 < floor ? floor : cur / 2;
+    ev->spin_cur = cur != 0 ? cur : ev->spin_ns != 0;
+}
+
 /* The futex path of a single wait: register in `waiters`, sleep on state. */
 static int wait_futex(struct hvc_event *ev, uint32_t *gen, uint64_t deadline)
 {
@@ -564,7 +578,8 @@ static int wait_one(struct hvc_event *ev, uint32_t *gen, uint64_t deadline,
     if (poll)
         return -HVC_ETIMEDOUT;
     if (ev->spin_ns != 0) {
-        rc = ev_spin(evs, 1, gen, ev->spin_ns, deadline);
+        rc = ev_spin(evs, 1, gen, ev->spin_cur, deadline);
+        spin_adapt(ev, rc != -HVC_EAGAIN);
         if (rc != -HVC_EAGAIN)
             return rc < 0 ? rc : 0;
     }
@@ -649,8 +664,10 @@ int hvc_event_wait_any(struct hvc_event *const evs[], unsigned n,
     if (timeout_ns == 0)
         return -HVC_ETIMEDOUT;
     rc = -HVC_EAGAIN;
-    if (evs[0]->spin_ns != 0)
-        rc = ev_spin(evs, n, gens, evs[0]->spin_ns, deadline);
+    if (evs[0]->spin_ns != 0) {
+        rc = ev_spin(evs, n, gens, evs[0]->spin_cur, deadline);
+        spin_adapt(evs[0], rc != -HVC_EAGAIN);
+    }
     if (rc == -HVC_EAGAIN)
         rc = ev_wait_mask(evs, n, gens, deadline);
 out:
