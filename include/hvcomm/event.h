@@ -165,6 +165,7 @@ HVC_API int hvc_event_open(struct hvc_region *r, const char *name,
 
 /**
  * @brief Forget an open event (nothing is freed in shared memory).
+ * @param ev the handle; zeroed.
  * @retval 0 done.
  * @retval -HVC_EINVAL not open.
  */
@@ -187,7 +188,8 @@ HVC_API int hvc_event_set_spin(struct hvc_event *ev, uint64_t spin_ns);
 
 /**
  * @brief Signal the event; wake sleepers if there are any.
- * @retval 0 signalled.
+ * @param ev the handle.
+ * @retval 0 signalled (auto: also when it was already set).
  * @retval -HVC_EOVERFLOW counting event already at max_count (not counted).
  * @retval -HVC_EPERM this peer is not in the event's signaler mask.
  * @retval -HVC_EPROTO the shared state is corrupt (counted; the event is
@@ -204,6 +206,7 @@ HVC_API int hvc_event_signal(struct hvc_event *ev);
  * Broadcast: succeeds when the generation moved since this handle last saw
  * it (open, or the last successful wait).
  *
+ * @param ev the handle.
  * @retval 0 taken.
  * @retval -HVC_EAGAIN nothing pending.
  * @retval -HVC_EPROTO the shared state is corrupt.
@@ -234,8 +237,11 @@ HVC_API int hvc_event_wait(struct hvc_event *ev, int64_t timeout_ns);
  * @brief Wait for the event until an absolute time.
  * @param ev the handle.
  * @param deadline_ns a time of hvc_platform_now() on this peer's clock.
- * @retval 0 / -HVC_ETIMEDOUT / -HVC_EPEERGONE / -HVC_EPROTO / -HVC_EINVAL
- *         as hvc_event_wait().
+ * @retval 0 the event fired.
+ * @retval -HVC_ETIMEDOUT the deadline passed (also one already past).
+ * @retval -HVC_EPEERGONE no possible signaler is a live member any more.
+ * @retval -HVC_EPROTO the shared state is corrupt.
+ * @retval -HVC_EINVAL not open.
  *
  * Context: thread.
  */
@@ -248,8 +254,10 @@ HVC_API int hvc_event_wait_until(struct hvc_event *ev, uint64_t deadline_ns);
  * @param timeout_ns relative timeout; 0 polls; #HVC_FOREVER.
  * @retval 0 the generation moved; `*gen` updated.
  * @retval -HVC_ETYPE not a broadcast event.
- * @retval -HVC_ETIMEDOUT / -HVC_EPEERGONE / -HVC_EPROTO / -HVC_EINVAL
- *         as hvc_event_wait().
+ * @retval -HVC_ETIMEDOUT not in time.
+ * @retval -HVC_EPEERGONE no possible signaler is a live member any more.
+ * @retval -HVC_EPROTO the shared state is corrupt.
+ * @retval -HVC_EINVAL not open, `gen` NULL, or a bad timeout.
  *
  * Context: thread.
  */
@@ -259,6 +267,10 @@ HVC_API int hvc_event_wait_gen(struct hvc_event *ev, uint32_t *gen,
 /**
  * @brief The current generation of a broadcast event (the state word of
  *        the others). Read once, not checked.
+ * @param ev the handle.
+ * @return the word; 0 when `ev` is not open.
+ *
+ * Context: any.
  */
 HVC_API uint32_t hvc_event_generation(const struct hvc_event *ev);
 
@@ -297,7 +309,13 @@ HVC_API int hvc_event_wait_any(struct hvc_event *const evs[], unsigned n,
 HVC_API int hvc_event_stats(struct hvc_region *r, const struct hvc_obj *obj,
                             struct hvc_event_stats *out);
 
-/** @brief The name of an #hvc_event_kind ("auto", "counting", "broadcast", "?"). */
+/**
+ * @brief The name of an #hvc_event_kind.
+ * @param kind the kind.
+ * @return "auto", "counting", "broadcast", or "?" for anything else.
+ *
+ * Context: any.
+ */
 HVC_API const char *hvc_event_kind_name(uint32_t kind);
 
 /** @} */

@@ -132,19 +132,30 @@ HVC_API int hvc_seg_open(struct hvc_region *r, const char *name,
  *
  * Does not unlock: closing while holding the lock leaves it held.
  *
+ * @param seg the handle; zeroed.
  * @retval 0 done.
  * @retval -HVC_EINVAL not open.
  */
 HVC_API int hvc_seg_close(struct hvc_seg *seg);
 
-/** @brief The data (read-only memory for a read-only handle); NULL if not open. */
+/**
+ * @brief The data (read-only memory for a read-only handle).
+ * @param seg the handle.
+ * @return the data; NULL if not open.
+ */
 HVC_API void *hvc_seg_data(const struct hvc_seg *seg);
 
-/** @brief Bytes of data; 0 if not open. */
+/**
+ * @brief Bytes of data.
+ * @param seg the handle.
+ * @return the size; 0 if not open.
+ */
 HVC_API uint64_t hvc_seg_size(const struct hvc_seg *seg);
 
 /**
  * @brief Set how long lockers on this handle spin before sleeping.
+ * @param seg the handle.
+ * @param spin_ns nanoseconds; 0 sleeps at once.
  * @retval 0 done.
  * @retval -HVC_EINVAL not open.
  */
@@ -152,6 +163,7 @@ HVC_API int hvc_seg_set_spin(struct hvc_seg *seg, uint64_t spin_ns);
 
 /**
  * @brief Lock, waiting as long as it takes.
+ * @param seg the handle.
  * @retval 0 locked.
  * @retval HVC_SEG_OWNERDEAD locked; the previous holder died holding it:
  *         repair the data, then hvc_seg_consistent().
@@ -159,7 +171,9 @@ HVC_API int hvc_seg_set_spin(struct hvc_seg *seg, uint64_t spin_ns);
  *         hvc_seg_consistent(); the segment cannot be used (not locked).
  * @retval -HVC_EPERM the handle is read-only.
  * @retval -HVC_EINVAL not open, or this peer is not joined.
- * @retval -HVC_EPROTO the lock state is corrupt (counted; not locked).
+ *
+ * A corrupt state word or an owner word naming no peer is counted as a
+ * protocol error and recovered from (#HVC_SEG_OWNERDEAD).
  *
  * Context: thread.
  */
@@ -167,10 +181,13 @@ HVC_API int hvc_seg_lock(struct hvc_seg *seg);
 
 /**
  * @brief Lock if free (or held by a dead peer); never sleeps.
- * @retval 0 / HVC_SEG_OWNERDEAD locked, as hvc_seg_lock().
+ * @param seg the handle.
+ * @retval 0 locked.
+ * @retval HVC_SEG_OWNERDEAD locked from a dead holder, as hvc_seg_lock().
  * @retval -HVC_EBUSY held by a live peer (this one included).
- * @retval -HVC_ENOTRECOVERABLE / -HVC_EPERM / -HVC_EINVAL / -HVC_EPROTO
- *         as hvc_seg_lock().
+ * @retval -HVC_ENOTRECOVERABLE the segment cannot be used (not locked).
+ * @retval -HVC_EPERM the handle is read-only.
+ * @retval -HVC_EINVAL not open, or this peer is not joined.
  *
  * Context: any thread.
  */
@@ -180,10 +197,13 @@ HVC_API int hvc_seg_trylock(struct hvc_seg *seg);
  * @brief Lock, waiting at most `timeout_ns`.
  * @param seg the handle.
  * @param timeout_ns relative timeout; 0 polls; #HVC_FOREVER.
- * @retval 0 / HVC_SEG_OWNERDEAD locked, as hvc_seg_lock().
+ * @retval 0 locked.
+ * @retval HVC_SEG_OWNERDEAD locked from a dead holder, as hvc_seg_lock().
+ * @retval -HVC_EBUSY `timeout_ns` was 0 and the lock is held.
  * @retval -HVC_ETIMEDOUT still held by a live peer at the deadline.
- * @retval -HVC_ENOTRECOVERABLE / -HVC_EPERM / -HVC_EINVAL / -HVC_EPROTO
- *         as hvc_seg_lock().
+ * @retval -HVC_ENOTRECOVERABLE the segment cannot be used (not locked).
+ * @retval -HVC_EPERM the handle is read-only.
+ * @retval -HVC_EINVAL not open, not joined, or a bad timeout.
  *
  * Context: thread.
  */
@@ -192,6 +212,7 @@ HVC_API int hvc_seg_lock_timeout(struct hvc_seg *seg, int64_t timeout_ns);
 /**
  * @brief Unlock. If the lock was recovered and not marked consistent, the
  *        segment becomes not recoverable.
+ * @param seg the handle.
  * @retval 0 unlocked.
  * @retval -HVC_EPERM this peer does not hold the lock, or the handle is
  *         read-only (nothing changed).
@@ -203,6 +224,7 @@ HVC_API int hvc_seg_unlock(struct hvc_seg *seg);
 
 /**
  * @brief Mark the data consistent again after #HVC_SEG_OWNERDEAD.
+ * @param seg the handle (holding the lock).
  * @retval 0 marked (or already consistent).
  * @retval -HVC_EPERM this peer does not hold the lock.
  * @retval -HVC_ENOTRECOVERABLE the segment is already not recoverable.

@@ -188,19 +188,19 @@ struct hvc_wire_event {
     uint32_t flags;        /**< reserved, 0 */
     uint32_t signalers_lo; /**< peers allowed to signal, bits 0..31; 0 and 0: any other peer */
     uint32_t signalers_hi; /**< bits 32..63 */
-    uint8_t pad0[HVC_CACHELINE - 32];
+    uint8_t pad0[HVC_CACHELINE - 32]; /**< padding to the end of the cache line, 0 */
     /* ---- line 1: the protocol words (atomic) ---- */
     uint32_t state;        /**< auto 0/1, counting: units, broadcast: generation; futex word */
     uint32_t waiters;      /**< threads registered to sleep on `state` (futex path) */
     uint32_t sleepers_lo;  /**< peers sleeping on a doorbell / bell, bits 0..31 */
     uint32_t sleepers_hi;  /**< bits 32..63 */
-    uint8_t pad1[HVC_CACHELINE - 16];
+    uint8_t pad1[HVC_CACHELINE - 16]; /**< padding to the end of the cache line, 0 */
     /* ---- line 2: statistics (atomic, relaxed) ---- */
     uint32_t signals;      /**< signals accepted */
     uint32_t wakes;        /**< wake calls issued (futex wakes and doorbells) */
     uint32_t sleeps;       /**< sleeps started */
     uint32_t overflows;    /**< counting signals refused at max_count */
-    uint8_t pad2[HVC_CACHELINE - 16];
+    uint8_t pad2[HVC_CACHELINE - 16]; /**< padding to the end of the cache line, 0 */
 };
 
 /**
@@ -211,7 +211,7 @@ struct hvc_wire_event {
 struct hvc_wire_bells {
     uint32_t magic;     /**< #HVC_WIRE_BELLS_MAGIC, stored last (release) */
     uint32_t version;   /**< #HVC_WIRE_EVENT_VERSION */
-    uint8_t pad0[HVC_CACHELINE - 8];
+    uint8_t pad0[HVC_CACHELINE - 8]; /**< padding to the end of the cache line, 0 */
     /** word[p * 16]: peer p's bell (atomic), one cache line each */
     uint32_t word[HVC_MAX_PEERS * (HVC_CACHELINE / 4)];
 };
@@ -233,7 +233,7 @@ struct hvc_wire_seg {
     uint32_t data_offset; /**< from the object start; 128 */
     uint32_t flags;       /**< reserved, 0 */
     uint64_t data_size;   /**< bytes of data */
-    uint8_t pad0[HVC_CACHELINE - 24];
+    uint8_t pad0[HVC_CACHELINE - 24]; /**< padding to the end of the cache line, 0 */
     /* ---- line 1: the lock (atomic) ---- */
     uint32_t lock;        /**< #HVC_OWNER of the holder, 0 when free; futex word */
     uint32_t waiters;     /**< threads registered to sleep on `lock` */
@@ -241,7 +241,7 @@ struct hvc_wire_seg {
     uint32_t contended;   /**< statistics: lock calls that had to wait */
     uint32_t acquired;    /**< statistics: successful locks */
     uint32_t recovered;   /**< statistics: locks taken from a dead holder */
-    uint8_t pad1[HVC_CACHELINE - 24];
+    uint8_t pad1[HVC_CACHELINE - 24]; /**< padding to the end of the cache line, 0 */
 };
 
 #ifndef __cplusplus
