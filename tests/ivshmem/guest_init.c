@@ -32,7 +32,7 @@ static char role[16] = "";
 static struct hvc_region region;
 static volatile uint32_t *w;
 
-static void log_console(void *ctx, int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_console(void *ctx, int level, const char *fmt, va_list ap)
 {
     (void)ctx;
     printf("[hvcomm %d] ", level);

@@ -8,7 +8,7 @@
  * usage: qemu_driver SCENARIO --qemu BIN --kernel FILE --initrd FILE
  *                    --server BIN --work DIR [--accel tcg|kvm] [--rounds N]
  *                    [--timeout SEC]
- * SCENARIO: plain | doorbell | kill | g2g
+ * SCENARIO: plain | doorbell | kill | g2g | bench (a table, not a test)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -114,7 +114,7 @@ static void check_deadline(void)
         fail("timeout of %d s", timeout_s);
 }
 
-static void log_stderr(void *ctx, int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_stderr(void *ctx, int level, const char *fmt, va_list ap)
 {
     (void)ctx;
     fprintf(stderr, "[hvcomm %d] ", level);
@@ -555,12 +555,11 @@ static void run_kill(void)
            g, t_leave, g2, epoch, pi.epoch);
 }
 
-static void run_g2g(void)
+static void run_g2g_vms(double *bell, double *poll)
 {
     int a, b;
     double t;
 
-    open_host_region();
     b = start_vm("g2g", "pong", NULL);
     a = start_vm("g2g", "ping", NULL);
     t = wait_vm_pass(a);
@@ -570,6 +569,124 @@ static void run_g2g(void)
            rounds, accel);
     printf("PASS g2g: guests %u and %u rang each other's doorbells (%.1f s)\n",
            load(W_GUEST_ID), load(W_G2G_PEER), t);
+    *bell = load(W_G2G_NS);
+    *poll = load(W_G2G_POLL_NS);
+}
+
+static void run_g2g(void)
+{
+    double bell, poll;
+
+    open_host_region();
+    run_g2g_vms(&bell, &poll);
+}
+
+/* ---- benchmark: one table, host-only baselines measured in the same run ---- */
+
+/* Child of the host-only baselines: answer `rounds` pings on `r`. */
+static int answer(struct hvc_region *r, int bells, uint32_t host)
+{
+    struct hvc_obj obj;
+    volatile uint32_t *x;
+    uint32_t vec;
+
+    if (hvc_obj_open(r, IVS_OBJ, HVC_OBJ_RAW, &obj) < 0)
+        return 1;
+    x = obj.ptr;
+    for (uint32_t i = 1; i <= rounds; i++) {
+        while (hvc_load_acquire((const uint32_t *)&x[W_POLL_SEQ]) != i)
+            if (bells)
+                hvc_platform_wait_notify(hvc_region_platform(r), SEC, &vec);
+        hvc_store_release((uint32_t *)&x[W_POLL_ACK], i);
+        if (bells)
+            hvc_platform_notify(hvc_region_platform(r), host, 0);
+    }
+    return 0;
+}
+
+static double ping(int bells, uint32_t peer)
+{
+    uint64_t t0 = now_ns();
+    uint32_t vec;
+
+    for (uint32_t i = 1; i <= rounds; i++) {
+        store(W_POLL_SEQ, i);
+        if (bells)
+            ring(peer, 0);
+        while (load(W_POLL_ACK) != i)
+            if (bells)
+                hvc_platform_wait_notify(hvc_region_platform(&region), SEC, &vec);
+        check_deadline();
+    }
+    return (double)(now_ns() - t0) / rounds;
+}
+
+static void run_bench(void)
+{
+    struct hvc_region_config cfg = {.size = IVS_REGION_SIZE};
+    char path[600];
+    double posix_poll, host_bell, host_poll, g2g_bell, g2g_poll;
+    struct rtt hg;
+    pid_t child;
+    int vm, st;
+
+    /* Host-only, POSIX backend: two processes, polling (POSIX has no doorbells). */
+    snprintf(path, sizeof(path), "%s/bench.shm", work);
+    unlink(path);
+    if (hvc_region_format(&region, hvc_platform_posix(), path, &cfg) < 0)
+        fail("format %s", path);
+    make_object();
+    fflush(NULL);
+    if ((child = fork()) == 0) {
+        struct hvc_region r;
+        _exit(hvc_region_attach(&r, hvc_platform_posix(), path, 0) < 0 ? 1 : answer(&r, 0, 0));
+    }
+    posix_poll = ping(0, 0);
+    waitpid(child, &st, 0);
+    hvc_region_detach(&region);
+    unlink(path);
+
+    /* Host-only through the ivshmem server: eventfd doorbells, then polling. */
+    open_host_region();
+    fflush(NULL);
+    if ((child = fork()) == 0) {
+        struct hvc_region r;
+        int rc = hvc_region_attach(&r, hvc_platform_ivshmem_host(), sock_path, 0);
+        if (rc == 0)
+            rc = hvc_peer_join(&r, "bench") < 0 ? 1 : answer(&r, 1, 0);
+        _exit(rc != 0);
+    }
+    while (hvc_ivshmem_host_peer_listed(hvc_region_platform(&region), 1) != 1)
+        check_deadline();
+    host_bell = ping(1, 1);
+    waitpid(child, &st, 0);
+    reset_words();
+    if ((child = fork()) == 0) {
+        struct hvc_region r;
+        int rc = hvc_region_attach(&r, hvc_platform_ivshmem_host(), sock_path, 0);
+        _exit(rc != 0 || answer(&r, 0, 0) != 0);
+    }
+    host_poll = ping(0, 0);
+    waitpid(child, &st, 0);
+    reset_words();
+
+    /* Host <-> guest, then guest <-> guest, on the same server. */
+    vm = start_vm("doorbell", NULL, NULL);
+    hg = exchange(wait_ready_peer(vm, ~0u, 0), vm);
+    wait_vm_pass(vm);
+    wait_vm_exit(vm);
+    reset_words();
+    run_g2g_vms(&g2g_bell, &g2g_poll);
+
+    printf("\nRound trip, mean of %u, accel %s (microseconds)\n", rounds, accel);
+    printf("%-34s %12s %12s\n", "path", "doorbell", "polling");
+    printf("%-34s %12s %12.2f\n", "host <-> host, POSIX backend", "n/a", posix_poll / 1e3);
+    printf("%-34s %12.2f %12.2f\n", "host <-> host, ivshmem server", host_bell / 1e3,
+           host_poll / 1e3);
+    printf("%-34s %12.2f %12.2f\n", "host -> guest", hg.h2g_bell / 1e3, hg.h2g_poll / 1e3);
+    printf("%-34s %12.2f %12s\n", "guest -> host (guest clock)", hg.g2h_bell / 1e3, "-");
+    printf("%-34s %12.2f %12.2f\n", "guest -> guest (guest clock)", g2g_bell / 1e3,
+           g2g_poll / 1e3);
 }
 
 int main(int argc, char **argv)
@@ -617,6 +734,8 @@ int main(int argc, char **argv)
         run_kill();
     else if (strcmp(scenario, "g2g") == 0)
         run_g2g();
+    else if (strcmp(scenario, "bench") == 0)
+        run_bench();
     else
         fail("unknown scenario");
     hvc_region_detach(&region);
