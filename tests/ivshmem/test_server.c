@@ -12,8 +12,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "ivshmem_proto.h"
 
 #define SIZE (1u << 20)
 #define SEC 1000000000LL
@@ -245,6 +249,111 @@ START_TEST(no_server)
 }
 END_TEST
 
+/* ---- a hostile server: the host backend must check what it is told ---- */
+
+enum { NOFD, SHMFD, EVFD };
+struct msg {
+    int64_t value;
+    int fd;
+};
+
+/* Serve one client with a script, then hold the connection until it closes. */
+static void fake_server(const struct msg *script, int n, uint64_t shm_size)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(ls, 0);
+    strcpy(sa.sun_path, sock_path);
+    ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(ls, 1), 0);
+    fflush(NULL);
+    server = fork();
+    ck_assert_int_ge(server, 0);
+    if (server == 0) {
+        int c = accept(ls, NULL, NULL), shm = memfd_create("fake", MFD_CLOEXEC);
+        char b;
+        if (c < 0 || shm < 0 || ftruncate(shm, (off_t)shm_size) < 0)
+            _exit(1);
+        for (int i = 0; i < n; i++) {
+            int fd = script[i].fd == SHMFD ? shm
+                     : script[i].fd == EVFD ? eventfd(0, EFD_CLOEXEC) : -1;
+            if (hvc__ivs_send(c, script[i].value, fd) < 0)
+                _exit(1);
+        }
+        while (read(c, &b, 1) > 0)
+            ;
+        _exit(0);
+    }
+    close(ls);
+}
+
+static int map_against(const struct msg *script, int n, uint64_t size)
+{
+    struct hvc_platform_handle h;
+    int rc;
+
+    fake_server(script, n, 1u << 20);
+    rc = hvc_platform_open(&h, host, sock_path, size, 0);
+    if (rc == 0)
+        hvc_platform_close(&h);
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    server = 0;
+    unlink(sock_path);
+    return rc;
+}
+
+START_TEST(hostile_server_setup)
+{
+    static const struct msg bad_version[] = {{1, NOFD}};
+    static const struct msg id_with_fd[] = {{0, NOFD}, {0, EVFD}};
+    static const struct msg bad_id[] = {{0, NOFD}, {-5, NOFD}};
+    static const struct msg big_id[] = {{0, NOFD}, {70000, NOFD}};
+    static const struct msg untracked_id[] = {{0, NOFD}, {16, NOFD}};
+    static const struct msg shm_no_fd[] = {{0, NOFD}, {0, NOFD}, {-1, NOFD}};
+    static const struct msg shm_bad_id[] = {{0, NOFD}, {0, NOFD}, {7, SHMFD}};
+    static const struct msg cut_short[] = {{0, NOFD}, {0, NOFD}, {-1, SHMFD}};
+    static const struct msg good[] = {{0, NOFD}, {2, NOFD}, {-1, SHMFD}, {0, EVFD},
+                                      {70000, EVFD}, {1, EVFD}, {1, EVFD}, {1, EVFD},
+                                      {1, EVFD}, {1, EVFD}, {2, EVFD}};
+
+    hvct_assert_rc(map_against(bad_version, 1, 0), -HVC_EPROTO);
+    hvct_assert_rc(map_against(id_with_fd, 2, 0), -HVC_EPROTO);
+    hvct_assert_rc(map_against(bad_id, 2, 0), -HVC_EPROTO);
+    hvct_assert_rc(map_against(big_id, 2, 0), -HVC_EPROTO);
+    hvct_assert_rc(map_against(untracked_id, 2, 0), -HVC_ENOSPC);
+    hvct_assert_rc(map_against(shm_no_fd, 3, 0), -HVC_EPROTO);
+    hvct_assert_rc(map_against(shm_bad_id, 3, 0), -HVC_EPROTO);
+    /* The server stops before our own eventfds: a timeout (5 s), not a hang. */
+    hvct_assert_rc(map_against(cut_short, 3, 0), -HVC_ETIMEDOUT);
+    /* Out-of-range peers and surplus vectors are skipped, not fatal. */
+    hvct_assert_rc(map_against(good, 11, 0), 0);
+    /* Asking for more than the server's memory. */
+    hvct_assert_rc(map_against(good, 11, 2u << 20), -HVC_EINVAL);
+}
+END_TEST
+
+/* The guest backend on a machine without an ivshmem device. */
+START_TEST(guest_without_device)
+{
+    const struct hvc_platform *g = hvc_platform_ivshmem_guest();
+    struct hvc_platform_handle h;
+
+    ck_assert_ptr_nonnull(g);
+    hvct_assert_rc(hvc_platform_open(&h, g, "0000:ff:1f.7", 0, 0), -HVC_ENOENT);
+    hvct_assert_rc(hvc_platform_open(&h, g, "auto,bogus", 0, 0), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_open(&h, g, "../../x", 0, 0), -HVC_EINVAL);
+    if (access("/sys/bus/pci/devices", F_OK) == 0) {
+        int rc = hvc_platform_open(&h, g, "auto", 0, 0);
+        if (rc == 0) /* a guest with ivshmem: fine too */
+            hvc_platform_close(&h);
+        else
+            hvct_assert_rc(rc, -HVC_ENOENT);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ivshmem_server");
@@ -257,6 +366,8 @@ int main(void)
     tcase_add_test(tc, death_seen_through_server);
     tcase_add_test(tc, hostile_clients);
     tcase_add_test(tc, no_server);
+    tcase_add_test(tc, hostile_server_setup);
+    tcase_add_test(tc, guest_without_device);
     suite_add_tcase(s, tc);
     return hvct_run(s);
 }
