@@ -441,6 +441,70 @@ _Static_assert(offsetof(struct hvc_wire_queue, cons) == 2 * HVC_CACHELINE, "queu
 _Static_assert(sizeof(struct hvc_wire_queue) == 3 * HVC_CACHELINE, "queue header size");
 #endif
 
+/* ---- vnet links (vnet.h) ---- */
+
+/** Magic of a vnet link object ("HVVN"). */
+#define HVC_VNET_MAGIC 0x4e565648u
+/** Layout version of a vnet link object. */
+#define HVC_VNET_VERSION 1u
+/** Link flag: the ends generate and check IP/TCP/UDP/ICMP checksums. */
+#define HVC_VNET_LF_CHECKSUM (1u << 0)
+
+/**
+ * @brief One end of a vnet link: who holds it, the incarnation that
+ *        created its transmit ring, and its counters. Two cache lines.
+ *
+ * The end's transmit ring is the ring object named "<link>.<end>", created
+ * (or re-created) by the peer that claims the end, with itself as writer.
+ */
+struct hvc_wire_vnet_end {
+    uint32_t owner;       /**< atomic: owner word (#HVC_OWNER) holding the end, 0 free (CAS) */
+    uint32_t ring_owner;  /**< atomic: owner word of the incarnation that created the current tx ring (release), 0 none */
+    uint32_t peer;        /**< immutable: the peer id allowed here, #HVC_PEER_ANY for any */
+    uint8_t mac[6];       /**< the owner's MAC (written before ring_owner; informational) */
+    uint8_t pad0[2];      /**< 0 */
+    /* Counters, written by the owner only (relaxed stores), read by tools. */
+    uint32_t rx_frames;   /**< frames passed up to the stack */
+    uint32_t tx_frames;   /**< frames put in the tx ring */
+    uint32_t rx_bytes_lo; /**< bytes passed up, low word */
+    uint32_t rx_bytes_hi; /**< bytes passed up, high word */
+    uint32_t tx_bytes_lo; /**< bytes sent, low word */
+    uint32_t tx_bytes_hi; /**< bytes sent, high word */
+    uint32_t drop_short;  /**< received frames shorter than an Ethernet header */
+    uint32_t drop_long;   /**< received frames longer than MTU + header */
+    uint32_t drop_bad;    /**< protocol errors of the rx ring (bad length, tag) */
+    uint32_t drop_full;   /**< frames not sent: tx ring full */
+    uint32_t drop_nomem;  /**< received frames dropped: no pbuf */
+    uint32_t drop_down;   /**< frames not sent: link down */
+    uint32_t rx_zerocopy; /**< frames passed up without a copy */
+    uint32_t link_changes; /**< link up/down transitions seen by the owner */
+    uint32_t reserved[13]; /**< 0 */
+};
+
+/**
+ * @brief A vnet link object (#HVC_OBJ_VNET): an immutable line, then the
+ *        two ends.
+ */
+struct hvc_wire_vnet {
+    /* ---- line 0: immutable after creation ---- */
+    uint32_t magic;         /**< #HVC_VNET_MAGIC, stored last (release) */
+    uint32_t version;       /**< #HVC_VNET_VERSION */
+    uint32_t hdr_size;      /**< sizeof(struct hvc_wire_vnet) */
+    uint32_t mtu;           /**< IP MTU, 576..65535 */
+    uint32_t ring_capacity; /**< data bytes of each tx ring */
+    uint32_t flags;         /**< HVC_VNET_LF_ flags */
+    uint32_t reserved0[10]; /**< 0 */
+    /* ---- lines 1-4: the ends ---- */
+    struct hvc_wire_vnet_end end[2]; /**< end 0 and end 1 */
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct hvc_wire_vnet_end) == 2 * HVC_CACHELINE, "vnet end size");
+_Static_assert(offsetof(struct hvc_wire_vnet_end, rx_frames) == 20, "vnet end counters");
+_Static_assert(offsetof(struct hvc_wire_vnet, end) == HVC_CACHELINE, "vnet ends line");
+_Static_assert(sizeof(struct hvc_wire_vnet) == 5 * HVC_CACHELINE, "vnet header size");
+#endif
+
 /** @} */
 
 #ifdef __cplusplus

@@ -1,0 +1,379 @@
+/**
+ * @file vnet.h
+ * @brief vnet: an lwIP Ethernet driver over a pair of shared rings.
+ *
+ * A vnet link is a named directory object (#HVC_OBJ_VNET, layout
+ * `struct hvc_wire_vnet` in wire.h) with two ends. The peer that opens a
+ * link claims a free end (or the end of a peer that died) and creates that
+ * end's transmit ring, the ring object "<link>.<end>", with itself as the
+ * writer; it receives from the other end's ring. Each Ethernet frame is one
+ * ring message, so a frame is as long as the link's MTU allows (576 to
+ * 65535 bytes of IP packet plus a 14-byte Ethernet header).
+ *
+ * The driver is shaped like lwIP's own netif drivers
+ * (contrib/examples/ethernetif): hvc_vnet_open() sets up the caller-owned
+ * `struct hvc_vnet`, `netif_add(netif, ..., v, hvc_vnet_netif_init,
+ * ethernet_input)` binds it to a netif, and the main loop calls
+ * hvc_vnet_poll() (input and link state) and, to sleep while idle,
+ * hvc_vnet_wait(). Output is lwIP's `linkoutput`, which copies a frame into
+ * the transmit ring.
+ *
+ * Received frames go up without a copy when possible: a `pbuf_custom`
+ * refers to the frame in the ring, and the ring slot is given back when
+ * lwIP frees the pbuf. Frames are copied into a pbuf when all zero-copy
+ * buffers are in use or too much of the ring is held (see doc/vnet.md).
+ *
+ * The other end is untrusted: a frame shorter than an Ethernet header or
+ * longer than the MTU is dropped and counted; a ring record with a bad
+ * length or tag stops input from that ring (counted, link down) until the
+ * other end re-creates its ring. Nothing the peer writes is passed up
+ * unchecked, nothing it writes makes the driver read or write outside the
+ * link's objects.
+ *
+ * Thread safety: lwIP with NO_SYS=1 is single-threaded; every function
+ * here that takes a `struct hvc_vnet` must be called from the thread that
+ * runs lwIP, never from an interrupt handler. hvc_vnet_link_create(),
+ * hvc_vnet_link_delete() and hvc_vnet_link_info() may be called from any
+ * thread.
+ *
+ * This header includes lwIP's headers: include it explicitly (it is not
+ * part of hvcomm.h) and link the `hvcomm_vnet` library.
+ */
+#ifndef HVCOMM_VNET_H
+#define HVCOMM_VNET_H
+
+#include <stdint.h>
+
+#include <hvcomm/error.h>
+#include <hvcomm/region.h>
+#include <hvcomm/ring.h>
+#include <hvcomm/wire.h>
+
+#include "lwip/err.h"
+#include "lwip/netif.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup vnet vnet: Ethernet over shared rings for lwIP
+ * @brief An lwIP netif driver whose link is a pair of rings in a region.
+ * @{
+ */
+
+/** Smallest link MTU (IPv4's minimum datagram). */
+#define HVC_VNET_MTU_MIN 576u
+/** Largest link MTU. */
+#define HVC_VNET_MTU_MAX 65535u
+/** Bytes of the Ethernet header before the IP packet. */
+#define HVC_VNET_ETH_HLEN 14u
+/** The largest frame a ring carries: the largest MTU plus the header. The
+ *  link's own limit (MTU + header) is checked by the driver. */
+#define HVC_VNET_FRAME_MAX (HVC_VNET_MTU_MAX + HVC_VNET_ETH_HLEN)
+/** The largest frame lwIP handles (its pbuf lengths are 16 bits): on a
+ *  link whose MTU is above 65521, lwIP's netif MTU is 65521. */
+#define HVC_VNET_LWIP_FRAME_MAX 65535u
+/** Most received frames lwIP may hold without a copy at once. */
+#define HVC_VNET_ZC_MAX 16u
+/** Bytes of caller-owned storage per zero-copy buffer (a pbuf_custom). */
+#define HVC_VNET_ZC_BYTES 64u
+/** Longest link name: two characters are kept for the ring names. */
+#define HVC_VNET_NAME_MAX (HVC_NAME_MAX - 2u)
+
+/** Flags of hvc_vnet_link_attr::flags. */
+enum hvc_vnet_link_flags {
+    /** Generate and check IP, ICMP, UDP and TCP checksums on this link.
+     *  Off by default: a memory-to-memory link does not corrupt frames. */
+    HVC_VNET_CHECKSUM = 1u << 0,
+};
+
+/** Parameters of hvc_vnet_link_create(). */
+struct hvc_vnet_link_attr {
+    /** IP MTU, #HVC_VNET_MTU_MIN..#HVC_VNET_MTU_MAX; 0 for 1500. */
+    uint32_t mtu;
+    /** Data bytes of each direction's ring (rounded up to a power of two);
+     *  0 picks 1 MiB, or 4 MiB when the MTU exceeds 9000. It must hold two
+     *  records of #HVC_VNET_FRAME_MAX bytes (at least 256 KiB), and should
+     *  hold the TCP windows in flight (TCP_WND) with room to spare. */
+    uint32_t ring_capacity;
+    /** The peer ids allowed on end 0 and end 1, #HVC_PEER_ANY (0xffff) for
+     *  "the first peer that opens it". Zeroed attr means peer 0 on both
+     *  ends: set both fields. */
+    uint16_t peer[2];
+    /** #hvc_vnet_link_flags */
+    uint32_t flags;
+};
+
+/** Flags of hvc_vnet_config::flags. */
+enum hvc_vnet_flags {
+    /** Always copy received frames (never hand lwIP a pbuf that points into
+     *  shared memory). Choose this when the other end may change a frame
+     *  while lwIP parses it and that matters more than a copy. */
+    HVC_VNET_COPY_RX = 1u << 0,
+    /** Use the MAC in hvc_vnet_config::mac instead of deriving one. */
+    HVC_VNET_MAC_SET = 1u << 1,
+    /** Do not call hvc_peer_scan() from hvc_vnet_poll(): the application
+     *  scans the peer table itself. */
+    HVC_VNET_NO_SCAN = 1u << 2,
+};
+
+/** Options of hvc_vnet_open(); NULL or zeroed for the defaults. */
+struct hvc_vnet_config {
+    uint32_t flags;    /**< #hvc_vnet_flags */
+    uint8_t mac[6];    /**< with #HVC_VNET_MAC_SET: the MAC (unicast) */
+    uint16_t zc_max;   /**< zero-copy buffers, 1..#HVC_VNET_ZC_MAX; 0 for 8 */
+    /** Milliseconds between link checks (peer table, other end's ring);
+     *  0 for 100. */
+    uint32_t check_ms;
+};
+
+/** Counters of one end, from hvc_vnet_stats() or hvc_vnet_link_info(). */
+struct hvc_vnet_stats {
+    uint64_t rx_frames;    /**< frames passed up to lwIP */
+    uint64_t rx_bytes;     /**< bytes passed up */
+    uint64_t tx_frames;    /**< frames sent */
+    uint64_t tx_bytes;     /**< bytes sent */
+    uint64_t rx_zerocopy;  /**< frames passed up without a copy */
+    uint32_t drop_short;   /**< received frames shorter than 14 bytes */
+    uint32_t drop_long;    /**< received frames longer than MTU + 14 */
+    uint32_t drop_bad;     /**< rx ring protocol errors (bad length or tag) */
+    uint32_t drop_full;    /**< frames not sent: tx ring full */
+    uint32_t drop_nomem;   /**< received frames dropped: no pbuf */
+    uint32_t drop_down;    /**< frames not sent: link down */
+    uint32_t link_changes; /**< link up/down transitions */
+    uint32_t zc_held;      /**< zero-copy frames lwIP holds now */
+};
+
+/**
+ * @brief A vnet driver instance. Caller-owned; fields private to the
+ *        library. Its layout does not depend on lwIP's options (the
+ *        zero-copy pbufs live in opaque storage checked at build time).
+ */
+struct hvc_vnet {
+    struct hvc_region *region;   /**< the region */
+    struct hvc_wire_vnet *w;     /**< the link object */
+    struct netif *netif;         /**< bound by hvc_vnet_netif_init() */
+    struct hvc_obj obj;          /**< the link's directory entry */
+    struct hvc_ring tx;          /**< our end's ring (producer) */
+    struct hvc_ring rx;          /**< the other end's ring (consumer) */
+    uint32_t end;                /**< our end, 0 or 1 */
+    uint32_t owner;              /**< our owner word */
+    uint32_t peer_owner;         /**< owner of the other end when rx was attached */
+    uint32_t peer_ring;          /**< ring_owner of the other end when attached */
+    uint32_t rx_epoch;           /**< bumped whenever rx is re-attached */
+    uint32_t mtu;                /**< checked link MTU */
+    uint32_t frame_max;          /**< mtu + 14, at most #HVC_VNET_LWIP_FRAME_MAX */
+    uint32_t capacity;           /**< checked ring capacity */
+    uint32_t lflags;             /**< checked HVC_VNET_LF_ flags */
+    uint32_t flags;              /**< #hvc_vnet_flags */
+    uint32_t state;              /**< private state bits */
+    uint32_t check_ms;           /**< link check period */
+    uint32_t last_check;         /**< sys_now() of the last check */
+    uint32_t zc_max;             /**< zero-copy buffers in use */
+    uint32_t zc_busy;            /**< bitmap of zero-copy buffers lwIP holds */
+    uint32_t zc_held;            /**< of them, frames of the current rx ring */
+    uint32_t unpublished;        /**< rx ring bytes released but not published */
+    uint8_t mac[6];              /**< our MAC */
+    uint8_t pad[2];              /**< unused */
+    struct hvc_vnet_stats st;    /**< counters (also mirrored in the link) */
+    /** Storage of the zero-copy pbufs (struct pbuf_custom and more). */
+    _Alignas(16) uint8_t zc[HVC_VNET_ZC_MAX][HVC_VNET_ZC_BYTES];
+};
+
+/* ---- links ---- */
+
+/**
+ * @brief Create a link object in a region (no rings yet: each end creates
+ *        its own transmit ring when it opens the link).
+ *
+ * @param r the region (joined).
+ * @param name the link name, 1..#HVC_VNET_NAME_MAX characters.
+ * @param attr MTU, ring size, the peers of each end, flags.
+ * @retval 0 created.
+ * @retval -HVC_EINVAL bad arguments, not joined, MTU out of range, a ring
+ *         capacity too small for two maximum frames or above
+ *         #HVC_RING_CAPACITY_MAX, a peer id outside the peer table, or
+ *         unknown flags.
+ * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
+ * @retval -HVC_EEXIST / -HVC_ENOSPC / -HVC_ETIMEDOUT / -HVC_EPROTO as
+ *         hvc_obj_create().
+ *
+ * Context: thread.
+ */
+HVC_API int hvc_vnet_link_create(struct hvc_region *r, const char *name,
+                                 const struct hvc_vnet_link_attr *attr);
+
+/**
+ * @brief Delete a link and its rings. Only when no peer uses it.
+ * @retval 0 deleted.
+ * @retval -HVC_EINVAL bad arguments, or not joined.
+ * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
+ * @retval -HVC_ENOENT no such link.
+ * @retval -HVC_ETYPE the name is not a link.
+ * @retval -HVC_ETIMEDOUT the directory lock stayed held by a live peer.
+ *
+ * Context: thread.
+ */
+HVC_API int hvc_vnet_link_delete(struct hvc_region *r, const char *name);
+
+/** A link as seen by any peer, from hvc_vnet_link_info(). */
+struct hvc_vnet_link_info {
+    uint32_t mtu;           /**< IP MTU */
+    uint32_t ring_capacity; /**< bytes of each ring */
+    uint32_t flags;         /**< #hvc_vnet_link_flags */
+    uint32_t owner[2];      /**< owner word of each end, 0 when free */
+    uint32_t live[2];       /**< 1 when that owner is a live member */
+    uint32_t ring_owner[2]; /**< owner word that created each end's ring */
+    uint8_t mac[2][6];      /**< MAC announced by each end */
+    struct hvc_vnet_stats stats[2]; /**< counters of each end */
+};
+
+/**
+ * @brief Read a link's header and both ends' counters (for `hvcomm info`);
+ *        no handle needed. Reads only; safe on a corrupt object.
+ * @param r the region (attached).
+ * @param obj the link's directory entry (hvc_obj_open() or hvc_obj_get()).
+ * @param out filled in.
+ * @retval 0 filled in.
+ * @retval -HVC_EINVAL bad arguments.
+ * @retval -HVC_ETYPE not a vnet link.
+ * @retval -HVC_ENOTREADY still being created.
+ * @retval -HVC_EVERSION unknown layout version.
+ * @retval -HVC_EPROTO inconsistent header (counted).
+ *
+ * Context: thread.
+ */
+HVC_API int hvc_vnet_link_info(struct hvc_region *r, const struct hvc_obj *obj,
+                               struct hvc_vnet_link_info *out);
+
+/* ---- the driver ---- */
+
+/**
+ * @brief Open a link: claim an end, create its transmit ring, and set up
+ *        the caller-owned driver state.
+ *
+ * The end claimed is the first one that is free, or held by a peer that is
+ * no longer a live member (a peer that died and was found by
+ * hvc_peer_scan()), and that allows this peer's id. The other end's ring
+ * is attached later, by hvc_vnet_poll(), once the other peer is there.
+ *
+ * @param v caller-owned driver state.
+ * @param r the region (joined).
+ * @param name the link name.
+ * @param cfg options, or NULL for the defaults.
+ * @retval 0 opened; now netif_add() with hvc_vnet_netif_init().
+ * @retval -HVC_EINVAL bad arguments, not joined, or a bad config (zc_max
+ *         too large, a multicast MAC).
+ * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
+ * @retval -HVC_ENOENT no such link.
+ * @retval -HVC_ETYPE the name is not a link.
+ * @retval -HVC_ENOTREADY the link is still being created.
+ * @retval -HVC_EVERSION unknown link layout version.
+ * @retval -HVC_EPROTO the link header is inconsistent (counted).
+ * @retval -HVC_EBUSY both ends are held by live peers, or this peer holds
+ *         one already, or no end allows this peer's id.
+ * @retval -HVC_ENOSPC / -HVC_ETIMEDOUT no room for the ring, or the
+ *         directory lock stayed held (as hvc_ring_create()).
+ *
+ * Context: thread.
+ */
+HVC_API int hvc_vnet_open(struct hvc_vnet *v, struct hvc_region *r,
+                          const char *name, const struct hvc_vnet_config *cfg);
+
+/**
+ * @brief Give up the end (its ring stays for the next owner to re-create).
+ *
+ * Frees nothing lwIP holds: call netif_remove() first. Zero-copy pbufs
+ * still held after this point must not be freed any more.
+ *
+ * @retval 0 closed.
+ * @retval -HVC_EINVAL not open.
+ * @retval -HVC_EBUSY lwIP still holds zero-copy frames (the end is given up
+ *         anyway).
+ *
+ * Context: the lwIP thread.
+ */
+HVC_API int hvc_vnet_close(struct hvc_vnet *v);
+
+/**
+ * @brief The netif init function: pass it to netif_add() with the opened
+ *        `struct hvc_vnet` as state and ethernet_input as input.
+ *
+ * Sets the MAC, the MTU, the output functions, the flags (broadcast,
+ * ARP, Ethernet, IGMP, MLD6) and the per-netif checksum control from the
+ * link's flags; the link starts down and comes up in hvc_vnet_poll().
+ *
+ * @param netif the netif, whose `state` is the `struct hvc_vnet`.
+ * @retval ERR_OK ready.
+ * @retval ERR_ARG no state, or a state that is not an open vnet.
+ *
+ * Context: the lwIP thread (netif_add()).
+ */
+HVC_API err_t hvc_vnet_netif_init(struct netif *netif);
+
+/**
+ * @brief Pass received frames to lwIP and keep the link state current.
+ *
+ * Every `check_ms` milliseconds (and on the first call) the peer table is
+ * scanned for dead peers (unless #HVC_VNET_NO_SCAN), the other end's ring
+ * is attached, re-attached or dropped as the other end comes and goes, and
+ * netif_set_link_up() / netif_set_link_down() follow. Then up to `budget`
+ * frames are taken from the ring and given to `netif->input`.
+ *
+ * @param v an open vnet bound to a netif.
+ * @param budget the most frames to pass up (0: only check the link).
+ * @return the number of frames taken from the ring (passed up or dropped).
+ * @retval -HVC_EINVAL not open or not bound to a netif.
+ *
+ * Context: the lwIP thread.
+ */
+HVC_API int hvc_vnet_poll(struct hvc_vnet *v, unsigned budget);
+
+/**
+ * @brief Sleep until a frame arrives, at most `timeout_ns` (and at most
+ *        until the next link check is due).
+ *
+ * Uses the ring's blocking wait (hvc_ring_wait_readable()), so the other
+ * end wakes this one only while it sleeps. Call hvc_vnet_poll() next.
+ *
+ * @param timeout_ns relative timeout; 0 checks once; #HVC_FOREVER.
+ * @retval 0 a frame may be waiting, or the link needs a check.
+ * @retval -HVC_ETIMEDOUT nothing arrived.
+ * @retval -HVC_EINVAL not open.
+ * @retval -HVC_EPROTO the ring is corrupt (hvc_vnet_poll() counts it).
+ *
+ * Context: the lwIP thread; may sleep.
+ */
+HVC_API int hvc_vnet_wait(struct hvc_vnet *v, int64_t timeout_ns);
+
+/**
+ * @brief Copy this end's counters.
+ * @retval 0 filled in.
+ * @retval -HVC_EINVAL bad arguments.
+ *
+ * Context: the lwIP thread.
+ */
+HVC_API int hvc_vnet_stats(const struct hvc_vnet *v, struct hvc_vnet_stats *out);
+
+/**
+ * @brief Is the link up (other end present, its ring attached and sane)?
+ * @return 1 up, 0 down (also for a bad handle).
+ */
+HVC_API int hvc_vnet_link_is_up(const struct hvc_vnet *v);
+
+/**
+ * @brief The MAC of this end (configured or derived: locally administered,
+ *        unicast, from the region's session id and the peer id).
+ * @retval 0 copied.
+ * @retval -HVC_EINVAL bad arguments.
+ */
+HVC_API int hvc_vnet_mac(const struct hvc_vnet *v, uint8_t mac[6]);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HVCOMM_VNET_H */
