@@ -115,7 +115,7 @@ static int read_bars(const char *addr, struct bar bars[3])
 }
 
 static int map_resource(const char *addr, int bar, uint64_t off_in_page,
-                        uint64_t len, void **out)
+                        uint64_t len, int prot, void **out)
 {
     char path[PATH_MAX];
     void *m;
@@ -125,7 +125,7 @@ static int map_resource(const char *addr, int bar, uint64_t off_in_page,
     fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return errno == EACCES || errno == EPERM ? -HVC_EACCES : -HVC_ENOENT;
-    m = mmap(NULL, (size_t)(off_in_page + len), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    m = mmap(NULL, (size_t)(off_in_page + len), prot, MAP_SHARED, fd, 0);
     close(fd);
     if (m == MAP_FAILED)
         return -HVC_EIO;
@@ -170,7 +170,8 @@ static int guest_map(const struct hvc_platform *p, void *state, const char *name
     int rc;
 
     (void)p;
-    (void)flags; /* CREATE: the device's memory exists; RDONLY: mapped RW anyway */
+    /* CREATE needs nothing: the device's memory exists. */
+    int prot = PROT_READ | ((flags & HVC_MAP_RDONLY) ? 0 : PROT_WRITE);
     st->magic = IVG_MAGIC;
     st->id = -1;
     st->vfio.container = st->vfio.group = st->vfio.device = -1;
@@ -215,8 +216,8 @@ static int guest_map(const struct hvc_platform *p, void *state, const char *name
                     "can be rung, not received: poll", hvc_strerror(rc));
     }
     if (st->vfio_on && st->vfio.bar2_mmap) {
-        void *m = mmap(NULL, (size_t)bars[2].size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                       st->vfio.device, (off_t)st->vfio.bar2_off);
+        void *m = mmap(NULL, (size_t)bars[2].size, prot, MAP_SHARED, st->vfio.device,
+                       (off_t)st->vfio.bar2_off);
         if (m != MAP_FAILED) {
             st->shm = m;
             st->shm_from_vfio = 1;
@@ -225,14 +226,15 @@ static int guest_map(const struct hvc_platform *p, void *state, const char *name
     if (st->shm == NULL) {
         /* resource2, not resource2_wc: write-combined stores may be reordered,
          * which would break release/acquire publication in shared memory. */
-        if ((rc = map_resource(st->addr, 2, 0, bars[2].size, &st->shm)) < 0)
+        if ((rc = map_resource(st->addr, 2, 0, bars[2].size, prot, &st->shm)) < 0)
             goto fail;
     }
     st->shm_size = bars[2].size;
     if (!st->vfio_on) {
         uint64_t off = bars[0].start & (uint64_t)(page - 1);
         st->regs_len = (uint32_t)(off + bars[0].size);
-        if (map_resource(st->addr, 0, off, bars[0].size, &st->regs_map) == 0)
+        if (map_resource(st->addr, 0, off, bars[0].size, PROT_READ | PROT_WRITE,
+                         &st->regs_map) == 0)
             st->regs = (volatile uint32_t *)(void *)((char *)st->regs_map + off);
         else
             st->regs_len = 0;
