@@ -230,8 +230,14 @@ static void accept_one(int lsock)
 
     s = accept4(lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (s < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            /* The pending connection stays pending and the socket stays
+             * readable: back off instead of spinning. */
+            say(0, "accept: %s; retrying in 100 ms", strerror(errno));
+            usleep(100000);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             say(1, "accept: %s", strerror(errno));
+        }
         return;
     }
     for (id = 0; id < max_peers && find_id(id) != NULL; id++)
