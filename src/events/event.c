@@ -314,7 +314,10 @@ int hvc_event_signal(struct hvc_event *ev)
     if (ev->kind == HVC_EVENT_BROADCAST) {
         hvc_fetch_add(&w->state, 1);
     } else {
-        v = hvc_load_relaxed(&w->state);
+        /* Guess "empty" rather than load first: the CAS then fetches the
+         * line exclusive in one transaction, where a load would fetch it
+         * shared and the CAS upgrade it (two trips to the waiter's cache). */
+        v = 0;
         for (;;) {
             if (v > ev->max_count)
                 return ev_proto(ev, "event count out of range");

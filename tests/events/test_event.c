@@ -297,23 +297,28 @@ static int child_bcast(void *arg)
 
 START_TEST(event_broadcast_wakes_all)
 {
-    const char *path = hvct_region_path("evbc");
+    const char *path;
     struct hvc_region a;
     struct hvc_event bc, ack;
     struct hvc_event_attr b = kind_attr(HVC_EVENT_BROADCAST);
     struct hvc_event_attr c = kind_attr(HVC_EVENT_COUNTING);
     pid_t pid[3];
 
-    for (int spin = 0; spin < 2; spin++) {
-        struct pp p = {.path = path, .ops = posix, .bell_self = -1, .spin = spin ? 100000 : 0};
+    /* futex path spinning, futex path sleeping, doorbell path */
+    for (int mode = 0; mode < 3; mode++) {
+        const struct hvc_platform *ops = mode == 2 ? hvct_bell_platform() : posix;
+        struct pp p = {.ops = ops, .bell_self = -1, .spin = mode == 1 ? 100000 : 0};
 
         path = hvct_region_path("evbc");
         p.path = path;
-        make_region(&a, posix, path);
+        hvct_bell_self = mode == 2 ? 0 : -1;
+        make_region(&a, ops, path);
         hvct_assert_rc(hvc_event_create(&a, "bc", &b, &bc), 0);
         hvct_assert_rc(hvc_event_create(&a, "ack", &c, &ack), 0);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 3; i++) {
+            p.bell_self = mode == 2 ? i + 1 : -1;
             pid[i] = hvct_fork(child_bcast, &p);
+        }
         for (int i = 0; i < 3; i++)
             hvct_assert_rc(hvc_event_wait(&ack, 5000000000ll), 0);
         usleep(20000); /* let them sleep */
@@ -324,7 +329,71 @@ START_TEST(event_broadcast_wakes_all)
         hvct_assert_rc(hvc_event_trywait(&bc), 0); /* opened at gen 0 */
         hvct_assert_rc(hvc_event_trywait(&bc), -HVC_EAGAIN);
         hvc_region_detach(&a);
+        if (mode == 2)
+            hvct_bell_unlink(path);
     }
+}
+END_TEST
+
+/* Every operation against a peer in another process. */
+static int child_ops(void *arg)
+{
+    struct pp *p = arg;
+    struct hvc_region r;
+    struct hvc_event sem, flag, bc;
+
+    if (child_join(&r, posix, p->path, "ops") || hvc_event_open(&r, "sem", 0, NULL, &sem) < 0 ||
+        hvc_event_open(&r, "flag", 0, NULL, &flag) < 0 ||
+        hvc_event_open(&r, "bc", 0, NULL, &bc) < 0)
+        return 2;
+    if (hvc_event_signal(&sem) != 0 || hvc_event_signal(&sem) != 0 ||
+        hvc_event_signal(&sem) != -HVC_EOVERFLOW)
+        return 3;
+    usleep(30000); /* the parent is asleep in wait_until / wait_gen */
+    if (hvc_event_signal(&flag) != 0)
+        return 4;
+    usleep(30000);
+    if (hvc_event_signal(&bc) != 0)
+        return 5;
+    /* and the parent's signals reach us */
+    if (hvc_event_wait(&flag, 5000000000ll) != 0 || hvc_event_trywait(&sem) != 0 ||
+        hvc_event_trywait(&sem) != -HVC_EAGAIN)
+        return 6;
+    hvc_region_detach(&r);
+    return 0;
+}
+
+START_TEST(event_cross_process_ops)
+{
+    const char *path = hvct_region_path("evops");
+    struct hvc_region a;
+    struct hvc_event sem, flag, bc;
+    struct hvc_event_attr cs = {.kind = HVC_EVENT_COUNTING, .max_count = 2};
+    struct hvc_event_attr b = kind_attr(HVC_EVENT_BROADCAST);
+    struct pp p = {.path = path};
+    uint32_t g = 0;
+    pid_t pid;
+
+    make_region(&a, posix, path);
+    hvct_assert_rc(hvc_event_create(&a, "sem", &cs, &sem), 0);
+    hvct_assert_rc(hvc_event_create(&a, "flag", NULL, &flag), 0);
+    hvct_assert_rc(hvc_event_create(&a, "bc", &b, &bc), 0);
+    hvc_event_set_spin(&flag, 0);
+    pid = hvct_fork(child_ops, &p);
+    hvct_assert_rc(hvc_event_wait_until(&flag, hvc_platform_now(hvc_region_platform(&a)) +
+                                                   5000000000ull), 0);
+    hvct_assert_rc(hvc_event_wait_gen(&bc, &g, 5000000000ll), 0);
+    ck_assert_uint_eq(g, 1);
+    hvct_assert_rc(hvc_event_trywait(&sem), 0);
+    hvct_assert_rc(hvc_event_trywait(&sem), 0);
+    hvct_assert_rc(hvc_event_trywait(&sem), -HVC_EAGAIN);
+    hvct_assert_rc(hvc_event_signal(&sem), 0);
+    hvct_assert_rc(hvc_event_signal(&flag), 0);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    /* the child left: with no other peer, nobody can signal any more */
+    hvct_assert_rc(hvc_event_wait(&flag, 20000000), -HVC_ETIMEDOUT);
+    hvct_assert_rc(hvc_event_wait(&flag, HVC_FOREVER), -HVC_EPEERGONE);
+    hvc_region_detach(&a);
 }
 END_TEST
 
@@ -384,6 +453,8 @@ static void wait_any_case(const struct hvc_platform *ops, int bells, uint64_t sp
     hvct_assert_rc(hvc_event_signal(&ev[1]), 0);
     hvct_assert_rc(hvc_event_wait_any(evs, 3, 0), 1);
     hvct_assert_rc(hvc_event_wait_any(evs, 3, 0), 2);
+    /* the signaler left: nobody can signal any of them any more */
+    hvct_assert_rc(hvc_event_wait_any(evs, 3, HVC_FOREVER), -HVC_EPEERGONE);
     hvc_region_detach(&a);
     if (bells)
         hvct_bell_unlink(path);
@@ -512,10 +583,7 @@ START_TEST(event_killed_waiter_and_signaler)
     hvct_assert_rc(hvc_event_signal(&e), 0);
     ck_assert_int_eq(hvct_wait(pid), 0);
     hvct_assert_rc(hvc_event_trywait(&e), -HVC_EAGAIN);
-    /* A killed signaler: the waiter recovers with EPEERGONE (see
-     * event_signaler_gone); here the slot is reclaimed and a new signaler
-     * joins, and waits work again. */
-    hvc_peer_scan(&a, 0);
+    /* (A killed signaler: see event_signaler_gone.) */
     close(fds[0]);
     close(fds[1]);
     hvc_region_detach(&a);
@@ -583,6 +651,7 @@ Suite *event_suite(void)
     tcase_add_test(tc, event_pingpong_futex);
     tcase_add_test(tc, event_pingpong_doorbell);
     tcase_add_test(tc, event_broadcast_wakes_all);
+    tcase_add_test(tc, event_cross_process_ops);
     tcase_add_test(tc, event_wait_any);
     tcase_add_test(tc, event_signaler_gone);
     tcase_add_test(tc, event_killed_waiter_and_signaler);
