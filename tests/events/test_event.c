@@ -246,6 +246,9 @@ static void ping_pong(const struct hvc_platform *ops, int bells, uint32_t kind,
     ck_assert_int_eq(hvct_wait(pid), 0);
     if (kind != HVC_EVENT_BROADCAST)
         hvct_assert_rc(hvc_event_trywait(&pong), -HVC_EAGAIN);
+    /* A signal calls the platform only when the other side is registered
+     * to sleep: never more than once per signal. */
+    ck_assert_uint_le(ping.wake_calls, (uint64_t)rounds);
     hvc_region_detach(&a);
     if (bells)
         hvct_bell_unlink(path);
