@@ -149,6 +149,16 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
 
 /* ---- consumer ---- */
 
+/* A record contradicted the cached producer index: forget the cache (it is
+ * re-read, and checked, on the next call), so that a transient corruption
+ * of prod does not leave us stuck on a value the producer has withdrawn. */
+static int bad_record(struct hvc_ring *q, const char *what)
+{
+    q->peer = q->head;
+    proto_error(q, what);
+    return -HVC_EPROTO;
+}
+
 int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
 {
     /* At most a padding record then a real one: two passes. */
@@ -180,26 +190,20 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
         tag = hvc_load_acquire(&h->tag);
         len = hvc_load_relaxed(&h->len);
         flags = tag & 0xffu;
-        if (tag != HVC_REC_TAG(q->head, len, flags) || (flags & ~HVC_REC_FLAGS) != 0) {
-            proto_error(q, "ring: bad record tag");
-            return -HVC_EPROTO;
-        }
+        if (tag != HVC_REC_TAG(q->head, len, flags) || (flags & ~HVC_REC_FLAGS) != 0)
+            return bad_record(q, "ring: bad record tag");
         if (flags & HVC_REC_PAD) {
             /* Padding is legal only alone, not at offset 0 (a record of at
              * most capacity / 2 always fits there), exactly to the end. */
             if (flags != HVC_REC_PAD || off == 0 || len != to_end - 8u ||
-                to_end > avail) {
-                proto_error(q, "ring: bad padding record");
-                return -HVC_EPROTO;
-            }
+                to_end > avail)
+                return bad_record(q, "ring: bad padding record");
             q->head += to_end;
             continue;
         }
         if (len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
-            HVC_RING_RECORD_SIZE(len) > avail) {
-            proto_error(q, "ring: bad record length");
-            return -HVC_EPROTO;
-        }
+            HVC_RING_RECORD_SIZE(len) > avail)
+            return bad_record(q, "ring: bad record length");
         q->stalled = 0;
         rec->payload = q->data + off + 8u;
         rec->len = len;
@@ -207,8 +211,7 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
         rec->size = HVC_RING_RECORD_SIZE(len);
         return 0;
     }
-    proto_error(q, "ring: padding after padding");
-    return -HVC_EPROTO;
+    return bad_record(q, "ring: padding after padding");
 }
 
 void hvc__ring_consume(struct hvc_ring *q, const struct hvc__rec *rec)

@@ -14,7 +14,7 @@
 
 #include "internal.h"
 
-#define READ_TRIES 16
+#define READ_TRIES 64
 
 static uint32_t slot_size_for(uint32_t max_msg)
 {

@@ -1,0 +1,345 @@
+/* Two processes on one ring: every message checked (length, sequence
+ * number, checksum), over every path: copy, zero-copy, batch, blocking,
+ * fragments. */
+#define _GNU_SOURCE
+#include "testutil.h"
+#include "ringtest.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SIZE (8u << 20)
+#define MAXMSG 251u /* not a multiple of 8: records get padding */
+#define BATCH 16
+
+static const struct hvc_platform *posix;
+
+struct args {
+    const char *path;
+    const char *name;
+    uint64_t count;
+    int mode; /* 0 busy-poll, mixed paths; 1 blocking; 2 fragments */
+};
+
+static uint64_t message_count(void)
+{
+    const char *e = getenv("HVCT_RING_MESSAGES");
+
+    if (e != NULL)
+        return strtoull(e, NULL, 0);
+    /* ASan makes every byte access several times dearer: 2 million there,
+     * the full 10 million in the normal build. */
+    return RT_ASAN ? 2000000ull : 10000000ull;
+}
+
+static void backoff(unsigned *spins)
+{
+    if (++*spins > 64) {
+        sched_yield();
+        *spins = 0;
+    }
+}
+
+/* ---- producer: parent ---- */
+
+static void produce_mixed(struct hvc_ring *p, uint64_t count)
+{
+    static uint8_t bufs[BATCH][MAXMSG];
+    uint64_t seq = 0;
+    unsigned spins = 0;
+
+    while (seq < count) {
+        uint64_t path = rt_mix(seq ^ 0xabcdef) % 3;
+        int rc;
+
+        if (path == 0) { /* copy */
+            uint32_t len = rt_len(seq, MAXMSG);
+
+            rt_fill(bufs[0], len, seq);
+            while ((rc = hvc_ring_send(p, bufs[0], len)) == -HVC_EAGAIN)
+                backoff(&spins);
+            ck_assert_int_eq(rc, 0);
+            seq++;
+        } else if (path == 1) { /* zero-copy, a few per publication */
+            unsigned n = 1 + (unsigned)(seq % 4);
+
+            for (unsigned i = 0; i < n && seq < count; i++) {
+                uint32_t len = rt_len(seq, MAXMSG);
+                void *w;
+
+                while ((rc = hvc_ring_reserve(p, MAXMSG, &w)) == -HVC_EAGAIN) {
+                    hvc_ring_flush(p);
+                    backoff(&spins);
+                }
+                ck_assert_int_eq(rc, 0);
+                rt_fill(w, len, seq);
+                hvct_assert_rc(hvc_ring_commit(p, len, HVC_RING_MORE), 0);
+                seq++;
+            }
+            hvc_ring_flush(p);
+        } else { /* batch */
+            struct hvc_ring_msg m[BATCH];
+            unsigned n = 0;
+
+            for (; n < BATCH && seq + n < count; n++) {
+                m[n].data = bufs[n];
+                m[n].len = rt_len(seq + n, MAXMSG);
+                rt_fill(bufs[n], m[n].len, seq + n);
+            }
+            for (unsigned done = 0; done < n;) {
+                rc = hvc_ring_send_batch(p, m + done, n - done);
+                if (rc == -HVC_EAGAIN) {
+                    backoff(&spins);
+                    continue;
+                }
+                ck_assert_int_gt(rc, 0);
+                done += (unsigned)rc;
+            }
+            seq += n;
+        }
+    }
+}
+
+static void produce_blocking(struct hvc_ring *p, uint64_t count)
+{
+    uint8_t buf[MAXMSG];
+
+    for (uint64_t seq = 0; seq < count; seq++) {
+        uint32_t len = rt_len(seq, MAXMSG);
+
+        rt_fill(buf, len, seq);
+        /* Pause now and then so that the consumer finds the ring empty
+         * and goes to sleep. */
+        if (rt_mix(seq) % 5000 == 0)
+            usleep(200);
+        hvct_assert_rc(hvc_ring_send_wait(p, buf, len, 5000000000ll), 0);
+    }
+}
+
+static void produce_fragments(struct hvc_ring *p, uint64_t count)
+{
+    static uint8_t buf[1u << 20];
+    struct hvc_ring_stream st = {0};
+
+    for (uint64_t seq = 0; seq < count; seq++) {
+        /* Up to 1 MiB: many times the 4 KiB ring. */
+        uint32_t len = (uint32_t)(rt_mix(seq) % sizeof(buf));
+
+        if (seq % 7 == 0)
+            len = (uint32_t)(rt_mix(seq) % 600);
+        rt_fill(buf, len, seq);
+        hvct_assert_rc(hvc_ring_stream_send_wait(p, &st, buf, len, 5000000000ll), 0);
+    }
+}
+
+/* ---- consumer: child ---- */
+
+static int consume_mixed(struct hvc_ring *c, uint64_t count)
+{
+    static uint8_t bufs[BATCH][MAXMSG];
+    uint64_t seq = 0;
+    unsigned spins = 0;
+
+    while (seq < count) {
+        uint64_t path = rt_mix(seq ^ 0x123457) % 3;
+        int rc;
+
+        if (path == 0) {
+            rc = hvc_ring_recv(c, bufs[0], MAXMSG);
+            if (rc == -HVC_EAGAIN) {
+                backoff(&spins);
+                continue;
+            }
+            if (rc < 0 || !rt_check(bufs[0], (uint32_t)rc, seq, MAXMSG))
+                return fprintf(stderr, "copy: seq %llu rc %d\n", (unsigned long long)seq, rc), 2;
+            seq++;
+        } else if (path == 1) {
+            const void *r;
+
+            rc = hvc_ring_peek(c, &r);
+            if (rc == -HVC_EAGAIN) {
+                hvc_ring_flush(c);
+                backoff(&spins);
+                continue;
+            }
+            if (rc < 0 || !rt_check(r, (uint32_t)rc, seq, MAXMSG))
+                return fprintf(stderr, "peek: seq %llu rc %d\n", (unsigned long long)seq, rc), 3;
+            hvc_ring_release(c, seq % 2 ? HVC_RING_MORE : 0);
+            seq++;
+            if (seq % 8 == 0)
+                hvc_ring_flush(c);
+        } else {
+            struct hvc_ring_msg m[BATCH];
+            unsigned n = count - seq < BATCH ? (unsigned)(count - seq) : BATCH;
+
+            for (unsigned i = 0; i < n; i++) {
+                m[i].data = bufs[i];
+                m[i].cap = MAXMSG;
+            }
+            rc = hvc_ring_recv_batch(c, m, n);
+            if (rc == -HVC_EAGAIN) {
+                hvc_ring_flush(c);
+                backoff(&spins);
+                continue;
+            }
+            if (rc <= 0)
+                return fprintf(stderr, "batch: rc %d\n", rc), 4;
+            for (int i = 0; i < rc; i++, seq++)
+                if (!rt_check(bufs[i], m[i].len, seq, MAXMSG))
+                    return fprintf(stderr, "batch: seq %llu\n", (unsigned long long)seq), 5;
+        }
+    }
+    hvc_ring_flush(c);
+    return 0;
+}
+
+static int consume_blocking(struct hvc_ring *c, uint64_t count)
+{
+    uint8_t buf[MAXMSG];
+
+    for (uint64_t seq = 0; seq < count; seq++) {
+        int rc;
+
+        if (rt_mix(seq + 77) % 5000 == 0)
+            usleep(200); /* let the producer fill the ring and sleep */
+        rc = hvc_ring_recv_wait(c, buf, sizeof(buf), 5000000000ll);
+        if (rc < 0 || !rt_check(buf, (uint32_t)rc, seq, MAXMSG))
+            return fprintf(stderr, "blocking: seq %llu rc %d\n", (unsigned long long)seq, rc), 6;
+    }
+    return 0;
+}
+
+static int consume_fragments(struct hvc_ring *c, uint64_t count)
+{
+    static uint8_t buf[1u << 20];
+    struct hvc_ring_stream st = {0};
+
+    for (uint64_t seq = 0; seq < count; seq++) {
+        uint32_t len = (uint32_t)(rt_mix(seq) % sizeof(buf));
+        uint64_t got;
+        uint8_t ref[64];
+        int rc;
+
+        if (seq % 7 == 0)
+            len = (uint32_t)(rt_mix(seq) % 600);
+        rc = hvc_ring_stream_recv_wait(c, &st, buf, sizeof(buf), &got, 5000000000ll);
+        if (rc < 0 || got != len)
+            return fprintf(stderr, "frag: seq %llu rc %d len %llu/%u\n",
+                           (unsigned long long)seq, rc, (unsigned long long)got, len), 7;
+        if (len >= 12) {
+            uint64_t s;
+            uint32_t sum;
+
+            memcpy(&s, buf, 8);
+            memcpy(&sum, buf + 8, 4);
+            if (s != seq || sum != rt_sum(buf + 12, len - 12))
+                return 8;
+        } else {
+            rt_fill(ref, len, seq);
+            if (memcmp(ref, buf, len) != 0)
+                return 9;
+        }
+    }
+    return 0;
+}
+
+static int child(void *arg)
+{
+    const struct args *a = arg;
+    struct hvc_region r;
+    struct hvc_ring c;
+    int rc;
+
+    if (hvc_region_attach(&r, posix, a->path, 0) < 0 || hvc_peer_join(&r, "consumer") < 0)
+        return 10;
+    if (hvc_ring_open(&c, &r, a->name, HVC_RING_CONSUMER) < 0)
+        return 11;
+    rc = a->mode == 0 ? consume_mixed(&c, a->count)
+         : a->mode == 1 ? consume_blocking(&c, a->count)
+                        : consume_fragments(&c, a->count);
+    if (rc == 0 && (c.errors != 0 || c.msgs == 0))
+        rc = 12;
+    hvc_region_detach(&r);
+    return rc;
+}
+
+static void run(int mode, uint32_t cap, uint64_t count, uint32_t flags)
+{
+    struct args a = {.path = hvct_region_path("stress"), .name = "stream",
+                     .count = count, .mode = mode};
+    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 8};
+    struct hvc_ring_attr attr = {.capacity = cap, .max_msg = MAXMSG, .writer = -1,
+                                 .flags = flags};
+    struct hvc_ring_stats st;
+    struct hvc_region r;
+    struct hvc_ring p;
+    struct hvc_obj o;
+    unsigned long long t0 = hvct_now_ns();
+    pid_t pid;
+
+    hvct_assert_rc(hvc_region_format(&r, posix, a.path, &cfg), 0);
+    ck_assert_int_eq(hvc_peer_join(&r, "producer"), 0);
+    hvct_assert_rc(hvc_ring_create(&p, &r, a.name, &attr), 0);
+    pid = hvct_fork(child, &a);
+    if (mode == 0)
+        produce_mixed(&p, count);
+    else if (mode == 1)
+        produce_blocking(&p, count);
+    else
+        produce_fragments(&p, count);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    hvct_assert_rc(hvc_obj_open(&r, a.name, HVC_OBJ_RING, &o), 0);
+    hvct_assert_rc(hvc_ring_stats(&r, &o, &st), 0);
+    ck_assert_uint_eq(st.proto_errors, 0);
+    ck_assert_uint_eq(st.msgs_sent, st.msgs_recv);
+    ck_assert_uint_eq(st.bytes_sent, st.bytes_recv);
+    ck_assert_uint_eq(st.used, 0);
+    fprintf(stderr, "mode %d: %llu messages (%llu records, %llu bytes) in %.2f s; "
+            "stalls full %u empty %u, wake-ups %u\n", mode, (unsigned long long)count,
+            (unsigned long long)st.msgs_sent, (unsigned long long)st.bytes_sent,
+            (double)(hvct_now_ns() - t0) / 1e9, st.full_stalls, st.empty_stalls, st.wakeups);
+    if (mode == 1)
+        ck_assert_uint_gt(st.wakeups, 0);
+    hvc_region_detach(&r);
+}
+
+START_TEST(ten_million_mixed)
+{
+    run(0, 4096, message_count(), 0);
+}
+END_TEST
+
+START_TEST(blocking_no_lost_wakeups)
+{
+    run(1, 2048, RT_ASAN ? 200000 : 500000, HVC_RING_BLOCKING);
+}
+END_TEST
+
+START_TEST(fragments_many_times_the_ring)
+{
+    run(2, 4096, RT_ASAN ? 100 : 300, HVC_RING_BLOCKING);
+}
+END_TEST
+
+static Suite *stress_suite(void)
+{
+    Suite *s = suite_create("ring_stress");
+    TCase *tc = tcase_create("stress");
+
+    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, ten_million_mixed);
+    tcase_add_test(tc, blocking_no_lost_wakeups);
+    tcase_add_test(tc, fragments_many_times_the_ring);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    posix = hvc_platform_posix();
+    return hvct_run(stress_suite());
+}
