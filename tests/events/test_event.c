@@ -494,6 +494,22 @@ static int child_hang(void *arg)
         pause();
 }
 
+/* A replacement signaler: joins (taking the reclaimed slot), signals once. */
+static int child_signal_once(void *arg)
+{
+    struct pp *p = arg;
+    struct hvc_region r;
+    struct hvc_event e;
+
+    if (child_join(&r, posix, p->path, "again") || hvc_event_open(&r, "only1", 0, NULL, &e) < 0)
+        return 2;
+    usleep(30000); /* the parent sleeps by now */
+    if (hvc_event_signal(&e) != 0)
+        return 3;
+    hvc_region_detach(&r);
+    return 0;
+}
+
 START_TEST(event_signaler_gone)
 {
     const char *path = hvct_region_path("evgone");
@@ -524,8 +540,13 @@ START_TEST(event_signaler_gone)
     kill(pid, SIGKILL);
     hvct_assert_rc(hvc_event_wait(&e, HVC_FOREVER), -HVC_EPEERGONE);
     ck_assert_int_eq(hvct_wait(pid), 128 + SIGKILL);
+    /* Recovery: the dead signaler's slot is reclaimed, a new incarnation
+     * joins in it and its signals reach us again. */
+    hvct_assert_rc(hvc_peer_reclaim(&a, 1), 0);
+    pid = hvct_fork(child_signal_once, &p);
+    hvct_assert_rc(hvc_event_wait(&e, 5000000000ll), 0);
+    ck_assert_int_eq(hvct_wait(pid), 0);
     /* A signaler that leaves cleanly. */
-    hvc_peer_reclaim(&a, 1);
     p.rounds = 1;
     ck_assert_int_eq(hvct_wait(hvct_fork(child_hang, &p)), 0);
     hvct_assert_rc(hvc_event_wait(&any, HVC_FOREVER), -HVC_EPEERGONE);
