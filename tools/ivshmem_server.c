@@ -41,7 +41,24 @@ struct client {
     int id;
     int nvec;
     int efd[MAX_VECTORS];
+    int qemu;          /* may be a QEMU process (see id_reusable()) */
+    uint64_t join_gen; /* leaves announced before this client came */
 };
+
+/*
+ * Peer ids and QEMU. When QEMU's ivshmem device hears that peer N left, it
+ * frees N's eventfd array, and when a new peer N is announced later it
+ * writes into that freed array (hw/misc/ivshmem.c: close_peer_eventfds()
+ * frees, process_msg_connect() does not reallocate): heap corruption, the
+ * QEMU process aborts. QEMU's own server avoids it by counting ids up to
+ * 65535; ours hands out small ids (they index the hvcomm peer table), so it
+ * gives id N again only when no QEMU that heard N leave is still connected.
+ * A client is taken for QEMU when the program of its peer credentials
+ * (/proc/PID/exe) is named qemu* or cannot be read; hvcomm host peers
+ * handle reuse.
+ */
+static uint64_t leave_gen;           /* leaves announced so far */
+static uint64_t left_gen[MAX_CLIENTS]; /* leave_gen when each id last left */
 
 static struct client clients[MAX_CLIENTS];
 static int nclients;
@@ -170,15 +187,36 @@ static int listen_on(const char *path)
     return s;
 }
 
-static struct client *find_id(int id)
+static void drop(struct client *c, const char *why);
+
+static int id_reusable(int id)
 {
     for (int i = 0; i < MAX_CLIENTS; i++)
-        if (clients[i].sock >= 0 && clients[i].id == id)
-            return &clients[i];
-    return NULL;
+        if (clients[i].sock >= 0 && (clients[i].id == id ||
+                                     (clients[i].qemu && clients[i].join_gen < left_gen[id])))
+            return 0;
+    return 1;
 }
 
-static void drop(struct client *c, const char *why);
+static int maybe_qemu(int sock)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    char path[64], exe[512];
+    const char *base;
+    ssize_t n;
+
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
+        return 1;
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)cred.pid);
+    n = readlink(path, exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return 1;
+    exe[n] = '\0';
+    base = strrchr(exe, '/');
+    /* qemu-system-x86_64, qemu-kvm, ... */
+    return strncmp(base != NULL ? base + 1 : exe, "qemu", 4) == 0;
+}
 
 /* Tell `to` about every eventfd of `about`. A failure drops `to`. */
 static int advertise(struct client *to, const struct client *about)
@@ -213,6 +251,7 @@ static void drop(struct client *c, const char *why)
         return;
     say(1, "peer %d left (%s)", id, why);
     release(c);
+    left_gen[id] = ++leave_gen;
     for (int i = 0; i < MAX_CLIENTS; i++) {
         struct client *o = &clients[i];
         if (o->sock < 0)
@@ -240,19 +279,22 @@ static void accept_one(int lsock)
         }
         return;
     }
-    for (id = 0; id < max_peers && find_id(id) != NULL; id++)
+    for (id = 0; id < max_peers && !id_reusable(id); id++)
         ;
     for (int i = 0; i < MAX_CLIENTS && c == NULL; i++)
         if (clients[i].sock < 0)
             c = &clients[i];
     if (id >= max_peers || c == NULL) {
-        say(1, "refusing a client: %d peers already", nclients);
+        say(1, "refusing a client: %d peers connected; the other ids below --peers %d "
+            "are remembered as departed by a connected QEMU", nclients, max_peers);
         close(s); /* QEMU reports the closed socket; others are unaffected */
         return;
     }
     c->sock = s;
     c->id = id;
     c->nvec = 0;
+    c->qemu = maybe_qemu(s);
+    c->join_gen = leave_gen;
     nclients++;
     for (int v = 0; v < vectors; v++) {
         c->efd[v] = eventfd(0, EFD_CLOEXEC);

@@ -267,6 +267,40 @@ static void scenario_doorbell(int stay)
     }
 }
 
+/* Another guest watches the kill scenario in the peer table: the victim
+ * READY, then GONE (the host marks it, told by the server), then the guest
+ * that joined after it READY. */
+static void scenario_observe(void)
+{
+    struct hvc_peer_info pi;
+    uint32_t victim, who = 0;
+    uint64_t t0 = now_ns();
+
+    attach("auto");
+    victim = load(W_VICTIM);
+    store(W_OBS_ID, (uint32_t)hvc_peer_self(&region));
+    for (uint32_t stage = 1; stage <= 3;) {
+        uint32_t rejoin = load(W_REJOIN);
+
+        who = stage < 3 ? victim : rejoin - 1;
+        if ((stage < 3 || rejoin != 0) && hvc_peer_info(&region, who, &pi) < 0)
+            finish(0, "peer_info %u", who);
+        if ((stage == 1 && pi.state == HVC_PEER_READY) ||
+            (stage == 2 && pi.state == HVC_PEER_GONE) ||
+            (stage == 3 && rejoin != 0 && pi.state == HVC_PEER_READY)) {
+            printf("observer: peer %u is %s (epoch %u)\n", who,
+                   hvc_peer_state_name(pi.state), pi.epoch);
+            store(W_OBS_STAGE, stage++);
+        }
+        hvc_peer_heartbeat(&region);
+        if (now_ns() - t0 > 120 * SEC)
+            finish(0, "observer stuck at stage %u", stage);
+        usleep(10000);
+    }
+    finish(1, "observer %d saw peer %u ready then gone, and the new peer %u ready",
+           hvc_peer_self(&region), victim, who);
+}
+
 static void scenario_g2g(void)
 {
     uint32_t id, peer, rounds;
@@ -338,5 +372,7 @@ int main(int argc, char **argv)
         scenario_doorbell(1);
     else if (strcmp(test_name, "g2g") == 0)
         scenario_g2g();
+    else if (strcmp(test_name, "observe") == 0)
+        scenario_observe();
     finish(0, "unknown test");
 }

@@ -320,6 +320,8 @@ static void make_object(void)
     store(W_ROUNDS, rounds);
 }
 
+static uint32_t ignore_peer = ~0u; /* a READY peer wait_ready_peer() skips */
+
 /* Wait until a peer other than us is READY; returns its id. */
 static uint32_t wait_ready_peer(int vm, uint32_t not_epoch_of, uint32_t old_epoch)
 {
@@ -327,7 +329,8 @@ static uint32_t wait_ready_peer(int vm, uint32_t not_epoch_of, uint32_t old_epoc
 
     for (;;) {
         for (uint32_t id = 0; id < HVC_DEFAULT_PEERS; id++) {
-            if ((int)id == hvc_peer_self(&region) || hvc_peer_info(&region, id, &pi) < 0)
+            if ((int)id == hvc_peer_self(&region) || id == ignore_peer ||
+                hvc_peer_info(&region, id, &pi) < 0)
                 continue;
             if (pi.state == HVC_PEER_READY && !(id == not_epoch_of && pi.epoch == old_epoch))
                 return id;
@@ -512,18 +515,28 @@ static void run_kill(void)
     struct hvc_peer_info pi;
     uint32_t g, g2, epoch;
     uint64_t t0;
-    int vm, rc;
+    int vm, obs, rc;
 
     open_host_region();
     h = hvc_region_platform(&region);
     vm = start_vm("stay", NULL, NULL);
     g = wait_ready_peer(vm, ~0u, 0);
+    store(W_VICTIM, g);
     exchange(g, vm);
     while (load(W_PHASE) < 4 || !console_has(vm, "HVC-STAYING")) {
         vm_result(vm);
         check_deadline();
         usleep(20000);
     }
+    /* A second guest watches the victim in the peer table. */
+    obs = start_vm("observe", NULL, NULL);
+    while (load(W_OBS_STAGE) < 1) {
+        vm_result(obs);
+        vm_result(vm);
+        check_deadline();
+        usleep(20000);
+    }
+    ignore_peer = load(W_OBS_ID);
     hvc_peer_info(&region, g, &pi);
     epoch = pi.epoch;
     if (hvc_ivshmem_host_peer_listed(h, g) != 1)
@@ -543,16 +556,34 @@ static void run_kill(void)
         fail("after the kill: scan %d, peer %u state %s", rc, g, hvc_peer_state_name(pi.state));
     printf("killed guest peer %u: server leave seen after %.3f s, peer table says %s\n", g,
            t_leave, hvc_peer_state_name(pi.state));
-    /* A new guest rejoins (the server gives it the lowest free id). */
-    reset_words();
+    while (load(W_OBS_STAGE) < 2) {
+        vm_result(obs);
+        check_deadline();
+        usleep(20000);
+    }
+    printf("the observing guest (peer %u) saw peer %u gone in the peer table\n",
+           load(W_OBS_ID), g);
+    /* A new guest joins. The server does not give it the victim's id while
+     * the observing QEMU, which heard that id leave, is connected (QEMU
+     * would write into the freed eventfd array of that id). */
+    for (int i = 0; i < W_COUNT; i++)
+        if (i < W_OBS_ID && i != W_HOST_ID && i != W_ROUNDS)
+            store(i, 0);
     vm = start_vm("doorbell", NULL, NULL);
     g2 = wait_ready_peer(vm, g, epoch);
-    hvc_peer_info(&region, g2, &pi);
+    store(W_REJOIN, g2 + 1);
+    if (g2 == g)
+        fail("the server gave the victim's id %u to the new guest while a QEMU that "
+             "heard it leave is connected", g);
     exchange(g2, vm);
     wait_vm_pass(vm);
+    wait_vm_pass(obs);
+    hvc_peer_info(&region, g, &pi);
+    if (pi.state != HVC_PEER_GONE)
+        fail("the victim's slot %u is %s, expected gone", g, hvc_peer_state_name(pi.state));
     printf("PASS kill: guest %u killed, seen gone through the server (%.3f s) and in the "
-           "peer table; a new guest joined as peer %u (epoch %u -> %u) and rang doorbells\n",
-           g, t_leave, g2, epoch, pi.epoch);
+           "peer table by the host and by another guest (peer %u); a new guest joined as "
+           "peer %u and rang doorbells\n", g, t_leave, load(W_OBS_ID), g2);
 }
 
 static void run_g2g_vms(double *bell, double *poll)

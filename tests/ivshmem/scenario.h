@@ -25,6 +25,10 @@ enum ivs_word {
     W_G2G_POLL_NS = 15, /* the same by polling */
     W_G2G_SEQ = 16, W_G2G_ACK = 17, W_G2G_PSEQ = 18, W_G2G_PACK = 19,
     W_DONE = 20,    /* guest finished (1 pass, 2 fail) */
+    W_OBS_ID = 21,  /* kill scenario: the observing guest's id */
+    W_OBS_STAGE = 22, /* observer saw the victim 1 ready, 2 gone, 3 the new guest ready */
+    W_VICTIM = 23,  /* kill scenario: the victim's id, kept across the rejoin */
+    W_REJOIN = 24,  /* kill scenario: the id of the guest that joined after (+1) */
     W_COUNT = 64
 };
 
