@@ -143,6 +143,9 @@ struct hvc_vnet_stats {
     uint32_t drop_down;    /**< frames not sent: link down */
     uint32_t link_changes; /**< link up/down transitions */
     uint32_t zc_held;      /**< zero-copy frames lwIP holds now */
+    uint32_t drop_stale;   /**< frames for the end's previous owner, dropped
+                                when a new owner attached (not in the link) */
+    uint32_t reserved;     /**< 0 */
 };
 
 /**

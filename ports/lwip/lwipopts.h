@@ -46,6 +46,9 @@
 #define LWIP_DNS 0
 #define IP_REASSEMBLY 1
 #define IP_FRAG 1
+/* 64-bit hosts: lwIP's IPv6 reassembly helper holds a pointer that does not
+ * fit in the 8-byte fragment header it overlays. */
+#define IPV6_FRAG_COPYHEADER 1
 #define ETHARP_SUPPORT_STATIC_ENTRIES 1
 
 /* TCP: large segments and windows for big-MTU links. The effective MSS of a

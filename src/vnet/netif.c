@@ -82,6 +82,31 @@ static void rx_detach(struct hvc_vnet *v)
     v->rx_epoch++;
 }
 
+/*
+ * A ring that an earlier consumer already read from (its consumer index
+ * moved) belongs to a producer that outlived our end's previous owner:
+ * what waits in it was sent to that dead incarnation (TCP segments of its
+ * connections, which a new connection on the same ports would take for its
+ * own). Drop it, bounded by one ring's worth. A fresh ring is kept whole.
+ */
+static void drain_stale(struct hvc_vnet *v, const struct hvc_obj *obj)
+{
+    struct hvc_ring_stats rs;
+    uint32_t n = 0;
+
+    if (hvc_ring_stats(v->region, obj, &rs) < 0 || rs.cons == 0)
+        return;
+    while (n++ < v->capacity / 8u) {
+        const void *ptr;
+
+        if (hvc_ring_peek(&v->rx, &ptr) < 0)
+            break; /* empty, or bad: hvc_vnet_poll() deals with it */
+        hvc_ring_release(&v->rx, HVC_RING_MORE);
+        v->st.drop_stale++;
+    }
+    hvc_ring_flush(&v->rx);
+}
+
 static void rx_attach(struct hvc_vnet *v, uint32_t po)
 {
     char rname[HVC_NAME_MAX + 1];
@@ -98,6 +123,7 @@ static void rx_attach(struct hvc_vnet *v, uint32_t po)
         memset(&v->rx, 0, sizeof(v->rx));
         return;
     }
+    drain_stale(v, &obj);
     v->state |= HVC__VNET_RX;
     v->peer_owner = po;
     v->peer_ring = po;

@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "vnettest.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lwip/etharp.h"
 #include "lwip/init.h"
@@ -102,6 +104,8 @@ int vt_guest_start(struct vt_guest *g, const char *path, int idx,
     }
     if (rc < 0)
         return rc;
+    /* lwIP's ISNs and local ports come from rand(): differ per process. */
+    srand((unsigned)getpid() ^ (unsigned)vt_ms());
     lwip_init();
     IP4_ADDR(&ip, 10, 0, 0, idx + 1);
     IP4_ADDR(&mask, 255, 255, 255, 0);
