@@ -241,6 +241,61 @@ START_TEST(hostile_clients)
 }
 END_TEST
 
+/* A client that looks like QEMU (program qemu-fake-client) holds the stdin
+ * pipe end; closing it ends the client. */
+static pid_t start_fake_qemu(int *ctl)
+{
+    int p[2];
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(p), 0);
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(p[0], 0);
+        close(p[1]);
+        execl(FAKE_QEMU_BIN, FAKE_QEMU_BIN, sock_path, (char *)NULL);
+        _exit(127);
+    }
+    close(p[0]);
+    *ctl = p[1];
+    return pid;
+}
+
+/* QEMU writes into freed memory when an id it heard leave is announced
+ * again: the server must not reuse such an id while that QEMU is there. */
+START_TEST(no_id_reuse_under_qemu)
+{
+    struct hvc_region_config cfg = {.size = SIZE};
+    struct hvc_region a, b, c, d;
+    pid_t q;
+    int ctl;
+
+    start_server("16");
+    hvct_assert_rc(hvc_region_format(&a, host, sock_path, &cfg), 0);
+    hvct_assert_rc(hvc_peer_join(&a, "a"), 0);
+    q = start_fake_qemu(&ctl);
+    wait_listed(&a, 1, 1); /* the fake QEMU is peer 1 */
+    hvct_assert_rc(hvc_region_attach(&b, host, sock_path, 0), 0);
+    hvct_assert_rc(hvc_peer_join(&b, "b"), 2);
+    hvct_assert_rc(hvc_region_detach(&b), 0);
+    wait_listed(&a, 2, 0);
+    /* The fake QEMU heard 2 leave: the next client gets 3. */
+    hvct_assert_rc(hvc_region_attach(&c, host, sock_path, 0), 0);
+    hvct_assert_rc(hvc_platform_self_id(hvc_region_platform(&c)), 3);
+    /* Once that QEMU is gone, 2 (and 1) are free again. */
+    close(ctl);
+    ck_assert_int_eq(hvct_wait(q), 0);
+    wait_listed(&a, 1, 0);
+    hvct_assert_rc(hvc_region_attach(&d, host, sock_path, 0), 0);
+    hvct_assert_rc(hvc_platform_self_id(hvc_region_platform(&d)), 1);
+    hvct_assert_rc(hvc_region_detach(&d), 0);
+    hvct_assert_rc(hvc_region_detach(&c), 0);
+    hvct_assert_rc(hvc_region_detach(&a), 0);
+}
+END_TEST
+
 START_TEST(no_server)
 {
     struct hvc_region r;
@@ -366,6 +421,7 @@ int main(void)
     tcase_add_test(tc, death_seen_through_server);
     tcase_add_test(tc, hostile_clients);
     tcase_add_test(tc, no_server);
+    tcase_add_test(tc, no_id_reuse_under_qemu);
     tcase_add_test(tc, hostile_server_setup);
     tcase_add_test(tc, guest_without_device);
     suite_add_tcase(s, tc);
