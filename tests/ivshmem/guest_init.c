@@ -218,12 +218,36 @@ static void scenario_plain(void)
     finish(1, "peer %d answered %u to %u", hvc_peer_self(&region), q * 2 + 1, q);
 }
 
+/* Poll mode on the doorbell device (",poll": no VFIO): the id is read from
+ * IVPosition through sysfs resource0, doorbells can be rung, not received.
+ * Run before VFIO takes the device. */
+static void check_poll_mode(void)
+{
+    const struct hvc_platform *g = hvc_platform_ivshmem_guest();
+    struct hvc_platform_handle h;
+    uint32_t vec;
+    int rc = hvc_platform_open(&h, g, "auto,poll", 0, 0);
+
+    if (rc < 0)
+        finish(0, "open auto,poll: %s", hvc_strerror(rc));
+    if (hvc_ivshmem_mode(&h) != HVC_IVSHMEM_DOORBELL_POLL)
+        finish(0, "auto,poll: mode %d", hvc_ivshmem_mode(&h));
+    if (hvc_platform_self_id(&h) < 0)
+        finish(0, "auto,poll: no IVPosition");
+    if (hvc_platform_wait_notify(&h, 0, &vec) != -HVC_ENOTSUP)
+        finish(0, "auto,poll: wait_notify should be ENOTSUP");
+    printf("poll mode: id %d from IVPosition, wait_notify not supported: ok\n",
+           hvc_platform_self_id(&h));
+    hvc_platform_close(&h);
+}
+
 static void scenario_doorbell(int stay)
 {
     struct hvc_platform_handle *h;
     uint32_t host, rounds, id;
     uint64_t t0;
 
+    check_poll_mode();
     attach("auto");
     h = hvc_region_platform(&region);
     if (hvc_ivshmem_mode(h) != HVC_IVSHMEM_DOORBELL_VFIO)
