@@ -209,6 +209,8 @@ HVC_API int hvc_vnet_link_create(struct hvc_region *r, const char *name,
 
 /**
  * @brief Delete a link and its rings. Only when no peer uses it.
+ * @param r the region (joined).
+ * @param name the link name.
  * @retval 0 deleted.
  * @retval -HVC_EINVAL bad arguments, or not joined.
  * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
@@ -290,6 +292,7 @@ HVC_API int hvc_vnet_open(struct hvc_vnet *v, struct hvc_region *r,
  * Frees nothing lwIP holds: call netif_remove() first. Zero-copy pbufs
  * still held after this point must not be freed any more.
  *
+ * @param v an open vnet.
  * @retval 0 closed.
  * @retval -HVC_EINVAL not open.
  * @retval -HVC_EBUSY lwIP still holds zero-copy frames (the end is given up
@@ -340,6 +343,7 @@ HVC_API int hvc_vnet_poll(struct hvc_vnet *v, unsigned budget);
  * Uses the ring's blocking wait (hvc_ring_wait_readable()), so the other
  * end wakes this one only while it sleeps. Call hvc_vnet_poll() next.
  *
+ * @param v an open vnet.
  * @param timeout_ns relative timeout; 0 checks once; #HVC_FOREVER.
  * @retval 0 a frame may be waiting, or the link needs a check.
  * @retval -HVC_ETIMEDOUT nothing arrived.
@@ -352,6 +356,8 @@ HVC_API int hvc_vnet_wait(struct hvc_vnet *v, int64_t timeout_ns);
 
 /**
  * @brief Copy this end's counters.
+ * @param v an open vnet.
+ * @param out filled in.
  * @retval 0 filled in.
  * @retval -HVC_EINVAL bad arguments.
  *
@@ -361,6 +367,7 @@ HVC_API int hvc_vnet_stats(const struct hvc_vnet *v, struct hvc_vnet_stats *out)
 
 /**
  * @brief Is the link up (other end present, its ring attached and sane)?
+ * @param v a vnet.
  * @return 1 up, 0 down (also for a bad handle).
  */
 HVC_API int hvc_vnet_link_is_up(const struct hvc_vnet *v);
@@ -368,6 +375,8 @@ HVC_API int hvc_vnet_link_is_up(const struct hvc_vnet *v);
 /**
  * @brief The MAC of this end (configured or derived: locally administered,
  *        unicast, from the region's session id and the peer id).
+ * @param v an open vnet.
+ * @param mac receives the 6 bytes.
  * @retval 0 copied.
  * @retval -HVC_EINVAL bad arguments.
  */

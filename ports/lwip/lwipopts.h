@@ -69,9 +69,13 @@
 #define LWIP_TCP_TIMESTAMPS 0
 
 /* Checksums: generated and checked by default, switchable per netif
- * (NETIF_SET_CHECKSUM_CTRL) for links that are memory-to-memory. */
+ * (NETIF_SET_CHECKSUM_CTRL): vnet turns them off on links that are
+ * memory-to-memory (unless the link is made with HVC_VNET_CHECKSUM) and
+ * keeps them for a TAP edge to a real network. */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
-#define LWIP_CHECKSUM_ON_COPY 1
+/* Checksum-while-copying in tcp_write() would sum every byte sent even on
+ * a link that generates no checksum: plain copies instead. */
+#define LWIP_CHECKSUM_ON_COPY 0
 
 /* Netif features the driver uses. */
 #define LWIP_NETIF_STATUS_CALLBACK 1
