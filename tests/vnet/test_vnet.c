@@ -296,13 +296,13 @@ static uint16_t build_udp(uint8_t *f, const uint8_t dst_mac[6], const uint8_t sr
 
 static int hostile_victim(void *arg)
 {
+    struct hvc_vnet_config cfg = {.flags = arg != NULL ? HVC_VNET_COPY_RX : 0u};
     struct vt_guest g;
     struct udp_pcb *pcb;
     struct hvc_vnet_stats st;
     int rc = 0;
 
-    (void)arg;
-    if (vt_guest_start(&g, g_path, 0, NULL) < 0)
+    if (vt_guest_start(&g, g_path, 0, &cfg) < 0)
         return 10;
     pcb = udp_new_ip_type(IPADDR_TYPE_ANY);
     udp_bind(pcb, IP_ANY_TYPE, 7000);
@@ -325,6 +325,7 @@ static int hostile_victim(void *arg)
     g.board->value[4] = (uint32_t)udp_got;
     g.board->value[5] = (uint32_t)hvc_vnet_link_is_up(&g.v);
     g.board->value[6] = g.link_down;
+    g.board->value[7] = (uint32_t)st.rx_zerocopy;
     /* Only the good frame reached lwIP. */
     if (udp_got != GOT_BCAST)
         rc = 20;
@@ -393,8 +394,9 @@ START_TEST(hostile_frames_dropped)
     struct parent pt;
     pid_t a, h;
 
-    parent_setup(&pt, "hostile", &any_peers);
-    a = hvct_fork(hostile_victim, NULL);
+    /* _i = 0: zero-copy receive; 1: HVC_VNET_COPY_RX */
+    parent_setup(&pt, _i ? "hostile-copy" : "hostile", &any_peers);
+    a = hvct_fork(hostile_victim, _i ? (void *)&pt : NULL);
     h = hvct_fork(hostile_peer, NULL);
     ck_assert_int_eq(hvct_wait(h), 0);
     ck_assert_int_eq(hvct_wait(a), 0);
@@ -404,6 +406,7 @@ START_TEST(hostile_frames_dropped)
     ck_assert_uint_eq(pt.board->value[3], 1); /* only the good frame went up */
     ck_assert_uint_eq(pt.board->value[5], 0); /* the link is down now */
     ck_assert_uint_ge(pt.board->value[6], 1); /* and lwIP was told */
+    ck_assert_uint_eq(pt.board->value[7], _i ? 0 : 1); /* copied or not */
     parent_done(&pt);
 }
 END_TEST
@@ -489,7 +492,7 @@ int main(void)
     tcase_add_test(tc, api_errors);
     tcase_add_test(tc, ping_both_ways);
     tcase_add_test(tc, broadcast_multicast);
-    tcase_add_test(tc, hostile_frames_dropped);
+    tcase_add_loop_test(tc, hostile_frames_dropped, 0, 2);
     suite_add_tcase(s, tc);
     return hvct_run(s);
 }
