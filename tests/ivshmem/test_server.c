@@ -296,6 +296,51 @@ START_TEST(no_id_reuse_under_qemu)
 }
 END_TEST
 
+/* Named events (event.h) over the host backend: they sleep on the server's
+ * eventfds (doorbells), as they will between host and guests. */
+static int event_echo(void *arg)
+{
+    struct hvc_region r;
+    struct hvc_event ping, pong;
+
+    (void)arg;
+    if (hvc_region_attach(&r, hvc_platform_ivshmem_host(), sock_path, 0) < 0 ||
+        hvc_peer_join(&r, "echo") < 0 || hvc_event_open(&r, "ping", 0, NULL, &ping) < 0 ||
+        hvc_event_open(&r, "pong", 0, NULL, &pong) < 0)
+        return 1;
+    hvc_event_set_spin(&ping, 0);
+    for (int i = 0; i < 50; i++) {
+        if (hvc_event_wait(&ping, 5 * SEC) < 0 || hvc_event_signal(&pong) < 0)
+            return 2;
+    }
+    hvc_region_detach(&r);
+    return 0;
+}
+
+START_TEST(events_over_doorbells)
+{
+    struct hvc_region_config cfg = {.size = SIZE};
+    struct hvc_event_attr attr = {.vector = 1};
+    struct hvc_region a;
+    struct hvc_event ping, pong;
+    pid_t child;
+
+    start_server("16");
+    hvct_assert_rc(hvc_region_format(&a, host, sock_path, &cfg), 0);
+    hvct_assert_rc(hvc_peer_join(&a, "a"), 0);
+    hvct_assert_rc(hvc_event_create(&a, "ping", &attr, &ping), 0);
+    hvct_assert_rc(hvc_event_create(&a, "pong", &attr, &pong), 0);
+    hvct_assert_rc(hvc_event_set_spin(&pong, 0), 0);
+    child = hvct_fork(event_echo, NULL);
+    for (int i = 0; i < 50; i++) {
+        hvct_assert_rc(hvc_event_signal(&ping), 0);
+        hvct_assert_rc(hvc_event_wait(&pong, 5 * SEC), 0);
+    }
+    ck_assert_int_eq(hvct_wait(child), 0);
+    hvct_assert_rc(hvc_region_detach(&a), 0);
+}
+END_TEST
+
 START_TEST(no_server)
 {
     struct hvc_region r;
@@ -422,6 +467,7 @@ int main(void)
     tcase_add_test(tc, hostile_clients);
     tcase_add_test(tc, no_server);
     tcase_add_test(tc, no_id_reuse_under_qemu);
+    tcase_add_test(tc, events_over_doorbells);
     tcase_add_test(tc, hostile_server_setup);
     tcase_add_test(tc, guest_without_device);
     suite_add_tcase(s, tc);
