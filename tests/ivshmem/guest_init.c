@@ -325,6 +325,31 @@ static void scenario_observe(void)
            hvc_peer_self(&region), victim, who);
 }
 
+/* Named events across the VM boundary: the host signals "ping", we wait
+ * (sleeping on MSI-X through VFIO) and signal "pong". */
+static void scenario_events(void)
+{
+    struct hvc_event ping, pong;
+    uint32_t rounds;
+    int rc;
+
+    attach("auto");
+    rounds = load(W_ROUNDS);
+    if ((rc = hvc_event_open(&region, "ev-ping", 0, NULL, &ping)) < 0 ||
+        (rc = hvc_event_open(&region, "ev-pong", 0, NULL, &pong)) < 0)
+        finish(0, "event open: %s", hvc_strerror(rc));
+    hvc_event_set_spin(&ping, 0);
+    store(W_GUEST_ID, (uint32_t)hvc_peer_self(&region));
+    store(W_PHASE, 1);
+    for (uint32_t i = 1; i <= rounds; i++) {
+        if ((rc = hvc_event_wait(&ping, 30 * SEC)) < 0)
+            finish(0, "wait ping %u: %s", i, hvc_strerror(rc));
+        if ((rc = hvc_event_signal(&pong)) < 0)
+            finish(0, "signal pong %u: %s", i, hvc_strerror(rc));
+    }
+    finish(1, "peer %d answered %u events", hvc_peer_self(&region), rounds);
+}
+
 static void scenario_g2g(void)
 {
     uint32_t id, peer, rounds;
@@ -398,5 +423,7 @@ int main(int argc, char **argv)
         scenario_g2g();
     else if (strcmp(test_name, "observe") == 0)
         scenario_observe();
+    else if (strcmp(test_name, "events") == 0)
+        scenario_events();
     finish(0, "unknown test");
 }

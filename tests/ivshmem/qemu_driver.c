@@ -8,7 +8,7 @@
  * usage: qemu_driver SCENARIO --qemu BIN --kernel FILE --initrd FILE
  *                    --server BIN --work DIR [--accel tcg|kvm] [--rounds N]
  *                    [--timeout SEC]
- * SCENARIO: plain | doorbell | kill | g2g | bench (a table, not a test)
+ * SCENARIO: plain | doorbell | kill | g2g | events | bench (a table, not a test)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -612,6 +612,44 @@ static void run_g2g(void)
     run_g2g_vms(&bell, &poll);
 }
 
+/* Named events between the host peer and a guest, sleeping on doorbells. */
+static void run_events(void)
+{
+    struct hvc_event_attr attr = {.vector = IVS_VEC_TO_HOST};
+    struct hvc_event ping, pong;
+    uint64_t t0;
+    int vm, rc;
+
+    open_host_region();
+    if ((rc = hvc_event_create(&region, "ev-ping", &attr, &ping)) < 0 ||
+        (rc = hvc_event_create(&region, "ev-pong", &attr, &pong)) < 0)
+        fail("event create: %s", hvc_strerror(rc));
+    hvc_event_set_spin(&pong, 0);
+    vm = start_vm("events", NULL, NULL);
+    while (load(W_PHASE) < 1) {
+        vm_result(vm);
+        check_deadline();
+        usleep(10000);
+    }
+    t0 = now_ns();
+    for (uint32_t i = 1; i <= rounds; i++) {
+        if ((rc = hvc_event_signal(&ping)) < 0)
+            fail("signal ping: %s", hvc_strerror(rc));
+        while ((rc = hvc_event_wait(&pong, SEC)) == -HVC_ETIMEDOUT) {
+            vm_result(vm);
+            check_deadline();
+        }
+        if (rc < 0)
+            fail("wait pong %u: %s", i, hvc_strerror(rc));
+    }
+    double rtt = (double)(now_ns() - t0) / rounds;
+    wait_vm_pass(vm);
+    printf("BENCH events     host->guest->host event round trip %10.1f us (%u rounds, "
+           "accel %s)\n", rtt / 1e3, rounds, accel);
+    printf("PASS events: host and guest peer %u signalled named events both ways %u times, "
+           "sleeping on doorbells\n", load(W_GUEST_ID), rounds);
+}
+
 /* ---- benchmark: one table, host-only baselines measured in the same run ---- */
 
 /* Child of the host-only baselines: answer `rounds` pings on `r`. */
@@ -765,6 +803,8 @@ int main(int argc, char **argv)
         run_kill();
     else if (strcmp(scenario, "g2g") == 0)
         run_g2g();
+    else if (strcmp(scenario, "events") == 0)
+        run_events();
     else if (strcmp(scenario, "bench") == 0)
         run_bench();
     else
