@@ -325,11 +325,16 @@ static void scenario_observe(void)
            hvc_peer_self(&region), victim, who);
 }
 
-/* Named events across the VM boundary: the host signals "ping", we wait
- * (sleeping on MSI-X through VFIO) and signal "pong". */
+/* Ring messages and named events across the VM boundary: the host sends
+ * "msg N" on ring h2g and signals "ev-ping"; we wait (sleeping on MSI-X
+ * through VFIO), take the message, answer "ack N" on our ring g2h and
+ * signal "ev-pong". */
 static void scenario_events(void)
 {
+    struct hvc_ring_attr ra = {.max_msg = 64, .writer = -1};
     struct hvc_event ping, pong;
+    struct hvc_ring h2g, g2h;
+    char msg[65], want[32];
     uint32_t rounds;
     int rc;
 
@@ -338,16 +343,29 @@ static void scenario_events(void)
     if ((rc = hvc_event_open(&region, "ev-ping", 0, NULL, &ping)) < 0 ||
         (rc = hvc_event_open(&region, "ev-pong", 0, NULL, &pong)) < 0)
         finish(0, "event open: %s", hvc_strerror(rc));
+    if ((rc = hvc_ring_open(&h2g, &region, "h2g", HVC_RING_CONSUMER)) < 0 ||
+        (rc = hvc_ring_create(&g2h, &region, "g2h", &ra)) < 0)
+        finish(0, "rings: %s", hvc_strerror(rc));
     hvc_event_set_spin(&ping, 0);
     store(W_GUEST_ID, (uint32_t)hvc_peer_self(&region));
     store(W_PHASE, 1);
     for (uint32_t i = 1; i <= rounds; i++) {
-        if ((rc = hvc_event_wait(&ping, 30 * SEC)) < 0)
-            finish(0, "wait ping %u: %s", i, hvc_strerror(rc));
-        if ((rc = hvc_event_signal(&pong)) < 0)
-            finish(0, "signal pong %u: %s", i, hvc_strerror(rc));
+        while ((rc = hvc_ring_recv(&h2g, msg, sizeof(msg) - 1)) == -HVC_EAGAIN)
+            if ((rc = hvc_event_wait(&ping, 30 * SEC)) < 0)
+                finish(0, "wait ping %u: %s", i, hvc_strerror(rc));
+        if (rc < 0)
+            finish(0, "recv %u: %s", i, hvc_strerror(rc));
+        msg[rc] = '\0';
+        snprintf(want, sizeof(want), "msg %u", i);
+        if (strcmp(msg, want) != 0)
+            finish(0, "got '%s', expected '%s'", msg, want);
+        snprintf(msg, sizeof(msg), "ack %u", i);
+        if ((rc = hvc_ring_send(&g2h, msg, (uint32_t)strlen(msg))) < 0 ||
+            (rc = hvc_event_signal(&pong)) < 0)
+            finish(0, "answer %u: %s", i, hvc_strerror(rc));
     }
-    finish(1, "peer %d answered %u events", hvc_peer_self(&region), rounds);
+    finish(1, "peer %d answered %u ring messages, woken by events", hvc_peer_self(&region),
+           rounds);
 }
 
 static void scenario_g2g(void)
