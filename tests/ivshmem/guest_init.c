@@ -368,6 +368,75 @@ static void scenario_events(void)
            rounds);
 }
 
+static void open_ring_retry(struct hvc_ring *ring, const char *name)
+{
+    uint64_t t0 = now_ns();
+    int rc;
+
+    while ((rc = hvc_ring_open(ring, &region, name, HVC_RING_CONSUMER)) == -HVC_ENOENT ||
+           rc == -HVC_ENOTREADY) {
+        if (now_ns() - t0 > 60 * SEC)
+            finish(0, "ring %s never appeared", name);
+        usleep(10000);
+    }
+    if (rc < 0)
+        finish(0, "open ring %s: %s", name, hvc_strerror(rc));
+}
+
+/* Guest to guest: ring messages woken by named events (doorbells through
+ * VFIO both ways). Role ping sends "msg N" on a2b and signals gg-ping; role
+ * pong answers "ack N" on b2a and signals gg-pong. */
+static void scenario_g2g_events(void)
+{
+    struct hvc_ring_attr ra = {.max_msg = 64, .writer = -1};
+    struct hvc_event ping, pong, *mine, *theirs;
+    struct hvc_ring out, in;
+    int is_ping = strcmp(role, "ping") == 0, rc;
+    char msg[65], want[32];
+    uint32_t rounds;
+    uint64_t t0;
+
+    attach("auto");
+    rounds = load(W_ROUNDS);
+    if ((rc = hvc_event_open(&region, "gg-ping", 0, NULL, &ping)) < 0 ||
+        (rc = hvc_event_open(&region, "gg-pong", 0, NULL, &pong)) < 0)
+        finish(0, "event open: %s", hvc_strerror(rc));
+    if ((rc = hvc_ring_create(&out, &region, is_ping ? "gg-a2b" : "gg-b2a", &ra)) < 0)
+        finish(0, "ring create: %s", hvc_strerror(rc));
+    open_ring_retry(&in, is_ping ? "gg-b2a" : "gg-a2b");
+    mine = is_ping ? &pong : &ping;   /* the event we wait on */
+    theirs = is_ping ? &ping : &pong; /* the event we signal */
+    hvc_event_set_spin(mine, 0);
+    t0 = now_ns();
+    for (uint32_t i = 1; i <= rounds; i++) {
+        if (is_ping) {
+            snprintf(msg, sizeof(msg), "msg %u", i);
+            if ((rc = hvc_ring_send(&out, msg, (uint32_t)strlen(msg))) < 0 ||
+                (rc = hvc_event_signal(theirs)) < 0)
+                finish(0, "send %u: %s", i, hvc_strerror(rc));
+        }
+        while ((rc = hvc_ring_recv(&in, msg, sizeof(msg) - 1)) == -HVC_EAGAIN)
+            if ((rc = hvc_event_wait(mine, 30 * SEC)) < 0)
+                finish(0, "wait %u: %s", i, hvc_strerror(rc));
+        if (rc < 0)
+            finish(0, "recv %u: %s", i, hvc_strerror(rc));
+        msg[rc] = '\0';
+        snprintf(want, sizeof(want), is_ping ? "ack %u" : "msg %u", i);
+        if (strcmp(msg, want) != 0)
+            finish(0, "got '%s', expected '%s'", msg, want);
+        if (!is_ping) {
+            snprintf(msg, sizeof(msg), "ack %u", i);
+            if ((rc = hvc_ring_send(&out, msg, (uint32_t)strlen(msg))) < 0 ||
+                (rc = hvc_event_signal(theirs)) < 0)
+                finish(0, "answer %u: %s", i, hvc_strerror(rc));
+        }
+    }
+    if (is_ping)
+        store(W_G2G_NS, (uint32_t)((now_ns() - t0) / rounds));
+    finish(1, "%s peer %d: %u ring messages each way, woken by events", role,
+           hvc_peer_self(&region), rounds);
+}
+
 static void scenario_g2g(void)
 {
     uint32_t id, peer, rounds;
@@ -443,5 +512,7 @@ int main(int argc, char **argv)
         scenario_observe();
     else if (strcmp(test_name, "events") == 0)
         scenario_events();
+    else if (strcmp(test_name, "g2gev") == 0)
+        scenario_g2g_events();
     finish(0, "unknown test");
 }

@@ -8,7 +8,7 @@
  * usage: qemu_driver SCENARIO --qemu BIN --kernel FILE --initrd FILE
  *                    --server BIN --work DIR [--accel tcg|kvm] [--rounds N]
  *                    [--timeout SEC]
- * SCENARIO: plain | doorbell | kill | g2g | events | bench (a table, not a test)
+ * SCENARIO: plain | doorbell | kill | g2g | events | g2gev | bench (a table, not a test)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -667,6 +667,27 @@ static void run_events(void)
            "by named events over doorbells\n", load(W_GUEST_ID), rounds);
 }
 
+/* Two guests exchange ring messages woken by events (scenario_g2g_events()). */
+static void run_g2g_events(void)
+{
+    struct hvc_event_attr attr = {.vector = IVS_VEC_TO_GUEST};
+    struct hvc_event e;
+    int a, b, rc;
+
+    open_host_region();
+    if ((rc = hvc_event_create(&region, "gg-ping", &attr, &e)) < 0 ||
+        (rc = hvc_event_create(&region, "gg-pong", &attr, &e)) < 0)
+        fail("event create: %s", hvc_strerror(rc));
+    b = start_vm("g2gev", "pong", NULL);
+    a = start_vm("g2gev", "ping", NULL);
+    wait_vm_pass(a);
+    wait_vm_pass(b);
+    printf("BENCH g2gev      guest->guest->guest ring message + event round trip %10.1f us "
+           "(%u rounds, accel %s)\n", load(W_G2G_NS) / 1e3, rounds, accel);
+    printf("PASS g2gev: two guests exchanged %u ring messages each way, woken by named "
+           "events over doorbells\n", rounds);
+}
+
 /* ---- benchmark: one table, host-only baselines measured in the same run ---- */
 
 /* Child of the host-only baselines: answer `rounds` pings on `r`. */
@@ -822,6 +843,8 @@ int main(int argc, char **argv)
         run_g2g();
     else if (strcmp(scenario, "events") == 0)
         run_events();
+    else if (strcmp(scenario, "g2gev") == 0)
+        run_g2g_events();
     else if (strcmp(scenario, "bench") == 0)
         run_bench();
     else
