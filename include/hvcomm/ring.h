@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <hvcomm/atomic.h>
 #include <hvcomm/error.h>
 #include <hvcomm/export.h>
 #include <hvcomm/region.h>
@@ -222,9 +223,11 @@ HVC_API uint32_t hvc_ring_capacity(const struct hvc_ring *ring);
  * @retval -HVC_EPROTO the consumer index is out of bounds (counted).
  *
  * Context: the producer's thread; any context (no system calls unless the
- * ring is #HVC_RING_BLOCKING and the consumer sleeps).
+ * ring is #HVC_RING_BLOCKING and the consumer sleeps). An inline fast path
+ * (a record that fits the cached free space without wrapping) falls back
+ * on hvc__ring_send_slow() for everything else.
  */
-HVC_API int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t len);
+static inline int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t len);
 
 /**
  * @brief Receive one message (copy), and publish the freed space.
@@ -238,9 +241,17 @@ HVC_API int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t len);
  * @retval -HVC_EINVAL not a consumer handle, or a peek is pending.
  * @retval -HVC_EPROTO the producer index or the record is invalid (counted).
  *
- * Context: the consumer's thread; any context as hvc_ring_send().
+ * The freed space is published when this side has used up the records it
+ * knew of, after a quarter of the ring, when a blocked producer waits, or
+ * at hvc_ring_flush(): a full ring may look full to the producer a little
+ * longer than it is, and a stream costs one store of the index per batch.
+ *
+ * Context: the consumer's thread; any context as hvc_ring_send(). An
+ * inline fast path (a plain record among those already known to be
+ * published) falls back on hvc__ring_recv_slow() for everything else,
+ * which reads the record afresh and does all the checks and accounting.
  */
-HVC_API int hvc_ring_recv(struct hvc_ring *ring, void *buf, uint32_t cap);
+static inline int hvc_ring_recv(struct hvc_ring *ring, void *buf, uint32_t cap);
 
 /* ---- batch API ---- */
 
@@ -441,6 +452,103 @@ HVC_API int hvc_ring_stream_recv_wait(struct hvc_ring *ring, struct hvc_ring_str
  */
 HVC_API int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
                            struct hvc_ring_stats *out);
+
+/* ---- inline fast paths ---- */
+
+/** @cond internal */
+/** Out-of-line paths of hvc_ring_send() and hvc_ring_recv(): every case. */
+HVC_API int hvc__ring_send_slow(struct hvc_ring *ring, const void *buf, uint32_t len);
+/** @copydoc hvc__ring_send_slow */
+HVC_API int hvc__ring_recv_slow(struct hvc_ring *ring, void *buf, uint32_t cap);
+/** Publish the consumer index (and wake a sleeping producer). */
+HVC_API void hvc__ring_cons_publish(struct hvc_ring *ring);
+/** Publish the producer index (and wake a sleeping consumer). */
+HVC_API void hvc__ring_prod_publish(struct hvc_ring *ring);
+
+/* Copy a payload: short ones in 8-byte steps, without a call to memcpy. */
+static inline void hvc__copy(void *dst, const void *src, uint32_t n)
+{
+    uint8_t *d = (uint8_t *)dst;
+    const uint8_t *s = (const uint8_t *)src;
+
+    if (n > 64) {
+        __builtin_memcpy(d, s, n);
+        return;
+    }
+    for (; n >= 8; n -= 8, d += 8, s += 8)
+        __builtin_memcpy(d, s, 8);
+    if (n >= 4) {
+        __builtin_memcpy(d, s, 4);
+        n -= 4;
+        d += 4;
+        s += 4;
+    }
+    for (; n > 0; n--)
+        *d++ = *s++;
+}
+/** @endcond */
+
+static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
+{
+    uint32_t size = HVC_RING_RECORD_SIZE(len), off = q->head & q->mask;
+
+    if (q != NULL && q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
+        (buf != NULL || len == 0) && size <= q->capacity - off &&
+        size <= q->capacity - (q->head - q->peer) &&
+        !(q->wflags & HVC_RING_WF_BLOCKING)) {
+        struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
+        struct hvc_wire_ring *w = q->w;
+
+        hvc__copy(h + 1, buf, len);
+        hvc_store_relaxed(&h->len, len);
+        /* Pairs with the acquire load of the tag by the consumer. */
+        hvc_store_release(&h->tag, HVC_REC_TAG(q->head, len, 0));
+        q->head += size;
+        q->msgs++;
+        q->bytes += len;
+        q->stalled = 0;
+        hvc_store_relaxed(&w->msgs_lo, (uint32_t)q->msgs);
+        hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
+        hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
+        hvc_store_relaxed(&w->bytes_hi, (uint32_t)(q->bytes >> 32));
+        /* Pairs with the consumer's acquire load of prod: the record is
+         * visible before the index that covers it. */
+        hvc_store_release(&w->prod, q->head);
+        q->published = q->head;
+        return 0;
+    }
+    return hvc__ring_send_slow(q, buf, len);
+}
+
+static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
+{
+    if (q != NULL && q->role == HVC_RING_CONSUMER && q->pending == 0 && q->peer != q->head &&
+        (buf != NULL || cap == 0)) {
+        uint32_t off = q->head & q->mask;
+        const struct hvc_wire_ring_rec *h =
+            (const struct hvc_wire_ring_rec *)(const void *)(q->data + off);
+        /* Read once each; pairs with the producer's release store of the
+         * tag. Anything but a plain, well-formed record goes to the slow
+         * path, which reads the record again and decides on its own copy. */
+        uint32_t tag = hvc_load_acquire(&h->tag);
+        uint32_t len = hvc_load_relaxed(&h->len);
+
+        if (tag == HVC_REC_TAG(q->head, len, 0) && len <= q->max_msg && len <= cap &&
+            HVC_RING_RECORD_SIZE(len) <= q->capacity - off &&
+            HVC_RING_RECORD_SIZE(len) <= q->peer - q->head) {
+            hvc__copy(buf, h + 1, len);
+            q->head += HVC_RING_RECORD_SIZE(len);
+            q->msgs++;
+            q->bytes += len;
+            q->stalled = 0;
+            if (q->peer == q->head || q->head - q->published >= q->capacity / 4u ||
+                (q->wflags & HVC_RING_WF_BLOCKING))
+                hvc__ring_cons_publish(q);
+            return (int)len;
+        }
+    }
+    return hvc__ring_recv_slow(q, buf, cap);
+}
 
 /** @} */
 

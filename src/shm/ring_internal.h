@@ -19,13 +19,11 @@ struct hvc__rec {
 int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec);
 /* Consumer: account for and step over a record found by hvc__ring_next. */
 void hvc__ring_consume(struct hvc_ring *q, const struct hvc__rec *rec);
-/* Consumer: publish the private head (and wake a sleeping producer). */
-void hvc__ring_cons_publish(struct hvc_ring *q);
+/* Consumer: publish when it pays (see ring.c). */
+void hvc__ring_cons_done(struct hvc_ring *q);
 /* Producer: write one record with the given flags, without publishing.
  * 0, -HVC_EAGAIN, -HVC_EPROTO. len <= max_msg is the caller's check. */
 int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
                   uint32_t flags);
-/* Producer: publish the private head (and wake a sleeping consumer). */
-void hvc__ring_prod_publish(struct hvc_ring *q);
 
 #endif /* HVC_SHM_RING_INTERNAL_H */
