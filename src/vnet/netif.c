@@ -210,10 +210,13 @@ int hvc_vnet_poll(struct hvc_vnet *v, unsigned budget)
 
     if (v == NULL || v->w == NULL || v->netif == NULL || !(v->state & HVC__VNET_OPEN))
         return -HVC_EINVAL;
-    if (!(v->state & HVC__VNET_CHECKED) ||
-        (uint32_t)(sys_now() - v->last_check) >= v->check_ms) {
-        v->last_check = sys_now();
-        hvc__vnet_link_check(v);
+    {
+        uint32_t now = sys_now();
+
+        if (!(v->state & HVC__VNET_CHECKED) || (uint32_t)(now - v->last_check) >= v->check_ms) {
+            v->last_check = now;
+            hvc__vnet_link_check(v);
+        }
     }
     if ((v->state & (HVC__VNET_RX | HVC__VNET_BROKEN | HVC__VNET_LOST)) != HVC__VNET_RX)
         return 0;
