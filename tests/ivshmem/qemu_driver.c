@@ -31,7 +31,7 @@
 #include "scenario.h"
 
 #define SEC 1000000000LL
-#define MAXVM 4
+#define MAXVM 8
 
 static const char *qemu_bin, *kernel, *initrd, *server_bin, *work, *accel = "tcg";
 static const char *scenario;
@@ -614,7 +614,7 @@ static void run_g2g(void)
 
 /* Ring messages and named events between the host peer and a guest, both
  * sides sleeping on doorbells (the guest half is scenario_events()). */
-static void run_events(void)
+static double events_vm(void)
 {
     struct hvc_event_attr attr = {.vector = IVS_VEC_TO_HOST};
     struct hvc_ring_attr ra = {.max_msg = 64, .writer = -1};
@@ -624,7 +624,6 @@ static void run_events(void)
     uint64_t t0;
     int vm, rc;
 
-    open_host_region();
     if ((rc = hvc_event_create(&region, "ev-ping", &attr, &ping)) < 0 ||
         (rc = hvc_event_create(&region, "ev-pong", &attr, &pong)) < 0)
         fail("event create: %s", hvc_strerror(rc));
@@ -661,20 +660,27 @@ static void run_events(void)
     }
     double rtt = (double)(now_ns() - t0) / rounds;
     wait_vm_pass(vm);
+    wait_vm_exit(vm);
     printf("BENCH events     host->guest->host ring message + event round trip %10.1f us "
            "(%u rounds, accel %s)\n", rtt / 1e3, rounds, accel);
     printf("PASS events: host and guest peer %u exchanged %u ring messages each way, woken "
            "by named events over doorbells\n", load(W_GUEST_ID), rounds);
+    return rtt;
+}
+
+static void run_events(void)
+{
+    open_host_region();
+    events_vm();
 }
 
 /* Two guests exchange ring messages woken by events (scenario_g2g_events()). */
-static void run_g2g_events(void)
+static double g2g_events_vms(void)
 {
     struct hvc_event_attr attr = {.vector = IVS_VEC_TO_GUEST};
     struct hvc_event e;
     int a, b, rc;
 
-    open_host_region();
     if ((rc = hvc_event_create(&region, "gg-ping", &attr, &e)) < 0 ||
         (rc = hvc_event_create(&region, "gg-pong", &attr, &e)) < 0)
         fail("event create: %s", hvc_strerror(rc));
@@ -686,6 +692,13 @@ static void run_g2g_events(void)
            "(%u rounds, accel %s)\n", load(W_G2G_NS) / 1e3, rounds, accel);
     printf("PASS g2gev: two guests exchanged %u ring messages each way, woken by named "
            "events over doorbells\n", rounds);
+    return load(W_G2G_NS);
+}
+
+static void run_g2g_events(void)
+{
+    open_host_region();
+    g2g_events_vms();
 }
 
 /* ---- benchmark: one table, host-only baselines measured in the same run ---- */
@@ -732,7 +745,7 @@ static void run_bench(void)
 {
     struct hvc_region_config cfg = {.size = IVS_REGION_SIZE};
     char path[600];
-    double posix_poll, host_bell, host_poll, g2g_bell, g2g_poll;
+    double posix_poll, host_bell, host_poll, g2g_bell, g2g_poll, ev_hg, ev_gg;
     struct rtt hg;
     pid_t child;
     int vm, st;
@@ -784,6 +797,10 @@ static void run_bench(void)
     wait_vm_exit(vm);
     reset_words();
     run_g2g_vms(&g2g_bell, &g2g_poll);
+    reset_words();
+    ev_hg = events_vm();
+    reset_words();
+    ev_gg = g2g_events_vms();
 
     printf("\nRound trip, mean of %u, accel %s (microseconds)\n", rounds, accel);
     printf("%-34s %12s %12s\n", "path", "doorbell", "polling");
@@ -794,6 +811,8 @@ static void run_bench(void)
     printf("%-34s %12.2f %12s\n", "guest -> host (guest clock)", hg.g2h_bell / 1e3, "-");
     printf("%-34s %12.2f %12.2f\n", "guest -> guest (guest clock)", g2g_bell / 1e3,
            g2g_poll / 1e3);
+    printf("%-34s %12.2f %12s\n", "host -> guest, ring + event", ev_hg / 1e3, "-");
+    printf("%-34s %12.2f %12s\n", "guest -> guest, ring + event", ev_gg / 1e3, "-");
 }
 
 int main(int argc, char **argv)
