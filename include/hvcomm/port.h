@@ -127,6 +127,9 @@ HVC_API int hvc_sampling_write(struct hvc_sampling *sp, const void *buf,
 
 /**
  * @brief Copy the latest complete value.
+ * @param sp a reader (or writer) handle.
+ * @param buf where to copy the value.
+ * @param cap bytes at `buf`.
  * @param info receives length, publication number, age and validity (may
  *        be NULL).
  * @return the message length.
@@ -231,6 +234,9 @@ HVC_API int hvc_queue_send(struct hvc_queue *qp, const void *buf, uint32_t len);
 
 /**
  * @brief Take the oldest message.
+ * @param qp a reader handle.
+ * @param buf where to copy the message.
+ * @param cap bytes at `buf`.
  * @param info receives the length and the messages dropped before it
  *        (may be NULL).
  * @return the message length.

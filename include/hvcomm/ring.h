@@ -296,6 +296,8 @@ HVC_API int hvc_ring_reserve(struct hvc_ring *ring, uint32_t len, void **ptr);
 
 /**
  * @brief Finish the reserved message with `len` bytes (<= reserved).
+ * @param ring the producer handle holding the reservation.
+ * @param len payload bytes written, at most the reserved length.
  * @param flags #HVC_RING_MORE to defer publication to hvc_ring_flush() (or
  *        the next publishing call).
  * @retval 0 committed.
@@ -320,6 +322,7 @@ HVC_API int hvc_ring_peek(struct hvc_ring *ring, const void **ptr);
 
 /**
  * @brief Release the message returned by hvc_ring_peek().
+ * @param ring the consumer handle holding the peeked message.
  * @param flags #HVC_RING_MORE to defer publishing the freed space.
  * @retval 0 released.
  * @retval -HVC_EINVAL nothing peeked.
@@ -342,6 +345,9 @@ HVC_API int hvc_ring_flush(struct hvc_ring *ring);
  * on the consumer index (hvc_platform_wait_word()). The consumer wakes it
  * only when that word is set, so a busy stream makes no system calls.
  *
+ * @param ring a producer handle of a #HVC_RING_BLOCKING ring.
+ * @param buf the payload.
+ * @param len payload bytes.
  * @param timeout_ns relative timeout, 0 polls once, #HVC_FOREVER.
  * @retval 0 sent.
  * @retval -HVC_ETIMEDOUT still full at the deadline.
@@ -409,6 +415,10 @@ HVC_API int hvc_ring_stream_send(struct hvc_ring *ring, struct hvc_ring_stream *
  * Call again with the same `st` and `buf` after -HVC_EAGAIN. A message sent
  * with hvc_ring_send() (one record) is received too.
  *
+ * @param ring a consumer handle.
+ * @param st the stream state.
+ * @param buf where to reassemble the message.
+ * @param cap bytes at `buf`.
  * @param len receives the message length when 0 is returned.
  * @retval 0 a whole message is in `buf`.
  * @retval -HVC_EAGAIN not complete yet.
