@@ -177,6 +177,7 @@ struct hvc_vnet {
     uint32_t zc_busy;            /**< bitmap of zero-copy buffers lwIP holds */
     uint32_t zc_held;            /**< of them, frames of the current rx ring */
     uint32_t unpublished;        /**< rx ring bytes released but not published */
+    uint32_t tx_unpublished;     /**< tx ring bytes committed but not published */
     uint8_t mac[6];              /**< our MAC */
     uint8_t pad[2];              /**< unused */
     struct hvc_vnet_stats st;    /**< counters (also mirrored in the link) */

@@ -403,6 +403,8 @@ int hvc_vnet_close(struct hvc_vnet *v)
         netif_set_link_down(v->netif);
     if (v->zc_held == 0)
         hvc_ring_flush(&v->rx);
+    hvc_ring_flush(&v->tx);
+    v->tx_unpublished = 0;
     mine = v->owner;
     /* The end is free again; its ring stays until the next owner replaces
      * it, so the other end sees owner 0 and drops it. */

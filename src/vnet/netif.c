@@ -220,6 +220,7 @@ int hvc_vnet_poll(struct hvc_vnet *v, unsigned budget)
     }
     if ((v->state & (HVC__VNET_RX | HVC__VNET_BROKEN | HVC__VNET_LOST)) != HVC__VNET_RX)
         return 0;
+    v->state |= HVC__VNET_INPOLL;
     while (n < budget) {
         const void *ptr;
         struct pbuf *p;
@@ -285,6 +286,12 @@ int hvc_vnet_poll(struct hvc_vnet *v, unsigned budget)
     }
     if (v->state & HVC__VNET_RX)
         rx_publish(v);
+    v->state &= ~(uint32_t)HVC__VNET_INPOLL;
+    if (v->tx_unpublished != 0) {
+        if (v->w != NULL)
+            hvc_ring_flush(&v->tx);
+        v->tx_unpublished = 0;
+    }
     v->st.zc_held = (uint32_t)__builtin_popcount(v->zc_busy);
     if (v->w != NULL)
         hvc__vnet_mirror(v);
@@ -341,7 +348,20 @@ static err_t link_output(struct netif *netif, struct pbuf *p)
         return rc == -HVC_EAGAIN ? ERR_MEM : ERR_IF;
     }
     pbuf_copy_partial(p, dst, p->tot_len, 0);
-    hvc_ring_commit(&v->tx, p->tot_len, 0);
+    /* Frames lwIP sends while handling input (ACKs, replies, more data
+     * from a sent callback) are published once at the end of the poll:
+     * one index store, and at most one wake-up of a sleeping peer, per
+     * batch instead of per frame. Anything else goes out at once. */
+    if (v->state & HVC__VNET_INPOLL) {
+        hvc_ring_commit(&v->tx, p->tot_len, HVC_RING_MORE);
+        v->tx_unpublished += HVC_RING_RECORD_SIZE(p->tot_len);
+        if (v->tx_unpublished >= v->capacity / 8u) {
+            hvc_ring_flush(&v->tx);
+            v->tx_unpublished = 0;
+        }
+    } else {
+        hvc_ring_commit(&v->tx, p->tot_len, 0);
+    }
     v->st.tx_frames++;
     v->st.tx_bytes += p->tot_len;
     {

@@ -13,6 +13,7 @@ enum {
     HVC__VNET_BROKEN = 1u << 3,  /* rx ring gave a protocol error */
     HVC__VNET_LOST = 1u << 4,    /* our end was taken or we were declared gone */
     HVC__VNET_CHECKED = 1u << 5, /* the link was checked at least once */
+    HVC__VNET_INPOLL = 1u << 6,  /* inside hvc_vnet_poll(): batch tx */
 };
 
 /* Default ring bytes per direction. */
