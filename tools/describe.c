@@ -1,15 +1,136 @@
+/* `hvcomm info`'s DETAILS column: each type's counters, read through the
+ * module's own stats call, which checks what it reads. */
 #include "describe.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+
+#ifdef HVC_TOOLS_VNET
+#include <hvcomm/vnet.h>
+#endif
+
+static const char *owner_text(uint32_t owner, char *buf, size_t len)
+{
+    if (owner == 0)
+        snprintf(buf, len, "free");
+    else
+        snprintf(buf, len, "peer %u epoch %u", (unsigned)HVC_OWNER_PEER(owner),
+                 (unsigned)HVC_OWNER_EPOCH(owner));
+    return buf;
+}
+
+static void event_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    static const char *const kinds[] = {"?", "auto", "counting", "broadcast"};
+    struct hvc_event_stats s;
+
+    if (hvc_event_stats(r, o, &s) < 0 || !s.valid) {
+        snprintf(buf, len, "corrupt event");
+        return;
+    }
+    snprintf(buf, len, "%s state=%u signals=%u wakes=%u sleeps=%u waiters=%u%s",
+             kinds[s.kind < 4 ? s.kind : 0], (unsigned)s.state, (unsigned)s.signals,
+             (unsigned)s.wakes, (unsigned)s.sleeps, (unsigned)s.waiters,
+             s.overflows ? " overflows" : "");
+}
+
+static void seg_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    static const char *const states[] = {"consistent", "inconsistent", "not recoverable"};
+    struct hvc_seg_stats s;
+    char owner[40];
+
+    if (hvc_seg_stats(r, o, &s) < 0 || !s.valid) {
+        snprintf(buf, len, "corrupt segment");
+        return;
+    }
+    snprintf(buf, len, "%" PRIu64 " B, lock %s, %s, locks=%u contended=%u recovered=%u",
+             s.data_size, owner_text(s.owner, owner, sizeof(owner)),
+             s.state < 3 ? states[s.state] : "?", (unsigned)s.acquired,
+             (unsigned)s.contended, (unsigned)s.recovered);
+}
+
+static void ring_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    struct hvc_ring_stats s;
+
+    if (hvc_ring_stats(r, o, &s) < 0) {
+        snprintf(buf, len, "corrupt ring");
+        return;
+    }
+    snprintf(buf, len,
+             "cap=%u max=%u used=%u sent=%" PRIu64 "/%" PRIu64 "B recv=%" PRIu64 "/%" PRIu64
+             "B full=%u empty=%u wakeups=%u proto_errors=%u",
+             (unsigned)s.capacity, (unsigned)s.max_msg, (unsigned)s.used, s.msgs_sent,
+             s.bytes_sent, s.msgs_recv, s.bytes_recv, (unsigned)s.full_stalls,
+             (unsigned)s.empty_stalls, (unsigned)s.wakeups, (unsigned)s.proto_errors);
+}
+
+static void sampling_details(struct hvc_region *r, const struct hvc_obj *o, char *buf,
+                             size_t len)
+{
+    struct hvc_sampling_stats s;
+
+    if (hvc_sampling_stats(r, o, &s) < 0) {
+        snprintf(buf, len, "corrupt sampling port");
+        return;
+    }
+    snprintf(buf, len, "max=%u refresh=%" PRIu64 "ms published=%u", (unsigned)s.max_msg,
+             s.refresh_ns / 1000000, (unsigned)s.published);
+}
+
+static void queue_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    struct hvc_queue_stats s;
+
+    if (hvc_queue_stats(r, o, &s) < 0) {
+        snprintf(buf, len, "corrupt queuing port");
+        return;
+    }
+    snprintf(buf, len,
+             "%s max=%u x %u waiting=%u sent=%u received=%u rejected=%u dropped=%u "
+             "proto_errors=%u",
+             s.policy == HVC_QUEUE_DROP_OLDEST ? "drop-oldest" : "reject", (unsigned)s.max_count,
+             (unsigned)s.max_msg, (unsigned)s.waiting, (unsigned)s.sent, (unsigned)s.received,
+             (unsigned)s.rejected, (unsigned)s.dropped, (unsigned)s.proto_errors);
+}
+
+#ifdef HVC_TOOLS_VNET
+static void vnet_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    struct hvc_vnet_link_info li;
+    char a[40], b[40];
+
+    if (hvc_vnet_link_info(r, o, &li) < 0) {
+        snprintf(buf, len, "corrupt vnet link");
+        return;
+    }
+    snprintf(buf, len,
+             "mtu=%u ends: [%s%s tx=%" PRIu64 " rx=%" PRIu64 " drops=%u] [%s%s tx=%" PRIu64
+             " rx=%" PRIu64 " drops=%u]",
+             (unsigned)li.mtu, owner_text(li.owner[0], a, sizeof(a)), li.owner[0] && !li.live[0] ? " (gone)" : "",
+             li.stats[0].tx_frames, li.stats[0].rx_frames,
+             (unsigned)(li.stats[0].drop_short + li.stats[0].drop_long + li.stats[0].drop_bad),
+             owner_text(li.owner[1], b, sizeof(b)), li.owner[1] && !li.live[1] ? " (gone)" : "",
+             li.stats[1].tx_frames, li.stats[1].rx_frames,
+             (unsigned)(li.stats[1].drop_short + li.stats[1].drop_long + li.stats[1].drop_bad));
+}
+#endif
 
 void describe_object(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
-    (void)r;
     if (len == 0)
         return;
     buf[0] = '\0';
     switch (o->type) {
-    default:
-        break;
+    case HVC_OBJ_EVENT: event_details(r, o, buf, len); break;
+    case HVC_OBJ_SEGMENT: seg_details(r, o, buf, len); break;
+    case HVC_OBJ_RING: ring_details(r, o, buf, len); break;
+    case HVC_OBJ_SAMPLING: sampling_details(r, o, buf, len); break;
+    case HVC_OBJ_QUEUE: queue_details(r, o, buf, len); break;
+#ifdef HVC_TOOLS_VNET
+    case HVC_OBJ_VNET: vnet_details(r, o, buf, len); break;
+#endif
+    default: break;
     }
 }
