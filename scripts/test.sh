@@ -3,13 +3,16 @@
 #  1. gcc build, warnings as errors, and the Doxygen reference (warnings as errors)
 #  2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: every
 #     test that runs the library in-process (the hostile-peer tests above all)
-#  3. the gcc build's full test run: every area, the installed-package test
-#     and the freestanding Cortex-M4 build of the core
+#  3. the gcc build's full test run: every area, the installed-package test,
+#     the freestanding Cortex-M4 build of the core, vnet over lwIP (fetched from
+#     Debian's source package) and the ivshmem scenarios in real QEMU VMs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 need_pkgs cmake make gcc clang libc6-dev pkg-config check doxygen \
-    gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils
+    gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils \
+    qemu-system-x86 cpio gzip xz-utils ca-certificates
+./scripts/fetch-lwip.sh
 
 jobs=$(nproc)
 step() { printf '\n==== %s\n' "$*"; }
@@ -26,7 +29,7 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
     -DHVC_SANITIZE=address,undefined -DHVC_BUILD_BENCH=OFF >/dev/null
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-    ctest --test-dir build/asan --output-on-failure -LE 'package|baremetal'
+    ctest --test-dir build/asan --output-on-failure -LE 'package|baremetal|qemu'
 
-step "all tests (gcc build)"
-ctest --test-dir build/gcc --output-on-failure
+step "all tests (gcc build), QEMU virtual machines included"
+HVC_QEMU_TESTS=1 ctest --test-dir build/gcc --output-on-failure
