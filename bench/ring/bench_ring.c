@@ -47,6 +47,7 @@
 enum kind { RTT, TPUT };
 
 static int cpu_a, cpu_b = 1, runs = 5;
+static const char *only_sizes; /* HVC_BENCH_SIZES: e.g. "8,64" */
 static double scale = 1.0;
 static const struct hvc_platform *posix;
 static struct hvc_region reg;
@@ -637,6 +638,19 @@ static const struct result *find(const char *impl, enum kind kind, uint32_t size
     return NULL;
 }
 
+static int want_size(uint32_t size)
+{
+    char buf[16];
+
+    if (only_sizes == NULL)
+        return 1;
+    snprintf(buf, sizeof(buf), "%u", size);
+    for (const char *p = only_sizes; (p = strstr(p, buf)) != NULL; p++)
+        if ((p == only_sizes || p[-1] == ',') && (p[strlen(buf)] == ',' || p[strlen(buf)] == '\0'))
+            return 1;
+    return 0;
+}
+
 static uint64_t count_for(const char *impl, enum kind kind, uint32_t size)
 {
     int slow = strcmp(impl, "pipe") == 0 || strcmp(impl, "unix socket") == 0;
@@ -751,6 +765,7 @@ int main(int argc, char **argv)
         die("HVC_BENCH_CPUS=a,b", -1);
     if ((e = getenv("HVC_BENCH_RUNS")) != NULL)
         runs = atoi(e) < 1 ? 1 : atoi(e) > MAXRUNS ? MAXRUNS : atoi(e);
+    only_sizes = getenv("HVC_BENCH_SIZES");
     if ((e = getenv("HVC_BENCH_SCALE")) != NULL)
         scale = atof(e) > 0 ? atof(e) : 1.0;
     signal(SIGPIPE, SIG_IGN);
@@ -780,6 +795,8 @@ int main(int argc, char **argv)
     for (uint32_t size = 8; size <= 64; size *= 8) {
         struct job j = {0};
 
+        if (!want_size(size))
+            continue;
         measure("raw ping-pong", RTT, size, raw_side, &j);
         bench_hvc("hvcomm ring", RTT, size, 0);
 #ifdef HAVE_CK
@@ -797,6 +814,11 @@ int main(int argc, char **argv)
         struct job j = {0};
         double v[MAXRUNS];
 
+        if (!want_size(size)) {
+            if (size == BIG)
+                break;
+            continue;
+        }
         bench_hvc("hvcomm copy", TPUT, size, 0);
         bench_hvc("hvcomm zero-copy", TPUT, size, 1);
         bench_hvc("hvcomm batch-32", TPUT, size, 2);

@@ -504,8 +504,7 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
 
     if (q != NULL && q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
         (buf != NULL || len == 0) && size <= q->capacity - off &&
-        size <= q->capacity - (q->head - q->peer) &&
-        !(q->wflags & HVC_RING_WF_BLOCKING)) {
+        size <= q->capacity - (q->head - q->peer)) {
         struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
         struct hvc_wire_ring *w = q->w;
 
@@ -517,6 +516,10 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
         q->msgs++;
         q->bytes += len;
         q->stalled = 0;
+        if (q->wflags & HVC_RING_WF_BLOCKING) {
+            hvc__ring_prod_publish(q); /* with the sleep-word check */
+            return 0;
+        }
         hvc_store_relaxed(&w->msgs_lo, (uint32_t)q->msgs);
         hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
         hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
@@ -551,8 +554,10 @@ static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
             q->msgs++;
             q->bytes += len;
             q->stalled = 0;
+            /* Publish lazily (see hvc__ring_cons_done() in ring.c). */
             if (q->peer == q->head || q->head - q->published >= q->capacity / 4u ||
-                (q->wflags & HVC_RING_WF_BLOCKING))
+                ((q->wflags & HVC_RING_WF_BLOCKING) &&
+                 hvc_load_relaxed(&q->w->prod_sleeping) != 0))
                 hvc__ring_cons_publish(q);
             return (int)len;
         }

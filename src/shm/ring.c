@@ -132,18 +132,22 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
     hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
     hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
     hvc_store_relaxed(&w->bytes_hi, (uint32_t)(q->bytes >> 32));
-    /* Pairs with the acquire load of prod in hvc__ring_next(): the records
-     * and counters are visible before the index that covers them. */
-    hvc_store_release(&w->prod, q->head);
     q->published = q->head;
-    if (q->wflags & HVC_RING_WF_BLOCKING) {
-        /* Pairs with the fence in wait_readable() after the consumer sets
-         * cons_sleeping: either it sees our new prod and does not sleep,
-         * or we see its flag and wake it. */
-        hvc_fence();
-        if (hvc_load_relaxed(&w->cons_sleeping) != 0)
-            wake(q, &w->prod, &w->wakeups_sent);
+    if (!(q->wflags & HVC_RING_WF_BLOCKING)) {
+        /* Pairs with the acquire load of prod in hvc__ring_next(): the
+         * records and counters are visible before the index that covers
+         * them. */
+        hvc_store_release(&w->prod, q->head);
+        return;
     }
+    /* A sequentially consistent exchange: the release of the records as
+     * above, and the full fence that pairs with the one in sleep_on()
+     * after the consumer raises cons_sleeping: either it sees our new prod
+     * and does not sleep, or we see its flag and wake it. One locked
+     * instruction is cheaper than a store and a separate fence. */
+    (void)hvc_exchange(&w->prod, q->head);
+    if (hvc_load_relaxed(&w->cons_sleeping) != 0)
+        wake(q, &w->prod, &w->wakeups_sent);
 }
 
 /* ---- consumer ---- */
@@ -238,17 +242,20 @@ void hvc__ring_cons_publish(struct hvc_ring *q)
     hvc_store_relaxed(&w->rmsgs_hi, (uint32_t)(q->msgs >> 32));
     hvc_store_relaxed(&w->rbytes_lo, (uint32_t)q->bytes);
     hvc_store_relaxed(&w->rbytes_hi, (uint32_t)(q->bytes >> 32));
-    /* Pairs with the acquire load of cons in prod_room(): our reads of the
-     * records before head are done before the producer reuses them. */
-    hvc_store_release(&w->cons, q->head);
     q->published = q->head;
-    if (q->wflags & HVC_RING_WF_BLOCKING) {
-        /* Pairs with the fence in wait_writable() after the producer sets
-         * prod_sleeping (see hvc__ring_prod_publish()). */
-        hvc_fence();
-        if (hvc_load_relaxed(&w->prod_sleeping) != 0)
-            wake(q, &w->cons, &w->rwakeups_sent);
+    if (!(q->wflags & HVC_RING_WF_BLOCKING)) {
+        /* Pairs with the acquire load of cons in prod_room(): our reads of
+         * the records before head are done before the producer reuses
+         * them. */
+        hvc_store_release(&w->cons, q->head);
+        return;
     }
+    /* Release as above, plus the full fence that pairs with the one in
+     * sleep_on() after the producer raises prod_sleeping (see
+     * hvc__ring_prod_publish()). */
+    (void)hvc_exchange(&w->cons, q->head);
+    if (hvc_load_relaxed(&w->prod_sleeping) != 0)
+        wake(q, &w->cons, &w->rwakeups_sent);
 }
 
 /*

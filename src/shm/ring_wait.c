@@ -5,8 +5,9 @@
  * little, then raises its sleep word, issues a full fence, checks the
  * other side's index once more, and only then sleeps on that index with
  * hvc_platform_wait_word(). A publisher (hvc__ring_prod_publish() /
- * hvc__ring_cons_publish()) stores its index, issues a full fence, and
- * calls wake only when the other side's sleep word is up. The two fences
+ * hvc__ring_cons_publish()) stores its index with a sequentially
+ * consistent exchange (a full fence), and calls wake only when the other
+ * side's sleep word is up. The two fences
  * make a lost wake-up impossible (either the sleeper sees the new index, or
  * the publisher sees the sleep word; and wait_word itself re-checks the
  * index against the value the sleeper saw), and a busy stream, where
@@ -48,8 +49,9 @@ static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
     int rc;
 
     hvc_store_relaxed(flag, 1);
-    /* Pairs with the fence a publisher issues between storing its index and
-     * reading our flag (hvc__ring_prod_publish / hvc__ring_cons_publish). */
+    /* Pairs with the sequentially consistent exchange by which a publisher
+     * stores its index before reading our flag (hvc__ring_prod_publish /
+     * hvc__ring_cons_publish): of the two orders, one sees the other. */
     hvc_fence();
     if (hvc_load_relaxed(word) != seen) {
         hvc_store_relaxed(flag, 0);
