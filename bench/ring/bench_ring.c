@@ -624,10 +624,6 @@ static void record(const char *impl, enum kind kind, uint32_t size, double *v, i
     r->lo = v[0];
     r->hi = v[n - 1];
     r->ok = 1;
-    if (kind == RTT)
-        fprintf(stderr, "  %-22s %6u B  %10.0f ns\n", impl, size, r->med);
-    else
-        fprintf(stderr, "  %-22s %6u B  %10.3f M msg/s\n", impl, size, r->med / 1e6);
 }
 
 static const struct result *find(const char *impl, enum kind kind, uint32_t size)
@@ -665,51 +661,79 @@ static uint64_t count_for(const char *impl, enum kind kind, uint32_t size)
     return (uint64_t)(n * scale) + 1;
 }
 
-static void measure(const char *impl, enum kind kind, uint32_t size, side_fn fn,
-                    struct job *proto)
+/* One measurement of one implementation. */
+enum impl_type { T_RAW, T_HVC, T_CK, T_RTE, T_PIPE, T_UNIX, T_MEMCPY };
+
+struct spec {
+    const char *name;
+    enum impl_type type;
+    int mode; /* hvcomm: 0 copy, 1 zero-copy, 2 batch, 3 blocking; rte: 0 single, 1 burst */
+};
+
+static double once(const struct spec *sp, enum kind kind, uint32_t size)
 {
-    double v[MAXRUNS];
+    struct job j = {.kind = kind, .size = size, .mode = sp->mode};
+    uint8_t *arena = sh->arena;
+    double v = 0;
 
-    for (int k = 0; k < runs; k++) {
-        struct job j = *proto;
+    j.n = count_for(sp->name, kind, size);
+    switch (sp->type) {
+    case T_RAW:
+        v = run_job(&j, raw_side);
+        break;
+    case T_HVC: {
+        uint32_t cap = size >= BIG ? (1u << 20) : size >= 64 ? (256u << 10) : (64u << 10);
 
-        j.kind = kind;
-        j.size = size;
-        j.n = count_for(impl, kind, size);
-        v[k] = run_job(&j, fn);
-    }
-    record(impl, kind, size, v, runs);
-}
-
-static void bench_hvc(const char *impl, enum kind kind, uint32_t size, int mode)
-{
-    double v[MAXRUNS];
-    uint32_t cap = size >= BIG ? (1u << 20) : size >= 64 ? (256u << 10) : (64u << 10);
-
-    for (int k = 0; k < runs; k++) {
-        struct job j = {.kind = kind, .size = size, .mode = mode};
-
-        j.n = count_for(impl, kind, size);
-        hvc_make(&j, cap, mode == 3 ? HVC_RING_BLOCKING : 0);
-        v[k] = run_job(&j, kind == RTT ? hvc_rtt_side : hvc_tput_side);
+        hvc_make(&j, cap, sp->mode == 3 ? HVC_RING_BLOCKING : 0);
+        v = run_job(&j, kind == RTT ? hvc_rtt_side : hvc_tput_side);
         hvc_drop(&j);
+        break;
     }
-    record(impl, kind, size, v, runs);
+    case T_CK:
+#ifdef HAVE_CK
+        j.x1 = ck_make(&arena);
+        j.x2 = ck_make(&arena);
+        v = run_job(&j, ck_side);
+#endif
+        break;
+    case T_RTE:
+#ifdef HAVE_RTE
+        j.x1 = rte_make(&arena, size == 8 ? 8 : 64);
+        v = run_job(&j, rte_side);
+#endif
+        break;
+    case T_PIPE:
+    case T_UNIX:
+        fd_make(&j, sp->type == T_UNIX);
+        v = run_job(&j, fd_side);
+        fd_close(&j);
+        break;
+    case T_MEMCPY:
+        v = memcpy_rate(size, j.n * (size >= BIG ? 1 : 4));
+        break;
+    }
+    (void)arena;
+    return v;
 }
 
-static void bench_fd(const char *impl, enum kind kind, uint32_t size, int sock)
+/*
+ * Measure a group (one kind, one size) in interleaved rounds: each round
+ * runs every implementation once, so that a noisy neighbour slows all of
+ * them alike instead of one line of the table.
+ */
+static void measure_group(const struct spec *specs, int n, enum kind kind, uint32_t size)
 {
-    double v[MAXRUNS];
+    static double v[16][MAXRUNS];
 
+    fprintf(stderr, "%s %u B:", kind == RTT ? "round trip" : "throughput", size);
     for (int k = 0; k < runs; k++) {
-        struct job j = {.kind = kind, .size = size};
-
-        j.n = count_for(impl, kind, size);
-        fd_make(&j, sock);
-        v[k] = run_job(&j, fd_side);
-        fd_close(&j);
+        for (int i = 0; i < n; i++)
+            v[i][k] = once(&specs[i], kind, size);
+        fprintf(stderr, " %d", k + 1);
     }
-    record(impl, kind, size, v, runs);
+    fprintf(stderr, "\n");
+    for (int i = 0; i < n; i++)
+        record(specs[i].name, kind, size, v[i], runs);
 }
 
 static void print_table(void)
@@ -756,7 +780,6 @@ int main(int argc, char **argv)
 {
     struct hvc_region_config cfg = {.size = 64u << 20, .max_peers = 4, .max_objects = 64};
     const char *e;
-    uint8_t *arena;
     int rc;
 
     (void)argc;
@@ -792,65 +815,54 @@ int main(int argc, char **argv)
     fprintf(stderr, "measuring...\n");
 
     /* Round trips, busy-polled. */
-    for (uint32_t size = 8; size <= 64; size *= 8) {
-        struct job j = {0};
-
-        if (!want_size(size))
-            continue;
-        measure("raw ping-pong", RTT, size, raw_side, &j);
-        bench_hvc("hvcomm ring", RTT, size, 0);
+    {
+        static const struct spec rtt[] = {
+            {"raw ping-pong", T_RAW, 0},
+            {"hvcomm ring", T_HVC, 0},
 #ifdef HAVE_CK
-        arena = sh->arena;
-        j.x1 = ck_make(&arena);
-        j.x2 = ck_make(&arena);
-        measure("ck_ring", RTT, size, ck_side, &j);
+            {"ck_ring", T_CK, 0},
 #endif
-        bench_fd("pipe", RTT, size, 0);
-        bench_fd("unix socket", RTT, size, 1);
-    }
-
-    /* Throughput. */
-    for (uint32_t size = 8; size <= BIG; size = size == 8 ? 64 : BIG) {
-        struct job j = {0};
-        double v[MAXRUNS];
-
-        if (!want_size(size)) {
-            if (size == BIG)
-                break;
-            continue;
-        }
-        bench_hvc("hvcomm copy", TPUT, size, 0);
-        bench_hvc("hvcomm zero-copy", TPUT, size, 1);
-        bench_hvc("hvcomm batch-32", TPUT, size, 2);
-        bench_hvc("hvcomm blocking", TPUT, size, 3);
-        if (size <= 64) {
+            {"pipe", T_PIPE, 0},
+            {"unix socket", T_UNIX, 0},
+        };
+        static const struct spec tput[] = {
+            {"hvcomm copy", T_HVC, 0},
+            {"hvcomm zero-copy", T_HVC, 1},
+            {"hvcomm batch-32", T_HVC, 2},
+            {"hvcomm blocking", T_HVC, 3},
 #ifdef HAVE_CK
-            arena = sh->arena;
-            j.x1 = ck_make(&arena);
-            j.x2 = ck_make(&arena);
-            measure("ck_ring", TPUT, size, ck_side, &j);
+            {"ck_ring", T_CK, 0},
 #endif
 #ifdef HAVE_RTE
-            for (int mode = 0; mode < 2; mode++) {
-                for (int k = 0; k < runs; k++) {
-                    struct job r = {.kind = TPUT, .size = size, .mode = mode};
-
-                    arena = sh->arena;
-                    r.x1 = rte_make(&arena, size == 8 ? 8 : 64);
-                    r.n = count_for("rte", TPUT, size);
-                    v[k] = run_job(&r, rte_side);
-                }
-                record(mode == 0 ? "rte_ring" : "rte_ring burst-32", TPUT, size, v, runs);
-            }
+            {"rte_ring", T_RTE, 0},
+            {"rte_ring burst-32", T_RTE, 1},
 #endif
-        }
-        bench_fd("pipe", TPUT, size, 0);
-        bench_fd("unix socket", TPUT, size, 1);
-        for (int k = 0; k < runs; k++)
-            v[k] = memcpy_rate(size, count_for("memcpy", TPUT, size) * (size >= BIG ? 1 : 4));
-        record("memcpy (1 core)", TPUT, size, v, runs);
-        if (size == BIG)
-            break;
+            {"pipe", T_PIPE, 0},
+            {"unix socket", T_UNIX, 0},
+            {"memcpy (1 core)", T_MEMCPY, 0},
+        };
+        /* ck_ring and rte_ring carry 8 B and 64 B elements only. */
+        static const struct spec tput_big[] = {
+            {"hvcomm copy", T_HVC, 0},
+            {"hvcomm zero-copy", T_HVC, 1},
+            {"hvcomm batch-32", T_HVC, 2},
+            {"hvcomm blocking", T_HVC, 3},
+            {"pipe", T_PIPE, 0},
+            {"unix socket", T_UNIX, 0},
+            {"memcpy (1 core)", T_MEMCPY, 0},
+        };
+        const int nrtt = (int)(sizeof(rtt) / sizeof(rtt[0]));
+        const int ntput = (int)(sizeof(tput) / sizeof(tput[0]));
+        const int nbig = (int)(sizeof(tput_big) / sizeof(tput_big[0]));
+
+        for (uint32_t size = 8; size <= 64; size *= 8)
+            if (want_size(size))
+                measure_group(rtt, nrtt, RTT, size);
+        for (uint32_t size = 8; size <= 64; size *= 8)
+            if (want_size(size))
+                measure_group(tput, ntput, TPUT, size);
+        if (want_size(BIG))
+            measure_group(tput_big, nbig, TPUT, BIG);
     }
 
     print_table();
