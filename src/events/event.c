@@ -11,6 +11,11 @@
 /* How long open() waits for a creator that has not published its event. */
 #define READY_WAIT_NS 200000000ull
 #define WAKE_ALL 0x7fffffffu
+/* Bit 31 of the state word: "a waiter may be registered to sleep". Set by
+ * every waiter before it sleeps; a signal whose update finds it clear
+ * takes the fast path (no fence, no look at the registrations). */
+#define SLEEP_HINT 0x80000000u
+#define STATE_VAL(v) ((v) & ~SLEEP_HINT)
 
 static struct hvc_platform_handle *plat(const struct hvc_event *ev)
 {
@@ -90,7 +95,7 @@ static int open_obj(struct hvc_region *r, const struct hvc_obj *o,
     e.spin_ns = HVC_EVENT_SPIN_DEFAULT;
     e.spin_cur = HVC_EVENT_SPIN_DEFAULT;
     e.doorbell = h->ops->notify != NULL && h->ops->wait_notify != NULL;
-    e.seen_gen = hvc_load_acquire(&e.w->state);
+    e.seen_gen = STATE_VAL(hvc_load_acquire(&e.w->state));
     *ev = e;
     return 0;
 }
@@ -201,7 +206,7 @@ int hvc_event_set_spin(struct hvc_event *ev, uint64_t spin_ns)
 
 uint32_t hvc_event_generation(const struct hvc_event *ev)
 {
-    return ev != NULL && ev->w != NULL ? hvc_load_acquire(&ev->w->state) : 0;
+    return ev != NULL && ev->w != NULL ? STATE_VAL(hvc_load_acquire(&ev->w->state)) : 0;
 }
 
 const char *hvc_event_kind_name(uint32_t kind)
@@ -301,46 +306,20 @@ static int ring(struct hvc_event *ev, uint32_t lo, uint32_t hi)
     return rc;
 }
 
-int hvc_event_signal(struct hvc_event *ev)
+/* The slow path of a signal: the hint was set, so look for sleepers. */
+static int signal_slow(struct hvc_event *ev)
 {
-    struct hvc_wire_event *w;
-    uint32_t v, waiters, lo, hi;
+    struct hvc_wire_event *w = ev->w;
+    uint32_t waiters, lo, hi, v;
+    int rc = 0;
 
-    if (ev == NULL || ev->w == NULL)
-        return -HVC_EINVAL;
-    w = ev->w;
-    if (ev->signalers != 0 && !((ev->signalers >> ev->self) & 1))
-        return -HVC_EPERM;
-    if (ev->kind == HVC_EVENT_BROADCAST) {
-        hvc_fetch_add(&w->state, 1);
-    } else {
-        /* Guess "empty" rather than load first: the CAS then fetches the
-         * line exclusive in one transaction, where a load would fetch it
-         * shared and the CAS upgrade it (two trips to the waiter's cache). */
-        v = 0;
-        for (;;) {
-            if (v > ev->max_count)
-                return ev_proto(ev, "event count out of range");
-            if (v == ev->max_count) {
-                if (ev->kind == HVC_EVENT_AUTO)
-                    return 0; /* already set: signals coalesce */
-                hvc_fetch_add_relaxed(&w->overflows, 1);
-                return -HVC_EOVERFLOW;
-            }
-            /* Seq-cst RMW; on failure v receives the value found. */
-            if (hvc_cas(&w->state, &v, v + 1))
-                break;
-        }
-    }
-    /* Dekker with the sleeper: our state update, then this fence, then the
-     * loads of waiters/sleepers; pairs with the fence a sleeper issues
-     * between registering and re-reading state (wait_futex, wait_mask).
-     * One of the two sides sees the other's write. */
+    /* Our update of state, this fence, then the loads of the
+     * registrations; pairs with the fence a waiter issues after it set
+     * the hint (wait_futex, ev_wait_mask). */
     hvc_fence();
     waiters = hvc_load_relaxed(&w->waiters);
     lo = hvc_load_relaxed(&w->sleepers_lo);
     hi = hvc_load_relaxed(&w->sleepers_hi);
-    hvc_fetch_add_relaxed(&w->signals, 1);
     if (waiters != 0) {
         hvc_fetch_add_relaxed(&w->wakes, 1);
         ev->wake_calls++;
@@ -349,7 +328,76 @@ int hvc_event_signal(struct hvc_event *ev)
     }
     if ((lo | hi) != 0)
         return ring(ev, lo, hi);
-    return 0;
+    if (waiters != 0)
+        return 0;
+    /* Nobody registered: clear the hint, so that later signals take the
+     * fast path. A waiter may have registered since our loads and set the
+     * hint before our clearing: look again after a fence (pairs with the
+     * waiter's fence after setting the hint) and wake whoever is there,
+     * so that it sets the hint again before sleeping. Without this look,
+     * a sleeper could be left with the hint clear (model mutant
+     * MUTANT_NO_RECHECK). */
+    v = hvc_load_relaxed(&w->state);
+    while ((v & SLEEP_HINT) != 0 && !hvc_cas(&w->state, &v, v & ~SLEEP_HINT))
+        ;
+    hvc_fence();
+    waiters = hvc_load_relaxed(&w->waiters);
+    lo = hvc_load_relaxed(&w->sleepers_lo);
+    hi = hvc_load_relaxed(&w->sleepers_hi);
+    if (waiters != 0) {
+        hvc_fetch_add_relaxed(&w->wakes, 1);
+        ev->wake_calls++;
+        hvc_platform_wake_word(plat(ev), &w->state, WAKE_ALL);
+    }
+    if ((lo | hi) != 0)
+        rc = ring(ev, lo, hi);
+    return rc;
+}
+
+int hvc_event_signal(struct hvc_event *ev)
+{
+    struct hvc_wire_event *w;
+    uint32_t v;
+
+    if (ev == NULL || ev->w == NULL)
+        return -HVC_EINVAL;
+    w = ev->w;
+    if (ev->signalers != 0 && !((ev->signalers >> ev->self) & 1))
+        return -HVC_EPERM;
+    if (ev->kind == HVC_EVENT_BROADCAST) {
+        /* The generation wraps within bits 0..30; the hint is kept. */
+        v = hvc_load_relaxed(&w->state);
+        while (!hvc_cas(&w->state, &v, ((v + 1) & ~SLEEP_HINT) | (v & SLEEP_HINT)))
+            ;
+    } else {
+        /* Guess "empty, no sleeper" rather than load first: the CAS then
+         * fetches the line exclusive in one transaction, where a load would
+         * fetch it shared and the CAS upgrade it (two trips). */
+        v = 0;
+        for (;;) {
+            uint32_t c = STATE_VAL(v);
+
+            if (c > ev->max_count)
+                return ev_proto(ev, "event count out of range");
+            if (c == ev->max_count) {
+                if (ev->kind == HVC_EVENT_AUTO)
+                    return 0; /* already set: signals coalesce */
+                hvc_fetch_add_relaxed(&w->overflows, 1);
+                return -HVC_EOVERFLOW;
+            }
+            /* Seq-cst RMW; on failure v receives the value found. The
+             * count is below 2^31 - 1, so v + 1 keeps the hint bit. */
+            if (hvc_cas(&w->state, &v, v + 1))
+                break;
+        }
+    }
+    hvc_fetch_add_relaxed(&w->signals, 1);
+    /* v is the state our RMW replaced: same-word coherence orders it with
+     * every waiter's setting of the hint, so a clear hint means no waiter
+     * had set it yet, and that waiter will see our update when it looks. */
+    if ((v & SLEEP_HINT) == 0)
+        return 0;
+    return signal_slow(ev);
 }
 
 /* ---- taking ---- */
@@ -362,16 +410,19 @@ static int ev_take(struct hvc_event *ev, uint32_t *gen)
     uint32_t v = hvc_load_acquire(st);
 
     if (ev->kind == HVC_EVENT_BROADCAST) {
-        if (v == *gen)
+        if (STATE_VAL(v) == *gen)
             return 0;
-        *gen = v;
+        *gen = STATE_VAL(v);
         return 1;
     }
     for (;;) {
-        if (v == 0)
+        uint32_t c = STATE_VAL(v);
+
+        if (c == 0)
             return 0;
-        if (v > ev->max_count)
+        if (c > ev->max_count)
             return ev_proto(ev, "event count out of range");
+        /* c > 0: v - 1 keeps the hint bit */
         if (hvc_cas(st, &v, v - 1))
             return 1;
     }
@@ -450,12 +501,15 @@ static int wait_futex(struct hvc_event *ev, uint32_t *gen, uint64_t deadline)
     int rc, src;
 
     hvc_fetch_add(&w->waiters, 1);
-    /* Pairs with the fence in hvc_event_signal() (Dekker). */
-    hvc_fence();
     hvc_fetch_add_relaxed(&w->sleeps, 1);
     for (;;) {
         uint64_t now, slice;
 
+        /* Set the hint after registering, each time round (a signaler may
+         * have cleared it); then the fence pairs with the one in
+         * signal_slow(): it sees our registration, or we see its update. */
+        hvc_fetch_or(&w->state, SLEEP_HINT);
+        hvc_fence();
         rc = ev_take(ev, gen);
         if (rc != 0)
             break;
@@ -468,11 +522,11 @@ static int wait_futex(struct hvc_event *ev, uint32_t *gen, uint64_t deadline)
         if (slice > HVC_EVENT_SLICE_NS)
             slice = HVC_EVENT_SLICE_NS;
         ev->sleep_calls++;
-        /* Sleeps only while state still holds what take() saw empty: a
-         * signal after our registration either changed it already, or will
-         * see waiters != 0 and wake us. */
+        /* Sleeps only while state is still "empty, hint set": a signal
+         * after our registration either changed it already, or finds the
+         * hint and wakes us; a cleared hint makes us go round again. */
         src = hvc_platform_wait_word(h, &w->state,
-                                     ev->kind == HVC_EVENT_BROADCAST ? *gen : 0,
+                                     SLEEP_HINT | (ev->kind == HVC_EVENT_BROADCAST ? *gen : 0),
                                      (int64_t)slice);
         /* Always try to take before honouring a timeout: a wake-up that
          * raced with the timeout must not be lost. */
@@ -516,9 +570,11 @@ static int ev_wait_mask(struct hvc_event *const evs[], unsigned n,
         for (unsigned i = 0; i < n; i++) {
             hvc_fetch_or(self < 32 ? &evs[i]->w->sleepers_lo : &evs[i]->w->sleepers_hi,
                          bit);
+            /* the hint after the registration (model: MUTANT_NO_HINT) */
+            hvc_fetch_or(&evs[i]->w->state, SLEEP_HINT);
             hvc_fetch_add_relaxed(&evs[i]->w->sleeps, 1);
         }
-        /* Pairs with the fence in hvc_event_signal() (Dekker). */
+        /* Pairs with the fence in signal_slow(). */
         hvc_fence();
         for (unsigned i = 0; i < n; i++) {
             rc = ev_take(evs[i], &gens[i]);
@@ -601,7 +657,7 @@ static int wait_common(struct hvc_event *ev, uint64_t deadline, bool poll)
     if (ev->kind != HVC_EVENT_BROADCAST)
         return wait_one(ev, &gen, deadline, poll);
     /* A broadcast wait waits for a signal made after it started. */
-    gen = hvc_load_acquire(&ev->w->state);
+    gen = STATE_VAL(hvc_load_acquire(&ev->w->state));
     rc = wait_one(ev, &gen, deadline, poll);
     if (rc == 0)
         ev->seen_gen = gen;
@@ -655,7 +711,8 @@ int hvc_event_wait_any(struct hvc_event *const evs[], unsigned n,
     for (unsigned i = 0; i < n; i++) {
         if (evs[i] == NULL || evs[i]->w == NULL || evs[i]->r != evs[0]->r)
             return -HVC_EINVAL;
-        gens[i] = evs[i]->kind == HVC_EVENT_BROADCAST ? hvc_load_acquire(&evs[i]->w->state) : 0;
+        gens[i] = evs[i]->kind == HVC_EVENT_BROADCAST
+                      ? STATE_VAL(hvc_load_acquire(&evs[i]->w->state)) : 0;
     }
     for (unsigned i = 0; i < n; i++) {
         rc = ev_take(evs[i], &gens[i]);
@@ -701,7 +758,7 @@ int hvc_event_stats(struct hvc_region *r, const struct hvc_obj *obj,
     out->vector = hvc_load_relaxed(&w->vector);
     out->signalers = (uint64_t)hvc_load_relaxed(&w->signalers_hi) << 32 |
                      hvc_load_relaxed(&w->signalers_lo);
-    out->state = hvc_load_relaxed(&w->state);
+    out->state = STATE_VAL(hvc_load_relaxed(&w->state));
     out->waiters = hvc_load_relaxed(&w->waiters);
     out->sleepers = (uint64_t)hvc_load_relaxed(&w->sleepers_hi) << 32 |
                     hvc_load_relaxed(&w->sleepers_lo);

@@ -632,7 +632,7 @@ START_TEST(event_corrupt)
     hvct_assert_rc(hvc_event_wait(&e, 1000000), -HVC_EPROTO);
     hvct_assert_rc(hvc_event_stats(&a, &e.obj, &st), 0);
     ck_assert_uint_eq(st.valid, 0);
-    e.w->state = 0;
+    e.w->state = 0x80000000u; /* the sleep hint, so that signal looks */
     e.w->sleepers_hi = 1u << 20; /* peer 52 > max_peers 8 */
     hvct_assert_rc(hvc_event_signal(&e), -HVC_EPROTO);
     ck_assert_uint_eq(e.w->sleepers_hi, 0); /* taken, not looped on */

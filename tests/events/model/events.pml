@@ -2,8 +2,11 @@
  * Promela model of the hvcomm event protocol (doc/events.md), checked by
  * spin in the test test_event_model (run_model.sh).
  *
- * Two signalers signal once each; two waiters wait once each. A counting
- * event by default; -DAUTO an auto-reset event (flag, signals coalesce).
+ * Two signalers. A counting event by default: one signal each, two
+ * waiters wait once each (as many waits as units); -DAUTO an auto-reset
+ * event (flag, signals coalesce): signaler 0 signals twice and waiter 1
+ * waits twice, so that a unit can be taken from under a sleeper while the
+ * sleep hint is being cleared (three signals are needed to show that).
  * A broadcast event wakes every sleeper, a weaker requirement than these.
  * Waiter 1 may time out once (nondeterministically), as real waits do when
  * their deadline expires; waiter 0 waits forever and never wakes by itself,
@@ -12,7 +15,8 @@
  *
  * Two sleep paths, as in src/events/event.c:
  *   default      the futex path: `waiters` count, sleep on the state word
- *                (FUTEX_WAIT compares the word with 0 atomically).
+ *                (FUTEX_WAIT compares the word with "hint set, count 0"
+ *                atomically).
  *   -DMASK       the doorbell/bell path used by wait-any: each waiter sets
  *                its bit in `sleepers`, sleeps on its own bell word; the
  *                signaler takes the mask (exchange to 0) and rings the bells.
@@ -29,10 +33,17 @@
  *             that the LTL formula alone must catch them.
  *
  * Mutants: each -D flag below removes one step of the real protocol; for
- * each, run_model.sh asserts that spin DOES find an error:
- *   MUTANT_CHECK_FIRST     signaler reads waiters/sleepers before its
- *                          update (the fence between them removed)
- *   MUTANT_NO_REGISTER     waiter sleeps without registering
+ * each, run_model.sh asserts that spin DOES find an error (both with the
+ * Monitor's assertions, and with the LTL formula alone):
+ *   MUTANT_CHECK_FIRST     signaler reads the sleep hint before its update
+ *                          (apart from the RMW, as a separate load would)
+ *   MUTANT_NO_REGISTER     waiter sleeps without registering (waiters /
+ *                          sleeper mask)
+ *   MUTANT_NO_HINT         waiter does not set the sleep hint (mask path;
+ *                          on the futex path the sleep compares the hint,
+ *                          so such a waiter never sleeps: it polls)
+ *   MUTANT_NO_RECHECK      a signaler clears the hint without looking at
+ *                          the registrations again afterwards
  *   MUTANT_BLIND_SLEEP     waiter sleeps without the compare (no futex
  *                          value check / bell value check)
  *   MUTANT_TIMEOUT_FIRST   a waiter woken at its deadline gives up without
@@ -44,7 +55,10 @@
 #define NW 2 /* waiters */
 #define NS 2 /* signalers */
 
-byte count = 0;      /* the state word */
+/* The state word: bits 0..30 `count`, bit 31 `hint`; every step that
+ * touches the word touches both in one atomic step, as the real RMWs do. */
+byte count = 0;
+bool hint = false;   /* "a waiter may be registered to sleep" */
 byte waiters = 0;    /* futex path: registered sleepers */
 byte sleepers = 0;   /* mask path: bit per waiter */
 byte bell[NW];       /* mask path: per-waiter bell word */
@@ -77,51 +91,89 @@ inline wake_one() {
  * flag, and a signal that finds it set coalesces and returns at once
  * (without looking for sleepers), as hvc_event_signal() does. */
 #ifdef AUTO
-#define UPDATE atomic { if :: count == 0 -> count = 1; signalled++ :: else -> goto out fi }
+#define UPDATE atomic { if :: count == 0 -> count = 1; signalled++; h = hint :: else -> goto out fi }
 #else
-#define UPDATE atomic { count++; signalled++ }
+#define UPDATE atomic { count++; signalled++; h = hint }
 #endif
 
-proctype Signaler() {
+/* Wake every futex sleeper (the hint-clearing re-check). */
+inline wake_all() {
+    atomic { queued[0] = false; queued[1] = false }
+}
+
+/* Ring the peers of the sleeper mask (taken with one exchange). */
+inline ring() {
+    atomic { m = sleepers; sleepers = 0 };
+    if
+    :: m & 1 -> bell[0]++; queued[0] = false /* fetch_add, then wake */
+    :: else -> skip
+    fi;
+    if
+    :: m & 2 -> bell[1]++; queued[1] = false
+    :: else -> skip
+    fi
+}
+
+proctype Signaler(byte rounds) {
     byte w, m;
+    bool h, h0;
+again:
 #ifdef MUTANT_CHECK_FIRST
-    w = waiters;
-    m = sleepers;
+    h0 = hint;           /* the hint read apart from, before, the update */
     UPDATE;
+    h = h0;
 #else
-    UPDATE;                          /* seq-cst RMW of state */
-    /* fence: pairs with the waiter's fence after registering */
+    UPDATE;              /* seq-cst RMW of state: returns the old hint bit */
+#endif
+    if
+    :: !h -> goto out    /* fast path: nobody registered to sleep */
+    :: else -> skip
+    fi;
+    /* slow path: fence, then look at the registrations */
     w = waiters;
     m = sleepers;
-#endif
 #ifndef MASK
     if
     :: w > 0 -> wake_one()
     :: else -> skip
-    fi
+    fi;
 #else
     if
-    :: m != 0 ->
-        atomic { m = sleepers; sleepers = 0 }  /* exchange: one-shot */
+    :: m != 0 -> ring()
+    :: else -> skip
+    fi;
+#endif
+    if
+    :: w == 0 && m == 0 ->
+        /* nobody registered: clear the hint (CAS), fence, look again */
+        atomic { hint = false };
+#ifndef MUTANT_NO_RECHECK
+        w = waiters;
+        m = sleepers;
         if
-        :: m & 1 -> bell[0]++; queued[0] = false /* fetch_add, then wake */
+        :: w > 0 -> wake_all()
         :: else -> skip
         fi;
         if
-        :: m & 2 -> bell[1]++; queued[1] = false
+        :: m != 0 -> ring()
         :: else -> skip
         fi
+#endif
+    :: else -> skip
+    fi;
+out:
+    rounds--;
+    if
+    :: rounds > 0 -> goto again
     :: else -> skip
     fi
-#endif
-out:
-    skip
 }
 
-proctype Waiter(byte me; bool may_time_out) {
+proctype Waiter(byte me; bool may_time_out; byte rounds) {
     bool timed_out = !may_time_out;  /* true: no timeout left */
     byte b;
 
+again:
     /* spin phase: a few tries without registering */
     TAKE(done);
     TAKE(done);
@@ -130,14 +182,17 @@ proctype Waiter(byte me; bool may_time_out) {
     atomic { waiters++ }     /* seq-cst RMW; then the fence */
 #endif
 loop:
+#ifndef MUTANT_NO_HINT
+    atomic { hint = true }   /* seq-cst OR of bit 31 into state */
+#endif
     TAKE(leave);
-    /* FUTEX_WAIT(&state, 0): compare and enqueue atomically */
+    /* FUTEX_WAIT(&state, SLEEP|0): compare and enqueue atomically */
     atomic {
 #ifdef MUTANT_BLIND_SLEEP
         queued[me] = true
 #else
         if
-        :: count == 0 -> queued[me] = true
+        :: count == 0 && hint -> queued[me] = true
         :: else -> skip
         fi
 #endif
@@ -146,7 +201,10 @@ loop:
 loop:
     b = bell[me];            /* read the bell before registering */
 #ifndef MUTANT_NO_REGISTER
-    atomic { sleepers = sleepers | (1 << me) }  /* seq-cst OR; then the fence */
+    atomic { sleepers = sleepers | (1 << me) }  /* seq-cst OR */
+#endif
+#ifndef MUTANT_NO_HINT
+    atomic { hint = true }   /* seq-cst OR of bit 31 into state; fence */
 #endif
     TAKE(leave);
     /* wait_word(&bell[me], b) */
@@ -190,6 +248,11 @@ leave:
 #endif
 #endif
 done:
+    rounds--;
+    if
+    :: rounds > 0 -> timed_out = !may_time_out; goto again
+    :: else -> skip
+    fi;
     atomic { finished++ }
 }
 
@@ -209,10 +272,18 @@ init {
 #ifndef NOMONITOR
         run Monitor();
 #endif
-        run Waiter(0, false); /* waits forever: may not rely on timeouts */
-        run Waiter(1, true);  /* may time out once */
-        run Signaler();
-        run Signaler();
+        run Waiter(0, false, 1); /* waits forever: may not rely on timeouts */
+#ifdef AUTO
+        run Waiter(1, true, 2);  /* may time out once per wait; waits twice */
+#else
+        run Waiter(1, true, 1);  /* may time out once */
+#endif
+#ifdef AUTO
+        run Signaler(2);  /* three signals: a ring, a hint clearing, a fast path */
+#else
+        run Signaler(1);
+#endif
+        run Signaler(1);
     }
 }
 

@@ -25,11 +25,11 @@ check() {
     cp "$src/events.pml" "$dir/"
     if [ "$mode" = safety ]; then
         (cd "$dir" && spin -a -DNOLTL "$@" events.pml >spin.log 2>&1 &&
-         $CC -O2 -w -o pan pan.c >>spin.log 2>&1 &&
+         $CC -O2 -w -DCOLLAPSE -o pan pan.c >>spin.log 2>&1 &&
          ./pan -m100000 >pan.log 2>&1)
     else
         (cd "$dir" && spin -a "$@" events.pml >spin.log 2>&1 &&
-         $CC -O2 -w -DNFAIR=3 -o pan pan.c >>spin.log 2>&1 &&
+         $CC -O2 -w -DNFAIR=3 -DCOLLAPSE -o pan pan.c >>spin.log 2>&1 &&
          ./pan -m100000 -a -f >pan.log 2>&1)
     fi
     if ! grep -q "errors:" "$dir/pan.log" 2>/dev/null; then
@@ -58,8 +58,12 @@ for path in futex mask; do
     done
     # TIMEOUT_FIRST only matters on the futex path, which wakes one sleeper;
     # the mask path rings every registered peer, so the others still wake.
-    muts="CHECK_FIRST NO_REGISTER BLIND_SLEEP"
+    # NO_HINT only on the mask path: on the futex path the sleep compares
+    # the hint bit too, so a waiter that never sets it never sleeps (it
+    # polls) and cannot be lost.
+    muts="CHECK_FIRST NO_REGISTER NO_RECHECK BLIND_SLEEP"
     [ $path = futex ] && muts="$muts TIMEOUT_FIRST"
+    [ $path = mask ] && muts="$muts NO_HINT"
     for m in $muts; do
         check "mutant-$path-auto-$m" fail safety $P -DAUTO -DMUTANT_$m
         check "mutant-$path-auto-$m" fail liveness $P -DAUTO -DNOMONITOR -DMUTANT_$m
