@@ -265,8 +265,9 @@ HVC_API int hvc_event_wait_gen(struct hvc_event *ev, uint32_t *gen,
                                int64_t timeout_ns);
 
 /**
- * @brief The current generation of a broadcast event (the state word of
- *        the others). Read once, not checked.
+ * @brief The current generation of a broadcast event (the value of the
+ *        state word of the others: 31 bits, wrapping). Read once, not
+ *        checked.
  * @param ev the handle.
  * @return the word; 0 when `ev` is not open.
  *

@@ -190,7 +190,10 @@ struct hvc_wire_event {
     uint32_t signalers_hi; /**< bits 32..63 */
     uint8_t pad0[HVC_CACHELINE - 32]; /**< padding to the end of the cache line, 0 */
     /* ---- line 1: the protocol words (atomic) ---- */
-    uint32_t state;        /**< auto 0/1, counting: units, broadcast: generation; futex word */
+    /** Bits 0..30: auto 0/1, counting: units, broadcast: generation (wraps
+     *  at 2^31); bit 31: sleep hint, set by a waiter before it sleeps. The
+     *  futex word of the futex path. */
+    uint32_t state;
     uint32_t waiters;      /**< threads registered to sleep on `state` (futex path) */
     uint32_t sleepers_lo;  /**< peers sleeping on a doorbell / bell, bits 0..31 */
     uint32_t sleepers_hi;  /**< bits 32..63 */
