@@ -178,6 +178,7 @@ struct hvc_vnet {
     uint32_t zc_held;            /**< of them, frames of the current rx ring */
     uint32_t unpublished;        /**< rx ring bytes released but not published */
     uint32_t tx_unpublished;     /**< tx ring bytes committed but not published */
+    uint32_t seen_ring;          /**< other end's ring_owner last seen while detached */
     uint8_t mac[6];              /**< our MAC */
     uint8_t pad[2];              /**< unused */
     struct hvc_vnet_stats st;    /**< counters (also mirrored in the link) */

@@ -211,9 +211,20 @@ int hvc_vnet_poll(struct hvc_vnet *v, unsigned budget)
     if (v == NULL || v->w == NULL || v->netif == NULL || !(v->state & HVC__VNET_OPEN))
         return -HVC_EINVAL;
     {
-        uint32_t now = sys_now();
+        uint32_t now = sys_now(), ro = 0;
 
-        if (!(v->state & HVC__VNET_CHECKED) || (uint32_t)(now - v->last_check) >= v->check_ms) {
+        /* Without the other end's ring, watch its ring_owner word on every
+         * call (one load), so the link comes up as soon as the other end
+         * is there, not at the next periodic check. */
+        if (!(v->state & HVC__VNET_RX)) {
+            ro = hvc_load_acquire(&v->w->end[v->end ^ 1u].ring_owner);
+            if (ro == v->seen_ring)
+                ro = 0;
+            else
+                v->seen_ring = ro;
+        }
+        if (!(v->state & HVC__VNET_CHECKED) || ro != 0 ||
+            (uint32_t)(now - v->last_check) >= v->check_ms) {
             v->last_check = now;
             hvc__vnet_link_check(v);
         }

@@ -6,7 +6,9 @@
 #include "vnettest.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lwip/etharp.h"
@@ -411,6 +413,83 @@ START_TEST(hostile_frames_dropped)
 }
 END_TEST
 
+/* ---- sleeping in hvc_vnet_wait() until a frame arrives ---- */
+
+static int sleeper_guest(void *arg)
+{
+    /* Link checks far apart: only a frame can end the wait early. */
+    struct hvc_vnet_config cfg = {.check_ms = 20000};
+    int idx = (int)(intptr_t)arg, rc = 0;
+    struct vt_guest g;
+    struct udp_pcb *pcb;
+
+    if (vt_guest_start(&g, g_path, idx, &cfg) < 0)
+        return 10;
+    if (!vt_guest_wait_up(&g, 10000))
+        return 11;
+    pcb = udp_new_ip_type(IPADDR_TYPE_ANY);
+    udp_bind(pcb, IP_ANY_TYPE, 7000);
+    udp_recv(pcb, udp_cb, NULL);
+    if (idx == 0) {
+        uint64_t end;
+        int w = 0, wakes = 0;
+
+        /* Drain what link-up brought (ARP, reports), then sleep; a late
+         * report may wake us too: sleep again until the datagram came. */
+        for (int i = 0; i < 50; i++)
+            hvc_vnet_poll(&g.v, 64);
+        vt_set(&g.board->flag[0], 1);
+        end = hvct_now_ns() + 5000000000ull;
+        while (udp_got == 0 && w == 0 && hvct_now_ns() < end) {
+            w = hvc_vnet_wait(&g.v, (int64_t)(end - hvct_now_ns()));
+            wakes++;
+            hvc_vnet_poll(&g.v, 64);
+        }
+        g.board->big[0] = hvct_now_ns();
+        g.board->value[0] = (uint32_t)wakes;
+        if (w != 0) {
+            fprintf(stderr, "wait: %d (%s)\n", w, hvc_errname(w));
+            rc = 20;
+        } else if (udp_got != GOT_BCAST) {
+            rc = 21;
+        }
+        vt_set(&g.board->flag[1], 1);
+    } else {
+        ip_addr_t bc;
+        struct timespec ts = {0, 200 * 1000 * 1000};
+
+        IP_ADDR4(&bc, 255, 255, 255, 255);
+        vt_guest_wait_flag(&g, 0, 1, 10000);
+        nanosleep(&ts, NULL); /* the other guest is asleep by now */
+        g.board->big[1] = hvct_now_ns();
+        udp_send_str(pcb, &bc, "bcast");
+        vt_guest_wait_flag(&g, 1, 1, 10000);
+    }
+    udp_remove(pcb);
+    vt_guest_stop(&g);
+    return rc;
+}
+
+START_TEST(wait_wakes_on_frame)
+{
+    struct parent pt;
+    pid_t a, b;
+    uint64_t slept;
+
+    parent_setup(&pt, "wait", &any_peers);
+    a = hvct_fork(sleeper_guest, (void *)(intptr_t)0);
+    b = hvct_fork(sleeper_guest, (void *)(intptr_t)1);
+    ck_assert_int_eq(hvct_wait(a), 0);
+    ck_assert_int_eq(hvct_wait(b), 0);
+    /* Woken by the frame (sent ~200 ms after it fell asleep), not by the
+     * 5 s timeout nor by a link check (20 s apart here). */
+    slept = pt.board->big[0] - pt.board->big[1];
+    ck_assert_uint_lt(slept, 500000000ull);
+    ck_assert_uint_le(pt.board->value[0], 10);
+    parent_done(&pt);
+}
+END_TEST
+
 /* ---- API errors ---- */
 
 START_TEST(api_errors)
@@ -493,6 +572,7 @@ int main(void)
     tcase_add_test(tc, ping_both_ways);
     tcase_add_test(tc, broadcast_multicast);
     tcase_add_loop_test(tc, hostile_frames_dropped, 0, 2);
+    tcase_add_test(tc, wait_wakes_on_frame);
     suite_add_tcase(s, tc);
     return hvct_run(s);
 }
