@@ -213,6 +213,10 @@ static int server_guest(void *arg)
         return 10;
     if ((l = listen_on()) == NULL)
         return 11;
+    /* The link's checksum setting reached lwIP's per-netif control. */
+    if (!!(g.v.lflags & HVC_VNET_LF_CHECKSUM) !=
+        !!(g.nif.chksum_flags & (NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_GEN_TCP)))
+        return 12;
     vt_set(&g.board->flag[0], 1);
     end = vt_ms() + 120000;
     while ((nconns == 0 || !(conns[0].closed || conns[0].failed)) && vt_ms() < end)
@@ -272,9 +276,10 @@ static int client_guest(void *arg)
     return c->closed && !c->failed ? 0 : 20 + c->failed;
 }
 
-static void transfer(const char *tag, uint32_t mtu, uint64_t total)
+static void transfer(const char *tag, uint32_t mtu, uint64_t total, uint32_t flags)
 {
-    struct hvc_vnet_link_attr attr = {.mtu = mtu, .peer = {HVC_PEER_ANY, HVC_PEER_ANY}};
+    struct hvc_vnet_link_attr attr = {.mtu = mtu, .peer = {HVC_PEER_ANY, HVC_PEER_ANY},
+                                      .flags = flags};
     struct hvc_region r;
     struct vt_board *b;
     pid_t a, c;
@@ -292,21 +297,29 @@ static void transfer(const char *tag, uint32_t mtu, uint64_t total)
     ck_assert_uint_eq(vt_get64(&b->big[2]), total);
     ck_assert_uint_eq(vt_get64(&b->big[1]), vt_get64(&b->big[3]));
     ms = (double)vt_get64(&b->big[4]) / 1e6;
-    fprintf(stderr, "vnet tcp, MTU %u: %llu MB in %.0f ms (%.0f MB/s), checksum %016llx ok\n",
-            mtu, (unsigned long long)(total / MB), ms, (double)total / MB / (ms / 1e3),
+    fprintf(stderr, "vnet tcp, MTU %u%s: %llu MB in %.0f ms (%.0f MB/s), checksum %016llx ok\n",
+            mtu, flags ? " with IP/TCP checksums" : "", (unsigned long long)(total / MB), ms, (double)total / MB / (ms / 1e3),
             (unsigned long long)vt_get64(&b->big[1]));
     hvct_assert_rc(hvc_region_detach(&r), 0);
 }
 
 START_TEST(tcp_100mb_mtu1500)
 {
-    transfer("tcp1500", 1500, 100ull * MB);
+    transfer("tcp1500", 1500, 100ull * MB, 0);
 }
 END_TEST
 
 START_TEST(tcp_100mb_mtu64k)
 {
-    transfer("tcp64k", 65535, 100ull * MB);
+    transfer("tcp64k", 65535, 100ull * MB, 0);
+}
+END_TEST
+
+/* A link with checksums on (as a TAP edge will have): lwIP generates and
+ * checks them on both ends. */
+START_TEST(tcp_checksummed_link)
+{
+    transfer("tcpsum", 9000, 16ull * MB, HVC_VNET_CHECKSUM);
 }
 END_TEST
 
@@ -449,6 +462,7 @@ int main(void)
     if (getenv("VT_ONLY_KILL") == NULL) {
         tcase_add_test(tc, tcp_100mb_mtu1500);
         tcase_add_test(tc, tcp_100mb_mtu64k);
+        tcase_add_test(tc, tcp_checksummed_link);
     }
     tcase_add_test(tc, peer_killed_then_rejoins);
     suite_add_tcase(s, tc);
