@@ -35,6 +35,7 @@
  * | unmap_view        | no       | nothing to do                             |
  * | cache_clean       | no       | nothing to do: memory is coherent         |
  * | cache_invalidate  | no       | nothing to do: memory is coherent         |
+ * | caps              | no       | every method the table sets works         |
  */
 #ifndef HVCOMM_PLATFORM_H
 #define HVCOMM_PLATFORM_H
@@ -188,6 +189,23 @@ struct hvc_platform {
     /** Discard cached lines of `[addr, addr + len)` (non-coherent memory). */
     void (*cache_invalidate)(const struct hvc_platform *p, void *state,
                              const void *addr, uint64_t len);
+    /**
+     * Which of the optional methods work for this mapping (#hvc_platform_caps
+     * bits). Needed only by a backend whose abilities depend on what `map`
+     * found (an ivshmem guest without VFIO can ring doorbells but not receive
+     * them); when NULL, every method the table sets is taken to work.
+     */
+    uint32_t (*caps)(const struct hvc_platform *p, void *state);
+};
+
+/** What a mapped region's backend can do, from hvc_platform_caps(). */
+enum hvc_platform_caps {
+    HVC_CAP_NOTIFY = 1u << 0,      /**< ring other peers' doorbells */
+    HVC_CAP_WAIT_NOTIFY = 1u << 1, /**< receive doorbells (sleep on them) */
+    HVC_CAP_WAIT_WORD = 1u << 2,   /**< sleep on a shared word (else: polling) */
+    HVC_CAP_LIVENESS = 1u << 3,    /**< tell whether a peer is alive */
+    HVC_CAP_VIEWS = 1u << 4,       /**< separate views, read-only enforced */
+    HVC_CAP_SELF_ID = 1u << 5,     /**< the platform assigns peer ids */
 };
 
 /**
@@ -321,6 +339,17 @@ HVC_API int hvc_platform_wait_word(struct hvc_platform_handle *h,
  */
 HVC_API int hvc_platform_wake_word(struct hvc_platform_handle *h,
                                    const uint32_t *addr, uint32_t count);
+
+/**
+ * @brief What the backend can do for this mapping: #hvc_platform_caps bits.
+ *
+ * The bits of the optional methods the table sets, narrowed by the backend's
+ * `caps` method when it has one. Modules use it to choose a path (sleep on
+ * doorbells, on a shared word, or poll) instead of trying a method.
+ *
+ * @return the bits; 0 for a handle that is not open.
+ */
+HVC_API uint32_t hvc_platform_caps(const struct hvc_platform_handle *h);
 
 /** @brief Monotonic nanoseconds from the backend's clock. */
 HVC_API uint64_t hvc_platform_now(const struct hvc_platform_handle *h);

@@ -94,7 +94,9 @@ static int open_obj(struct hvc_region *r, const struct hvc_obj *o,
     e.self = (uint32_t)r->self;
     e.spin_ns = HVC_EVENT_SPIN_DEFAULT;
     e.spin_cur = HVC_EVENT_SPIN_DEFAULT;
-    e.doorbell = h->ops->notify != NULL && h->ops->wait_notify != NULL;
+    /* Sleep on doorbells only where this mapping can receive them. */
+    e.doorbell = (hvc_platform_caps(h) & (HVC_CAP_NOTIFY | HVC_CAP_WAIT_NOTIFY)) ==
+                 (HVC_CAP_NOTIFY | HVC_CAP_WAIT_NOTIFY);
     e.seen_gen = STATE_VAL(hvc_load_acquire(&e.w->state));
     *ev = e;
     return 0;

@@ -319,6 +319,21 @@ static int guest_wait_notify(const struct hvc_platform *p, void *state,
     return hvc__ivs_vfio_wait(&st->vfio, timeout_ns, vector);
 }
 
+/* Plain devices have no doorbells; without VFIO, doorbells can be rung but
+ * not received. */
+static uint32_t guest_caps(const struct hvc_platform *p, void *state)
+{
+    const struct ivg_state *st = state;
+    uint32_t caps = HVC_CAP_SELF_ID;
+
+    (void)p;
+    if (st->mode != HVC_IVSHMEM_PLAIN && st->id >= 0)
+        caps |= HVC_CAP_NOTIFY;
+    if (st->vfio_on)
+        caps |= HVC_CAP_WAIT_NOTIFY;
+    return caps;
+}
+
 static uint64_t guest_now_ns(const struct hvc_platform *p)
 {
     struct timespec ts;
@@ -339,6 +354,7 @@ static const struct hvc_platform guest_platform = {
     .notify = guest_notify,
     .wait_notify = guest_wait_notify,
     .now_ns = guest_now_ns,
+    .caps = guest_caps,
 };
 
 const struct hvc_platform *hvc_platform_ivshmem_guest(void)

@@ -51,7 +51,12 @@ static void current_driver(const char *addr, char *buf, size_t len)
     if (n > 0) {
         link[n] = '\0';
         const char *b = strrchr(link, '/');
-        snprintf(buf, len, "%s", b != NULL ? b + 1 : link);
+        size_t i = 0;
+
+        /* A driver name longer than buf is cut: it only has to differ. */
+        for (b = b != NULL ? b + 1 : link; i + 1 < len && b[i] != '\0'; i++)
+            buf[i] = b[i];
+        buf[i] = '\0';
     }
 }
 

@@ -167,6 +167,32 @@ int hvc_platform_wake_word(struct hvc_platform_handle *h, const uint32_t *addr,
     return h->ops->wake_word(h->ops, h->state, addr, count);
 }
 
+uint32_t hvc_platform_caps(const struct hvc_platform_handle *h)
+{
+    const struct hvc_platform *ops;
+    uint32_t caps = 0;
+
+    if (h == NULL || h->ops == NULL)
+        return 0;
+    ops = h->ops;
+    if (HAS(ops, notify, 1))
+        caps |= HVC_CAP_NOTIFY;
+    if (HAS(ops, wait_notify, 1))
+        caps |= HVC_CAP_WAIT_NOTIFY;
+    if (HAS(ops, wait_word, 1))
+        caps |= HVC_CAP_WAIT_WORD;
+    if (HAS(ops, peer_alive, 1))
+        caps |= HVC_CAP_LIVENESS;
+    if (HAS(ops, map_view, 1) && h->page_size != 0)
+        caps |= HVC_CAP_VIEWS;
+    if (HAS(ops, self_id, 1))
+        caps |= HVC_CAP_SELF_ID;
+    /* The backend may only narrow what its table promises. */
+    if (HAS(ops, caps, 1))
+        caps &= ops->caps(ops, (void *)(uintptr_t)h->state);
+    return caps;
+}
+
 uint64_t hvc_platform_now(const struct hvc_platform_handle *h)
 {
     if (h == NULL || h->ops == NULL)

@@ -99,6 +99,60 @@ START_TEST(fallbacks_of_a_minimal_backend)
 }
 END_TEST
 
+static int fake_notify(const struct hvc_platform *p, void *state, uint32_t peer, uint32_t vector)
+{
+    (void)p;
+    (void)state;
+    (void)peer;
+    (void)vector;
+    return 0;
+}
+
+static int fake_wait_notify(const struct hvc_platform *p, void *state, int64_t timeout_ns,
+                            uint32_t *vector)
+{
+    (void)p;
+    (void)state;
+    (void)timeout_ns;
+    *vector = 0;
+    return 0;
+}
+
+/* Like an ivshmem guest without VFIO: can ring, cannot receive. */
+static uint32_t ring_only_caps(const struct hvc_platform *p, void *state)
+{
+    (void)p;
+    (void)state;
+    return HVC_CAP_NOTIFY | HVC_CAP_VIEWS; /* VIEWS is not in the table: ignored */
+}
+
+START_TEST(caps_from_table_and_backend)
+{
+    struct hvc_platform bells = mini;
+    struct hvc_platform_handle h;
+    const char *path = hvct_region_path("caps");
+
+    hvct_assert_rc(hvc_platform_open(&h, &mini, "any", 0, 0), 0);
+    ck_assert_uint_eq(hvc_platform_caps(&h), 0);
+    hvc_platform_close(&h);
+    ck_assert_uint_eq(hvc_platform_caps(&h), 0);
+
+    bells.notify = fake_notify;
+    bells.wait_notify = fake_wait_notify;
+    hvct_assert_rc(hvc_platform_open(&h, &bells, "any", 0, 0), 0);
+    ck_assert_uint_eq(hvc_platform_caps(&h), HVC_CAP_NOTIFY | HVC_CAP_WAIT_NOTIFY);
+    hvc_platform_close(&h);
+    bells.caps = ring_only_caps;
+    hvct_assert_rc(hvc_platform_open(&h, &bells, "any", 0, 0), 0);
+    ck_assert_uint_eq(hvc_platform_caps(&h), HVC_CAP_NOTIFY);
+    hvc_platform_close(&h);
+
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), path, 4096, HVC_MAP_CREATE), 0);
+    ck_assert_uint_eq(hvc_platform_caps(&h), HVC_CAP_WAIT_WORD | HVC_CAP_LIVENESS | HVC_CAP_VIEWS);
+    hvc_platform_close(&h);
+}
+END_TEST
+
 START_TEST(region_on_a_minimal_backend)
 {
     struct hvc_region r;
@@ -221,6 +275,7 @@ static Suite *platform_suite(void)
     tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
     tcase_add_test(tc, check_rejects_bad_tables);
     tcase_add_test(tc, fallbacks_of_a_minimal_backend);
+    tcase_add_test(tc, caps_from_table_and_backend);
     tcase_add_test(tc, region_on_a_minimal_backend);
     tcase_add_test(tc, posix_futex_across_processes);
     tcase_add_test(tc, posix_read_only_view_enforced);
