@@ -116,6 +116,8 @@ struct hvc_ring {
     uint64_t bytes;             /**< payload bytes done by this side */
     uint32_t stalls;            /**< full or empty stalls of this side */
     uint32_t wakeups;           /**< wake-ups this side issued */
+    uint32_t sleep_seq;         /**< own sleep word when awake (even) */
+    uint32_t woken;             /**< the other side's sleep word we last woke */
 };
 
 /** One message for the batch calls. */
@@ -557,7 +559,7 @@ static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
             /* Publish lazily (see hvc__ring_cons_done() in ring.c). */
             if (q->peer == q->head || q->head - q->published >= q->capacity / 4u ||
                 ((q->wflags & HVC_RING_WF_BLOCKING) &&
-                 hvc_load_relaxed(&q->w->prod_sleeping) != 0))
+                 (hvc_load_relaxed(&q->w->prod_sleeping) & 1u) != 0))
                 hvc__ring_cons_publish(q);
             return (int)len;
         }

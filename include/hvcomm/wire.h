@@ -344,9 +344,9 @@ struct hvc_wire_ring {
     uint32_t rwakeups_sent; /**< wake-ups of a sleeping producer */
     uint32_t reserved2[8];  /**< 0 */
     /* ---- line 3: sleep words ---- */
-    uint32_t cons_sleeping; /**< atomic, consumer-written: 1 while it waits for data */
+    uint32_t cons_sleeping; /**< atomic, consumer-written: odd while it waits for data (a new odd value per sleep) */
     uint32_t reserved3[7];  /**< 0 */
-    uint32_t prod_sleeping; /**< atomic, producer-written: 1 while it waits for room */
+    uint32_t prod_sleeping; /**< atomic, producer-written: odd while it waits for room (a new odd value per sleep) */
     uint32_t reserved4[7];  /**< 0 */
     /* data area (capacity bytes) follows */
 };

@@ -39,8 +39,20 @@ static void stall(struct hvc_ring *q)
         hvc_store_relaxed(&q->w->empty_stalls, q->stalls);
 }
 
-static void wake(struct hvc_ring *q, const uint32_t *word, uint32_t *counter)
+/*
+ * Wake the other side if its sleep word says it sleeps: odd, and a sleep we
+ * have not woken yet. The other side raises a new odd value for each
+ * sleep, so a burst of publications while it is still waking up costs one
+ * wake-up, not one per publication.
+ */
+static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
+                           const uint32_t *word, uint32_t *counter)
 {
+    uint32_t v = hvc_load_relaxed(sleep_word);
+
+    if ((v & 1u) == 0 || v == q->woken)
+        return;
+    q->woken = v;
     q->wakeups++;
     hvc_store_relaxed(counter, q->wakeups);
     hvc_platform_wake_word(hvc_region_platform(q->region), word, 1);
@@ -146,8 +158,7 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
      * and does not sleep, or we see its flag and wake it. One locked
      * instruction is cheaper than a store and a separate fence. */
     (void)hvc_exchange(&w->prod, q->head);
-    if (hvc_load_relaxed(&w->cons_sleeping) != 0)
-        wake(q, &w->prod, &w->wakeups_sent);
+    wake_if_asleep(q, &w->cons_sleeping, &w->prod, &w->wakeups_sent);
 }
 
 /* ---- consumer ---- */
@@ -254,8 +265,7 @@ void hvc__ring_cons_publish(struct hvc_ring *q)
      * sleep_on() after the producer raises prod_sleeping (see
      * hvc__ring_prod_publish()). */
     (void)hvc_exchange(&w->cons, q->head);
-    if (hvc_load_relaxed(&w->prod_sleeping) != 0)
-        wake(q, &w->cons, &w->rwakeups_sent);
+    wake_if_asleep(q, &w->prod_sleeping, &w->cons, &w->rwakeups_sent);
 }
 
 /*
@@ -270,7 +280,7 @@ void hvc__ring_cons_publish(struct hvc_ring *q)
 void hvc__ring_cons_done(struct hvc_ring *q)
 {
     if (q->peer == q->head || q->head - q->published >= q->capacity / 4u ||
-        ((q->wflags & HVC_RING_WF_BLOCKING) && hvc_load_relaxed(&q->w->prod_sleeping) != 0))
+        ((q->wflags & HVC_RING_WF_BLOCKING) && (hvc_load_relaxed(&q->w->prod_sleeping) & 1u) != 0))
         hvc__ring_cons_publish(q);
 }
 
@@ -370,6 +380,10 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     ring->role = (uint32_t)role;
     ring->head = ring->published = role == HVC_RING_PRODUCER ? p : c;
     ring->peer = role == HVC_RING_PRODUCER ? c : p;
+    /* Our own sleep word, even (awake); a former handle may have died
+     * asleep. */
+    ring->sleep_seq = (hvc_load_relaxed(role == HVC_RING_PRODUCER ? &w->prod_sleeping
+                                                                  : &w->cons_sleeping) + 1u) & ~1u;
     return 0;
 }
 

@@ -48,17 +48,19 @@ static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
 {
     int rc;
 
-    hvc_store_relaxed(flag, 1);
+    /* A new odd value for this sleep (see wake_if_asleep() in ring.c). */
+    hvc_store_relaxed(flag, q->sleep_seq + 1u);
     /* Pairs with the sequentially consistent exchange by which a publisher
      * stores its index before reading our flag (hvc__ring_prod_publish /
      * hvc__ring_cons_publish): of the two orders, one sees the other. */
     hvc_fence();
+    q->sleep_seq += 2u;
     if (hvc_load_relaxed(word) != seen) {
-        hvc_store_relaxed(flag, 0);
+        hvc_store_relaxed(flag, q->sleep_seq);
         return 0;
     }
     rc = hvc_platform_wait_word(hvc_region_platform(q->region), word, seen, ns);
-    hvc_store_relaxed(flag, 0);
+    hvc_store_relaxed(flag, q->sleep_seq);
     return rc == -HVC_ETIMEDOUT ? rc : 0;
 }
 
