@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "lwip/mld6.h"
 #include "lwip/prot/icmp6.h"
 #include "lwip/raw.h"
+#include "lwip/stats.h"
 #include "lwip/udp.h"
 
 static const char *g_path;
@@ -490,6 +492,178 @@ START_TEST(wait_wakes_on_frame)
 }
 END_TEST
 
+/* ---- zero-copy frames held by the application ---- */
+
+#define HOLD_N 4000u
+#define HOLD_LEN 100u
+static struct pbuf *held[2];
+static uint32_t hold_next, hold_bad;
+
+static void hold_fill(uint8_t *b, uint32_t seq)
+{
+    for (uint32_t i = 0; i < HOLD_LEN; i++)
+        b[i] = (uint8_t)(seq * 7u + i);
+    memcpy(b, &seq, 4);
+}
+
+static void hold_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+                    u16_t port)
+{
+    uint8_t want[HOLD_LEN], got[HOLD_LEN];
+
+    (void)arg;
+    (void)pcb;
+    (void)addr;
+    (void)port;
+    hold_fill(want, hold_next);
+    if (p->tot_len != HOLD_LEN || pbuf_copy_partial(p, got, HOLD_LEN, 0) != HOLD_LEN ||
+        memcmp(got, want, HOLD_LEN) != 0)
+        hold_bad++;
+    /* The first two stay with the application, without a copy. */
+    if (hold_next < 2 && (p->flags & PBUF_FLAG_IS_CUSTOM))
+        held[hold_next] = p;
+    else
+        pbuf_free(p);
+    hold_next++;
+}
+
+static int holder_guest(void *arg)
+{
+    struct hvc_vnet_config cfg = {.zc_max = 2};
+    int idx = (int)(intptr_t)arg, rc = 0;
+    struct vt_guest g;
+    struct udp_pcb *pcb;
+    struct hvc_vnet_stats st;
+
+    if (vt_guest_start(&g, g_path, idx, idx == 0 ? &cfg : NULL) < 0)
+        return 10;
+    if (!vt_guest_wait_up(&g, 10000))
+        return 11;
+    pcb = udp_new_ip_type(IPADDR_TYPE_ANY);
+    udp_bind(pcb, IP_ANY_TYPE, 7000);
+    if (idx == 0) {
+        udp_recv(pcb, hold_cb, NULL);
+        vt_set(&g.board->flag[0], 1);
+        /* Hold the two zero-copy frames while taking in everything else
+         * (copied) until the sender finds the ring full. */
+        uint64_t until = vt_ms() + 20000;
+        struct hvc_obj ro;
+        struct hvc_ring_stats rs;
+        char rname[HVC_NAME_MAX + 1];
+
+        while ((hold_next < 2 || vt_get(&g.board->flag[1]) == 0) && vt_ms() < until)
+            vt_guest_step(&g);
+        while (hvc_vnet_poll(&g.v, 64) > 0)
+            ;
+        snprintf(rname, sizeof(rname), "%s.%u", VT_LINK, g.v.end ^ 1u);
+        if (held[0] == NULL || held[1] == NULL || hvc_obj_open(&g.r, rname, HVC_OBJ_RING, &ro) < 0 ||
+            hvc_ring_stats(&g.r, &ro, &rs) < 0) {
+            rc = 20;
+        } else {
+            /* All read, nothing given back: the shared consumer index
+             * stays before the held frames, the producer sees it full. */
+            g.board->value[6] = rs.prod - rs.cons;
+            if (rs.prod != g.v.rx.head || rs.cons == rs.prod || rs.prod - rs.cons < (200u << 10))
+                rc = 22;
+        }
+        for (uint32_t i = 0; rc == 0 && i < 2; i++) {
+            uint8_t want[HOLD_LEN];
+
+            /* Still the frames they were: the producer did not reuse them. */
+            hold_fill(want, i);
+            if (memcmp(held[i]->payload, want, HOLD_LEN) != 0)
+                rc = 21;
+        }
+        if (held[0] != NULL)
+            pbuf_free(held[0]);
+        if (held[1] != NULL)
+            pbuf_free(held[1]);
+        /* Freeing the last held frame gave everything back at once. */
+        if (rc == 0 && (hvc_ring_stats(&g.r, &ro, &rs) < 0 || rs.cons != g.v.rx.head))
+            rc = 23;
+        uint64_t end = vt_ms() + 20000;
+        while (hold_next < HOLD_N && vt_ms() < end)
+            vt_guest_step(&g);
+        hvc_vnet_stats(&g.v, &st);
+        g.board->value[0] = hold_next;
+        g.board->value[1] = hold_bad;
+        g.board->value[2] = (uint32_t)st.rx_zerocopy;
+        g.board->value[3] = (uint32_t)(st.rx_frames - st.rx_zerocopy);
+        g.board->value[4] = st.zc_held;
+        vt_set(&g.board->flag[2], 1);
+    } else {
+        ip_addr_t dst;
+        uint8_t b[HOLD_LEN];
+        uint64_t end = vt_ms() + 30000;
+
+        struct hvc_vnet_link_info info;
+        struct hvc_obj obj;
+
+        /* A static ARP entry: lwIP keeps one packet while ARP resolves. */
+        vt_ip4(&dst, 0);
+        if (hvc_obj_open(&g.r, VT_LINK, HVC_OBJ_VNET, &obj) < 0 ||
+            hvc_vnet_link_info(&g.r, &obj, &info) < 0 ||
+            etharp_add_static_entry(ip_2_ip4(&dst),
+                                    (struct eth_addr *)(void *)info.mac[g.v.end ^ 1u]) != ERR_OK)
+            return 12;
+        vt_guest_wait_flag(&g, 0, 1, 10000);
+        for (uint32_t seq = 0; seq < HOLD_N && vt_ms() < end;) {
+            struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, HOLD_LEN, PBUF_RAM);
+            err_t e;
+
+            hold_fill(b, seq);
+            pbuf_take(p, b, HOLD_LEN);
+            e = udp_sendto(pcb, p, &dst, 7000);
+            pbuf_free(p);
+            if (e == ERR_OK) {
+                seq++;
+                hvc_vnet_poll(&g.v, 64);
+            } else {
+                vt_set(&g.board->flag[1], 1); /* the ring is full */
+                vt_guest_step(&g);
+            }
+        }
+        hvc_vnet_stats(&g.v, &st);
+        g.board->value[5] = st.drop_full;
+        if (getenv("VT_DEBUG"))
+            fprintf(stderr, "sender: tx %llu full %u down %u up %d; udp xmit %u ip xmit %u "
+                    "link xmit %u etharp xmit %u memerr %u rterr %u\n",
+                    (unsigned long long)st.tx_frames, st.drop_full, st.drop_down,
+                    hvc_vnet_link_is_up(&g.v), (unsigned)lwip_stats.udp.xmit,
+                    (unsigned)lwip_stats.ip.xmit, (unsigned)lwip_stats.link.xmit,
+                    (unsigned)lwip_stats.etharp.xmit, (unsigned)lwip_stats.udp.memerr,
+                    (unsigned)lwip_stats.ip.rterr);
+        vt_guest_wait_flag(&g, 2, 1, 20000);
+    }
+    udp_remove(pcb);
+    vt_guest_stop(&g);
+    return rc;
+}
+
+START_TEST(zero_copy_frames_held)
+{
+    /* The smallest ring (256 KiB) fills with ~1700 of these datagrams. */
+    struct hvc_vnet_link_attr attr = {.ring_capacity = 256u << 10,
+                                      .peer = {HVC_PEER_ANY, HVC_PEER_ANY}};
+    struct parent pt;
+    pid_t a, b;
+
+    parent_setup(&pt, "hold", &attr);
+    a = hvct_fork(holder_guest, (void *)(intptr_t)0);
+    b = hvct_fork(holder_guest, (void *)(intptr_t)1);
+    ck_assert_int_eq(hvct_wait(b), 0);
+    ck_assert_int_eq(hvct_wait(a), 0);
+    ck_assert_uint_eq(pt.board->value[0], HOLD_N); /* all arrived, in order */
+    ck_assert_uint_eq(pt.board->value[1], 0);      /* intact */
+    ck_assert_uint_ge(pt.board->value[2], 2);      /* some without a copy */
+    ck_assert_uint_gt(pt.board->value[3], 0);      /* the rest copied */
+    ck_assert_uint_eq(pt.board->value[4], 0);      /* none held at the end */
+    ck_assert_uint_gt(pt.board->value[5], 0);      /* the sender found it full */
+    ck_assert_uint_ge(pt.board->value[6], 200u << 10); /* held back while held */
+    parent_done(&pt);
+}
+END_TEST
+
 /* ---- API errors ---- */
 
 START_TEST(api_errors)
@@ -573,6 +747,7 @@ int main(void)
     tcase_add_test(tc, broadcast_multicast);
     tcase_add_loop_test(tc, hostile_frames_dropped, 0, 2);
     tcase_add_test(tc, wait_wakes_on_frame);
+    tcase_add_test(tc, zero_copy_frames_held);
     suite_add_tcase(s, tc);
     return hvct_run(s);
 }
