@@ -117,7 +117,7 @@ struct hvc_ring {
     uint32_t stalls;            /**< full or empty stalls of this side */
     uint32_t wakeups;           /**< wake-ups this side issued */
     uint32_t sleep_seq;         /**< own sleep word when awake (even) */
-    uint32_t woken;             /**< the other side's sleep word we last woke */
+    uint32_t woken;             /**< the other side's sleep word when we last woke it */
 };
 
 /** One message for the batch calls. */

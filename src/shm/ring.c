@@ -40,17 +40,18 @@ static void stall(struct hvc_ring *q)
 }
 
 /*
- * Wake the other side if its sleep word says it sleeps: odd, and a sleep we
- * have not woken yet. The other side raises a new odd value for each
- * sleep, so a burst of publications while it is still waking up costs one
- * wake-up, not one per publication.
+ * Wake the other side if its sleep word says it sleeps (odd). Called after
+ * a publication that the sleeper cannot have seen. A wake-up is not
+ * skipped because an earlier publication already woke the same sleep: that
+ * earlier one may be the very index the sleeper saw before it went to
+ * sleep, and skipping the next would lose a wake-up.
  */
 static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
                            const uint32_t *word, uint32_t *counter)
 {
     uint32_t v = hvc_load_relaxed(sleep_word);
 
-    if ((v & 1u) == 0 || v == q->woken)
+    if ((v & 1u) == 0)
         return;
     q->woken = v;
     q->wakeups++;
