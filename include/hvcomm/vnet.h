@@ -48,6 +48,7 @@
 #include <hvcomm/region.h>
 #include <hvcomm/ring.h>
 #include <hvcomm/wire.h>
+#include <hvcomm/vnet_port.h>
 
 #include "lwip/err.h"
 #include "lwip/netif.h"
@@ -62,49 +63,10 @@ extern "C" {
  * @{
  */
 
-/** Smallest link MTU (IPv4's minimum datagram). */
-#define HVC_VNET_MTU_MIN 576u
-/** Largest link MTU. */
-#define HVC_VNET_MTU_MAX 65535u
-/** Bytes of the Ethernet header before the IP packet. */
-#define HVC_VNET_ETH_HLEN 14u
-/** The largest frame a ring carries: the largest MTU plus the header. The
- *  link's own limit (MTU + header) is checked by the driver. */
-#define HVC_VNET_FRAME_MAX (HVC_VNET_MTU_MAX + HVC_VNET_ETH_HLEN)
-/** The largest frame lwIP handles (its pbuf lengths are 16 bits): on a
- *  link whose MTU is above 65521, lwIP's netif MTU is 65521. */
-#define HVC_VNET_LWIP_FRAME_MAX 65535u
 /** Most received frames lwIP may hold without a copy at once. */
 #define HVC_VNET_ZC_MAX 16u
 /** Bytes of caller-owned storage per zero-copy buffer (a pbuf_custom). */
 #define HVC_VNET_ZC_BYTES 64u
-/** Longest link name: two characters are kept for the ring names. */
-#define HVC_VNET_NAME_MAX (HVC_NAME_MAX - 2u)
-
-/** Flags of hvc_vnet_link_attr::flags. */
-enum hvc_vnet_link_flags {
-    /** Generate and check IP, ICMP, UDP and TCP checksums on this link.
-     *  Off by default: a memory-to-memory link does not corrupt frames. */
-    HVC_VNET_CHECKSUM = 1u << 0,
-};
-
-/** Parameters of hvc_vnet_link_create(). */
-struct hvc_vnet_link_attr {
-    /** IP MTU, #HVC_VNET_MTU_MIN..#HVC_VNET_MTU_MAX; 0 for 1500. */
-    uint32_t mtu;
-    /** Data bytes of each direction's ring (rounded up to a power of two);
-     *  0 picks 1 MiB, or 4 MiB when the MTU exceeds 9000. It must hold two
-     *  records of #HVC_VNET_FRAME_MAX bytes (at least 256 KiB), and should
-     *  hold the TCP windows in flight (TCP_WND) with room to spare. */
-    uint32_t ring_capacity;
-    /** The peer ids allowed on end 0 and end 1, #HVC_PEER_ANY (0xffff) for
-     *  "the first peer that opens it". Zeroed attr means peer 0 on both
-     *  ends: set both fields. */
-    uint16_t peer[2];
-    /** #hvc_vnet_link_flags */
-    uint32_t flags;
-};
-
 /** Flags of hvc_vnet_config::flags. */
 enum hvc_vnet_flags {
     /** Always copy received frames (never hand lwIP a pbuf that points into
@@ -126,26 +88,6 @@ struct hvc_vnet_config {
     /** Milliseconds between link checks (peer table, other end's ring);
      *  0 for 100. */
     uint32_t check_ms;
-};
-
-/** Counters of one end, from hvc_vnet_stats() or hvc_vnet_link_info(). */
-struct hvc_vnet_stats {
-    uint64_t rx_frames;    /**< frames passed up to lwIP */
-    uint64_t rx_bytes;     /**< bytes passed up */
-    uint64_t tx_frames;    /**< frames sent */
-    uint64_t tx_bytes;     /**< bytes sent */
-    uint64_t rx_zerocopy;  /**< frames passed up without a copy */
-    uint32_t drop_short;   /**< received frames shorter than 14 bytes */
-    uint32_t drop_long;    /**< received frames longer than MTU + 14 */
-    uint32_t drop_bad;     /**< rx ring protocol errors (bad length or tag) */
-    uint32_t drop_full;    /**< frames not sent: tx ring full */
-    uint32_t drop_nomem;   /**< received frames dropped: no pbuf */
-    uint32_t drop_down;    /**< frames not sent: link down */
-    uint32_t link_changes; /**< link up/down transitions */
-    uint32_t zc_held;      /**< zero-copy frames lwIP holds now */
-    uint32_t drop_stale;   /**< frames for the end's previous owner, dropped
-                                when a new owner attached (not in the link) */
-    uint32_t reserved;     /**< 0 */
 };
 
 /**
@@ -185,74 +127,6 @@ struct hvc_vnet {
     /** Storage of the zero-copy pbufs (struct pbuf_custom and more). */
     _Alignas(16) uint8_t zc[HVC_VNET_ZC_MAX][HVC_VNET_ZC_BYTES];
 };
-
-/* ---- links ---- */
-
-/**
- * @brief Create a link object in a region (no rings yet: each end creates
- *        its own transmit ring when it opens the link).
- *
- * @param r the region (joined).
- * @param name the link name, 1..#HVC_VNET_NAME_MAX characters.
- * @param attr MTU, ring size, the peers of each end, flags.
- * @retval 0 created.
- * @retval -HVC_EINVAL bad arguments, not joined, MTU out of range, a ring
- *         capacity too small for two maximum frames or above
- *         #HVC_RING_CAPACITY_MAX, a peer id outside the peer table, or
- *         unknown flags.
- * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
- * @retval -HVC_EEXIST / -HVC_ENOSPC / -HVC_ETIMEDOUT / -HVC_EPROTO as
- *         hvc_obj_create().
- *
- * Context: thread.
- */
-HVC_API int hvc_vnet_link_create(struct hvc_region *r, const char *name,
-                                 const struct hvc_vnet_link_attr *attr);
-
-/**
- * @brief Delete a link and its rings. Only when no peer uses it.
- * @param r the region (joined).
- * @param name the link name.
- * @retval 0 deleted.
- * @retval -HVC_EINVAL bad arguments, or not joined.
- * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
- * @retval -HVC_ENOENT no such link.
- * @retval -HVC_ETYPE the name is not a link.
- * @retval -HVC_ETIMEDOUT the directory lock stayed held by a live peer.
- *
- * Context: thread.
- */
-HVC_API int hvc_vnet_link_delete(struct hvc_region *r, const char *name);
-
-/** A link as seen by any peer, from hvc_vnet_link_info(). */
-struct hvc_vnet_link_info {
-    uint32_t mtu;           /**< IP MTU */
-    uint32_t ring_capacity; /**< bytes of each ring */
-    uint32_t flags;         /**< #hvc_vnet_link_flags */
-    uint32_t owner[2];      /**< owner word of each end, 0 when free */
-    uint32_t live[2];       /**< 1 when that owner is a live member */
-    uint32_t ring_owner[2]; /**< owner word that created each end's ring */
-    uint8_t mac[2][6];      /**< MAC announced by each end */
-    struct hvc_vnet_stats stats[2]; /**< counters of each end */
-};
-
-/**
- * @brief Read a link's header and both ends' counters (for `hvcomm info`);
- *        no handle needed. Reads only; safe on a corrupt object.
- * @param r the region (attached).
- * @param obj the link's directory entry (hvc_obj_open() or hvc_obj_get()).
- * @param out filled in.
- * @retval 0 filled in.
- * @retval -HVC_EINVAL bad arguments.
- * @retval -HVC_ETYPE not a vnet link.
- * @retval -HVC_ENOTREADY still being created.
- * @retval -HVC_EVERSION unknown layout version.
- * @retval -HVC_EPROTO inconsistent header (counted).
- *
- * Context: thread.
- */
-HVC_API int hvc_vnet_link_info(struct hvc_region *r, const struct hvc_obj *obj,
-                               struct hvc_vnet_link_info *out);
 
 /* ---- the driver ---- */
 

@@ -13,8 +13,6 @@
 
 #include "vnet_internal.h"
 
-#include "lwip/def.h"
-
 static size_t name_len(const char *s, size_t max)
 {
     size_t n = 0;
@@ -24,7 +22,7 @@ static size_t name_len(const char *s, size_t max)
     return n;
 }
 
-static int name_check(const char *name)
+int hvc__vnet_name_check(const char *name)
 {
     size_t n;
 
@@ -117,7 +115,7 @@ int hvc_vnet_link_create(struct hvc_region *r, const char *name,
 
     if (r == NULL || attr == NULL || (attr->flags & ~(uint32_t)HVC_VNET_CHECKSUM) != 0)
         return -HVC_EINVAL;
-    rc = name_check(name);
+    rc = hvc__vnet_name_check(name);
     if (rc < 0)
         return rc;
     if (hvc_peer_self(r) < 0)
@@ -164,7 +162,7 @@ int hvc_vnet_link_delete(struct hvc_region *r, const char *name)
 
     if (r == NULL)
         return -HVC_EINVAL;
-    rc = name_check(name);
+    rc = hvc__vnet_name_check(name);
     if (rc < 0)
         return rc;
     rc = hvc_obj_open(r, name, HVC_OBJ_VNET, &obj);
@@ -256,7 +254,7 @@ void hvc__vnet_mirror(struct hvc_vnet *v)
 /* A locally administered unicast MAC, stable for (session, peer) and unique
  * in the region: the peer id is the last byte, the session's hash the
  * middle four. */
-static void derive_mac(uint8_t mac[6], uint64_t session, uint32_t peer)
+void hvc__vnet_derive_mac(uint8_t mac[6], uint64_t session, uint32_t peer)
 {
     uint64_t h = session + 0x9e3779b97f4a7c15ull;
 
@@ -272,10 +270,9 @@ static void derive_mac(uint8_t mac[6], uint64_t session, uint32_t peer)
 }
 
 /* Claim a free end, or the end of an incarnation that is no longer live. */
-static int claim_end(struct hvc_vnet *v, int self, uint32_t owner)
+int hvc__vnet_claim(struct hvc_region *r, struct hvc_wire_vnet *w, int self, uint32_t owner,
+                    uint32_t *end)
 {
-    struct hvc_wire_vnet *w = v->w;
-
     for (uint32_t e = 0; e < 2; e++)
         if (hvc_load_acquire(&w->end[e].owner) == owner)
             return -HVC_EBUSY;
@@ -286,10 +283,10 @@ static int claim_end(struct hvc_vnet *v, int self, uint32_t owner)
         if (allowed != HVC_PEER_ANY && allowed != (uint32_t)self)
             continue;
         cur = hvc_load_acquire(&w->end[e].owner);
-        if (cur != 0 && hvc_peer_owner_live(v->region, cur))
+        if (cur != 0 && hvc_peer_owner_live(r, cur))
             continue;
         if (hvc_cas(&w->end[e].owner, &cur, owner)) {
-            v->end = e;
+            *end = e;
             return 0;
         }
     }
@@ -297,9 +294,11 @@ static int claim_end(struct hvc_vnet *v, int self, uint32_t owner)
 }
 
 /* (Re-)create our end's transmit ring with us as its writer. */
-static int make_tx_ring(struct hvc_vnet *v, const char *name)
+int hvc__vnet_make_tx(struct hvc_region *r, struct hvc_wire_vnet *w, uint32_t end,
+                      const char *name, uint32_t capacity, uint32_t owner,
+                      const uint8_t mac[6], struct hvc_ring *tx)
 {
-    struct hvc_wire_vnet_end *we = &v->w->end[v->end];
+    struct hvc_wire_vnet_end *we = &w->end[end];
     struct hvc_ring_attr ra = {0};
     char rname[HVC_NAME_MAX + 1];
     int rc;
@@ -307,23 +306,23 @@ static int make_tx_ring(struct hvc_vnet *v, const char *name)
     /* The old ring (a dead incarnation's) goes first; the other end stops
      * using it when it sees ring_owner change. */
     hvc_store_release(&we->ring_owner, 0);
-    hvc__vnet_ring_name(rname, name, v->end);
-    rc = hvc_obj_delete(v->region, rname);
+    hvc__vnet_ring_name(rname, name, end);
+    rc = hvc_obj_delete(r, rname);
     if (rc < 0 && rc != -HVC_ENOENT)
         return rc;
-    ra.capacity = v->capacity;
+    ra.capacity = capacity;
     ra.max_msg = HVC_VNET_FRAME_MAX;
     ra.writer = -1;
     ra.flags = HVC_RING_BLOCKING;
-    rc = hvc_ring_create(&v->tx, v->region, rname, &ra);
+    rc = hvc_ring_create(tx, r, rname, &ra);
     if (rc < 0)
         return rc;
     for (int i = 0; i < 6; i++)
-        __atomic_store_n(&we->mac[i], v->mac[i], __ATOMIC_RELAXED);
-    /* Pairs with the acquire load of ring_owner in hvc__vnet_link_check():
-     * the ring is complete before the other end may attach it. */
-    hvc_store_release(&we->ring_owner, v->owner);
-    hvc_platform_wake_word(hvc_region_platform(v->region), &we->ring_owner, 1);
+        __atomic_store_n(&we->mac[i], mac[i], __ATOMIC_RELAXED);
+    /* Pairs with the acquire load of ring_owner in the link checks of the
+     * other end: the ring is complete before the other end may attach it. */
+    hvc_store_release(&we->ring_owner, owner);
+    hvc_platform_wake_word(hvc_region_platform(r), &we->ring_owner, 1);
     return 0;
 }
 
@@ -336,7 +335,7 @@ int hvc_vnet_open(struct hvc_vnet *v, struct hvc_region *r, const char *name,
 
     if (v == NULL || r == NULL)
         return -HVC_EINVAL;
-    rc = name_check(name);
+    rc = hvc__vnet_name_check(name);
     if (rc < 0)
         return rc;
     self = hvc_peer_self(r);
@@ -372,11 +371,11 @@ int hvc_vnet_open(struct hvc_vnet *v, struct hvc_region *r, const char *name,
     if (cfg != NULL && (cfg->flags & HVC_VNET_MAC_SET))
         memcpy(v->mac, cfg->mac, 6);
     else
-        derive_mac(v->mac, r->session_id, (uint32_t)self);
-    rc = claim_end(v, self, v->owner);
+        hvc__vnet_derive_mac(v->mac, r->session_id, (uint32_t)self);
+    rc = hvc__vnet_claim(r, v->w, self, v->owner, &v->end);
     if (rc < 0)
         goto fail;
-    rc = make_tx_ring(v, name);
+    rc = hvc__vnet_make_tx(r, v->w, v->end, name, v->capacity, v->owner, v->mac, &v->tx);
     if (rc < 0) {
         uint32_t mine = v->owner;
 
