@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #ifdef HVC_TOOLS_VNET
+#include <hvcomm/bridge.h>
 #include <hvcomm/vnet.h>
 #endif
 
@@ -115,6 +116,33 @@ static void vnet_details(struct hvc_region *r, const struct hvc_obj *o, char *bu
              li.stats[1].tx_frames, li.stats[1].rx_frames,
              (unsigned)(li.stats[1].drop_short + li.stats[1].drop_long + li.stats[1].drop_bad));
 }
+
+static void bridge_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    static struct hvc_bridge_info bi;
+    size_t n;
+
+    if (hvc_bridge_stats(r, o, &bi) < 0) {
+        snprintf(buf, len, "corrupt bridge");
+        return;
+    }
+    n = (size_t)snprintf(buf, len, "fdb=%u/%u default=%s", (unsigned)bi.fdb_used,
+                         (unsigned)bi.fdb_size, bi.default_action ? "deny" : "allow");
+    for (uint32_t i = 0; i < bi.nports && n < len; i++) {
+        const struct hvc_wire_bridge_port *p = &bi.port[i];
+
+        n += (size_t)snprintf(buf + n, len - n,
+                              " [%s rx=%" PRIu64 " tx=%" PRIu64 " flood=%" PRIu64
+                              " drop rate/rule/bad/full/down=%" PRIu64 "/%" PRIu64 "/%" PRIu64
+                              "/%" PRIu64 "/%" PRIu64 "]",
+                              p->name, p->rx_frames, p->tx_frames, p->flood, p->drop_rate,
+                              p->drop_rule, p->drop_malformed + p->drop_len, p->drop_full,
+                              p->drop_down);
+    }
+    for (uint32_t i = 0; i < bi.nrules && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, " rule%u:%s hits=%" PRIu64, (unsigned)i,
+                              bi.rule[i].action ? "deny" : "allow", bi.rule[i].hits);
+}
 #endif
 
 void describe_object(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
@@ -130,6 +158,7 @@ void describe_object(struct hvc_region *r, const struct hvc_obj *o, char *buf, s
     case HVC_OBJ_QUEUE: queue_details(r, o, buf, len); break;
 #ifdef HVC_TOOLS_VNET
     case HVC_OBJ_VNET: vnet_details(r, o, buf, len); break;
+    case HVC_OBJ_BRIDGE: bridge_details(r, o, buf, len); break;
 #endif
     default: break;
     }

@@ -508,6 +508,91 @@ _Static_assert(offsetof(struct hvc_wire_vnet, end) == HVC_CACHELINE, "vnet ends 
 _Static_assert(sizeof(struct hvc_wire_vnet) == 5 * HVC_CACHELINE, "vnet header size");
 #endif
 
+/* ---- vnet bridges (bridge.h) ---- */
+
+/** Magic of a bridge object ("HVBR"). */
+#define HVC_BRIDGE_MAGIC 0x52425648u
+/** Layout version of a bridge object. */
+#define HVC_BRIDGE_VERSION 1u
+/** Ports of a bridge. */
+#define HVC_BRIDGE_PORTS_MAX 16u
+/** Rules of a bridge. */
+#define HVC_BRIDGE_RULES_MAX 32u
+/** Bytes of a port name, NUL included. */
+#define HVC_BRIDGE_PORT_NAME 32u
+
+/**
+ * @brief One bridge port's description and counters, written by the bridge
+ *        only (relaxed stores), read by tools. Three cache lines.
+ */
+struct hvc_wire_bridge_port {
+    char name[HVC_BRIDGE_PORT_NAME]; /**< link name or external port name */
+    uint32_t kind;            /**< 1 vnet link, 2 external (TAP) */
+    uint32_t pad0;            /**< 0 */
+    uint64_t rate;            /**< ingress limit in bytes/s, 0 none */
+    uint64_t burst;           /**< token bucket depth in bytes */
+    uint64_t rx_frames;       /**< frames received from the port */
+    uint64_t rx_bytes;        /**< bytes received from the port */
+    uint64_t tx_frames;       /**< frames sent out of the port */
+    uint64_t tx_bytes;        /**< bytes sent out of the port */
+    uint64_t flood;           /**< frames from the port that were flooded */
+    uint64_t drop_rate;       /**< received frames over the rate */
+    uint64_t drop_rule;       /**< received frames denied by a rule */
+    uint64_t drop_malformed;  /**< received frames too short for their headers */
+    uint64_t drop_full;       /**< frames not sent out: ring or device full */
+    uint64_t drop_down;       /**< frames not sent out: link down */
+    uint64_t drop_len;        /**< frames of a link port dropped for their length (< 14, > MTU + 14) */
+    uint64_t reserved[6];     /**< 0 */
+};
+
+/**
+ * @brief One rule as configured, and its hit counter. One cache line.
+ */
+struct hvc_wire_bridge_rule {
+    uint32_t match;       /**< HVC_BRIDGE_M_ bits */
+    uint32_t action;      /**< 0 allow, 1 deny */
+    uint8_t src_mac[6];   /**< with HVC_BRIDGE_M_SRC_MAC */
+    uint8_t dst_mac[6];   /**< with HVC_BRIDGE_M_DST_MAC */
+    uint32_t src_ip;      /**< IPv4, host order, with HVC_BRIDGE_M_SRC_IP */
+    uint32_t dst_ip;      /**< IPv4, host order, with HVC_BRIDGE_M_DST_IP */
+    uint8_t src_prefix;   /**< 0..32 */
+    uint8_t dst_prefix;   /**< 0..32 */
+    uint8_t proto;        /**< IP protocol, with HVC_BRIDGE_M_PROTO */
+    uint8_t pad0;         /**< 0 */
+    uint16_t dport;       /**< TCP/UDP destination port, with HVC_BRIDGE_M_DPORT */
+    uint16_t pad1;        /**< 0 */
+    uint64_t hits;        /**< frames the rule matched (written by the bridge) */
+    uint32_t reserved[4]; /**< 0 */
+};
+
+/**
+ * @brief A bridge object (#HVC_OBJ_BRIDGE): a header line, the ports, the
+ *        rules. Written by the bridge only.
+ */
+struct hvc_wire_bridge {
+    uint32_t magic;          /**< #HVC_BRIDGE_MAGIC, stored last (release) */
+    uint32_t version;        /**< #HVC_BRIDGE_VERSION */
+    uint32_t hdr_size;       /**< sizeof(struct hvc_wire_bridge) */
+    uint32_t nports;         /**< ports in use (atomic, grows) */
+    uint32_t nrules;         /**< rules in use */
+    uint32_t default_action; /**< 0 allow, 1 deny */
+    uint32_t fdb_size;       /**< MAC table entries */
+    uint32_t fdb_used;       /**< MAC table entries learned and not aged */
+    uint64_t unknown_port;   /**< frames dropped: no port to send to */
+    uint32_t reserved[6];    /**< 0 */
+    struct hvc_wire_bridge_port port[HVC_BRIDGE_PORTS_MAX]; /**< ports */
+    struct hvc_wire_bridge_rule rule[HVC_BRIDGE_RULES_MAX]; /**< rules */
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct hvc_wire_bridge_port) == 3 * HVC_CACHELINE, "bridge port size");
+_Static_assert(sizeof(struct hvc_wire_bridge_rule) == HVC_CACHELINE, "bridge rule size");
+_Static_assert(offsetof(struct hvc_wire_bridge, port) == HVC_CACHELINE, "bridge ports");
+_Static_assert(sizeof(struct hvc_wire_bridge) ==
+                   (1 + 3 * HVC_BRIDGE_PORTS_MAX + HVC_BRIDGE_RULES_MAX) * HVC_CACHELINE,
+               "bridge size");
+#endif
+
 /** @} */
 
 #ifdef __cplusplus

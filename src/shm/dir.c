@@ -377,7 +377,7 @@ int hvc_obj_check(struct hvc_region *r, const struct hvc_obj *obj)
 const char *hvc_obj_type_name(uint32_t type)
 {
     static const char *const names[] = {"any",      "raw",   "event", "segment",
-                                        "ring",     "sampling", "queue", "vnet"};
+                                        "ring",     "sampling", "queue", "vnet", "bridge"};
 
     if (type < sizeof(names) / sizeof(names[0]))
         return names[type];
