@@ -74,6 +74,13 @@ static void link_cb(struct netif *nif)
 int vt_guest_start(struct vt_guest *g, const char *path, int idx,
                    const struct hvc_vnet_config *cfg)
 {
+    return vt_guest_start_on(g, path, idx, VT_LINK, cfg);
+}
+
+int vt_guest_start_on(struct vt_guest *g, const char *path, int idx, const char *link,
+                      const struct hvc_vnet_config *cfg)
+{
+    static const char *const labels[] = {"guest-a", "guest-b", "guest-c", "guest-d"};
     ip4_addr_t ip, mask, gw;
     ip_addr_t a6;
     struct hvc_obj obj;
@@ -86,7 +93,7 @@ int vt_guest_start(struct vt_guest *g, const char *path, int idx,
     rc = hvc_region_attach(&g->r, hvc_platform_posix(), path, 0);
     if (rc < 0)
         return rc;
-    rc = hvc_peer_join(&g->r, idx == 0 ? "guest-a" : "guest-b");
+    rc = hvc_peer_join(&g->r, labels[idx & 3]);
     if (rc < 0)
         return rc;
     rc = hvc_obj_open(&g->r, "board", HVC_OBJ_RAW, &obj);
@@ -96,7 +103,7 @@ int vt_guest_start(struct vt_guest *g, const char *path, int idx,
     /* A peer that just died may still look live: scan, then retry. */
     for (int tries = 0; tries < 100; tries++) {
         hvc_peer_scan(&g->r, 0);
-        rc = hvc_vnet_open(&g->v, &g->r, VT_LINK, cfg);
+        rc = hvc_vnet_open(&g->v, &g->r, link, cfg);
         if (rc != -HVC_EBUSY)
             break;
         struct timespec ts = {0, 20 * 1000 * 1000};

@@ -42,6 +42,9 @@ struct vt_board *vt_setup(struct hvc_region *r, const char *path,
  * Returns 0 or a negative code. */
 int vt_guest_start(struct vt_guest *g, const char *path, int idx,
                    const struct hvc_vnet_config *cfg);
+/* The same on another link (guest idx gets 10.0.0.idx+1). */
+int vt_guest_start_on(struct vt_guest *g, const char *path, int idx, const char *link,
+                      const struct hvc_vnet_config *cfg);
 /* One main loop turn: poll, timers, and a short sleep when idle. */
 void vt_guest_step(struct vt_guest *g);
 /* Run steps until *cond becomes nonzero (or the flag word when cond is NULL
