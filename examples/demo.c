@@ -24,7 +24,7 @@
 #include "demo.h"
 
 #define REGION_SIZE (8u << 20)
-#define WAIT_MS 10000
+#define WAIT_MS 30000 /* generous: a loaded machine, sanitizers */
 #define ACK 255 /* byte of 'reply' where A acknowledges B */
 
 static const char *who = "demo";

@@ -12,7 +12,7 @@
 #include <hvcomm/hvcomm.h>
 
 #define DEMO_ROUNDS 10000
-#define DEMO_TIMEOUT_NS 5000000000ll /* a peer that vanishes: give up after 5 s */
+#define DEMO_TIMEOUT_NS 20000000000ll /* a peer that vanishes: give up after 20 s */
 
 int demo_events(struct hvc_region *r, int role, FILE *out);
 

@@ -28,7 +28,7 @@ int demo_vnet(struct hvc_region *r, int role, FILE *out);
 
 #define DV_LINK "demo-vnet"
 #define DV_PORT 7
-#define DV_WAIT_MS 10000u
+#define DV_WAIT_MS 30000u
 
 static const char *const lines[] = {
     "hello from guest B over vnet",

@@ -190,7 +190,10 @@ START_TEST(demo_runs_and_info_shows_it)
 {
     const char *path = hvct_region_path("demo");
 
-    ck_assert_int_eq(run("%s --region %s --seconds 0.5", DEMO_BIN, path), 0);
+    int rc = run("%s --region %s --seconds 0.5", DEMO_BIN, path);
+
+    ck_assert_msg(rc == 0, "demo exited %d; stderr: %s; stdout tail: %s", rc, err,
+                  strlen(out) > 600 ? out + strlen(out) - 600 : out);
     ck_assert_ptr_nonnull(strstr(out, "[guest B] found 'greeting' by name"));
     ck_assert_ptr_nonnull(strstr(out, "[guest A] B answered in 'reply'"));
     ck_assert_ptr_nonnull(strstr(out, "both guests finished"));
