@@ -87,7 +87,7 @@ int hvc_bridge_init(struct hvc_bridge *b, struct hvc_region *r, const char *name
     spec.name = name;
     spec.type = HVC_OBJ_BRIDGE;
     spec.size = sizeof(struct hvc_wire_bridge);
-    spec.writer = -1; /* the bridge's peer */
+    spec.writer = hvc_peer_self(r); /* only the bridge writes it */
     rc = hvc_obj_create(r, &spec, &obj);
     if (rc < 0)
         return rc;

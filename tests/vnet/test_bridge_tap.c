@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +114,24 @@ static int run(char *const argv[], char *out, size_t cap, int timeout_s)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The tool has made the TAP and given it its address and IFF_UP (the
+ * device exists a moment before it is configured). */
+static int tap_ready(void)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ok = 0;
+
+    if (s < 0)
+        return 0;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", TAP_IF);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) &&
+        ioctl(s, SIOCGIFADDR, &ifr) == 0)
+        ok = 1;
+    close(s);
+    return ok;
+}
+
 /* Everything below runs in a fresh network namespace. */
 static int ns_main(void *arg)
 {
@@ -135,9 +155,9 @@ static int ns_main(void *arg)
         _exit(127);
     }
     end = vt_ms() + 10000;
-    while ((!vt_get(&board->flag[1]) || if_nametoindex(TAP_IF) == 0) && vt_ms() < end)
+    while ((!vt_get(&board->flag[1]) || !tap_ready()) && vt_ms() < end)
         usleep(5000);
-    if (!vt_get(&board->flag[1]) || if_nametoindex(TAP_IF) == 0) {
+    if (!vt_get(&board->flag[1]) || !tap_ready()) {
         rc = 3;
         goto out;
     }
