@@ -38,6 +38,7 @@
 
 #include <hvcomm/atomic.h>
 #include <hvcomm/error.h>
+#include <hvcomm/event.h>
 #include <hvcomm/export.h>
 #include <hvcomm/region.h>
 #include <hvcomm/wire.h>
@@ -61,7 +62,9 @@ enum hvc_ring_role {
 /** Flags of hvc_ring_attr::flags. */
 enum hvc_ring_flags {
     /** Enable hvc_ring_send_wait()/hvc_ring_recv_wait(): publishers then
-     *  check whether the other side sleeps (one fence per publication). */
+     *  check whether the other side sleeps (one fence per publication), and
+     *  the ring owns two named auto-reset events to sleep on (see
+     *  hvc_ring_create() and doc/ring.md). */
     HVC_RING_BLOCKING = 1u << 0,
 };
 
@@ -118,7 +121,17 @@ struct hvc_ring {
     uint32_t wakeups;           /**< wake-ups this side issued */
     uint32_t sleep_seq;         /**< own sleep word when awake (even) */
     uint32_t woken;             /**< the other side's sleep word when we last woke it */
+    /** #HVC_RING_BLOCKING rings: the auto-reset event the consumer sleeps
+     *  on and the producer signals ("data"), named `.ring.<offset>.c`. */
+    struct hvc_event data_ev;
+    /** #HVC_RING_BLOCKING rings: the auto-reset event the producer sleeps
+     *  on and the consumer signals ("space"), named `.ring.<offset>.p`. */
+    struct hvc_event space_ev;
 };
+
+/** Longest name of a ring's event (`.ring.<offset in hex>.c`): fits
+ *  #HVC_NAME_MAX. */
+#define HVC_RING_EVENT_NAME_MAX 24u
 
 /** One message for the batch calls. */
 struct hvc_ring_msg {
@@ -170,6 +183,18 @@ struct hvc_ring_stream {
  *         not hold two maximum records within #HVC_RING_CAPACITY_MAX.
  * @retval -HVC_ENAMETOOLONG / -HVC_EEXIST / -HVC_ENOSPC / -HVC_ETIMEDOUT /
  *         -HVC_EPROTO as hvc_obj_create().
+ * @retval -HVC_EEXIST (#HVC_RING_BLOCKING) the name of one of the ring's
+ *         two events (`.ring.<offset>.c` / `.p`, see doc/ring.md) is taken
+ *         by an object that is not an auto-reset event; the ring object is
+ *         deleted again.
+ * @retval -HVC_ENOSPC (#HVC_RING_BLOCKING) no room in the directory or
+ *         heap for the two events (a blocking ring takes three directory
+ *         entries); the ring object is deleted again.
+ *
+ * A #HVC_RING_BLOCKING ring owns two auto-reset named events, created here
+ * before the ring is published (so whoever can open the ring can open
+ * them). An event of that name left by a deleted ring at the same offset
+ * is reused. Deleting the ring (hvc_obj_delete()) does not delete them.
  *
  * Context: thread.
  */
@@ -185,13 +210,18 @@ HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
  * @param role #HVC_RING_PRODUCER or #HVC_RING_CONSUMER.
  * @retval 0 opened; the handle starts at the current shared index of its
  *         side.
- * @retval -HVC_EINVAL bad arguments or role.
- * @retval -HVC_ENOENT no such object.
- * @retval -HVC_ETYPE the object is not a ring.
+ * @retval -HVC_EINVAL bad arguments or role; or (#HVC_RING_BLOCKING) the
+ *         region is not joined: the ring's events need a peer id.
+ * @retval -HVC_ENOENT no such object; or (#HVC_RING_BLOCKING) one of the
+ *         ring's events is missing (the ring was not made by
+ *         hvc_ring_create()).
+ * @retval -HVC_ETYPE the object is not a ring; or (#HVC_RING_BLOCKING) an
+ *         event name is another kind of object.
  * @retval -HVC_ENOTREADY the ring is still being created.
  * @retval -HVC_EVERSION unknown ring layout version.
  * @retval -HVC_EPERM producer role asked by a peer that is not the writer.
- * @retval -HVC_EPROTO the ring header is inconsistent (counted).
+ * @retval -HVC_EPROTO the ring header is inconsistent (counted), or
+ *         (#HVC_RING_BLOCKING) one of its events is corrupt.
  *
  * Context: thread.
  */
@@ -343,9 +373,16 @@ HVC_API int hvc_ring_flush(struct hvc_ring *ring);
 /**
  * @brief Send, sleeping while the ring is full, at most `timeout_ns`.
  *
- * Spins briefly, then sets the producer's sleep word, re-checks, and sleeps
- * on the consumer index (hvc_platform_wait_word()). The consumer wakes it
- * only when that word is set, so a busy stream makes no system calls.
+ * Spins briefly, then sets the producer's sleep word, re-checks the
+ * consumer index, and sleeps on the ring's "space" event (hvc_event_wait():
+ * futex on POSIX, doorbells where the backend has them). The consumer
+ * signals that event only when the sleep word is set, so a busy stream
+ * makes no system calls. The event sleeps in slices of at most
+ * #HVC_EVENT_SLICE_NS; when it reports that no signaler is alive
+ * (`-HVC_EPEERGONE`) the ring call re-checks the ring and keeps waiting
+ * until its own timeout (peer liveness stays the caller's business, see
+ * hvc_peer_info()), so the results are those of the non-blocking call plus
+ * -HVC_ETIMEDOUT.
  *
  * @param ring a producer handle of a #HVC_RING_BLOCKING ring.
  * @param buf the payload.
@@ -355,6 +392,7 @@ HVC_API int hvc_ring_flush(struct hvc_ring *ring);
  * @retval -HVC_ETIMEDOUT still full at the deadline.
  * @retval -HVC_ENOTSUP the ring was created without #HVC_RING_BLOCKING.
  * @retval -HVC_EMSGSIZE / -HVC_EINVAL / -HVC_EPROTO as hvc_ring_send().
+ * @retval -HVC_EPROTO also: the ring's event is corrupt.
  *
  * Context: the producer's thread; may sleep.
  */
@@ -363,10 +401,15 @@ HVC_API int hvc_ring_send_wait(struct hvc_ring *ring, const void *buf,
 
 /**
  * @brief Receive, sleeping while the ring is empty, at most `timeout_ns`.
+ *
+ * Symmetric to hvc_ring_send_wait(): sleeps on the ring's "data" event,
+ * which the producer signals only while the consumer's sleep word is set.
+ *
  * @return the payload length.
  * @retval -HVC_ETIMEDOUT still empty at the deadline.
  * @retval -HVC_ENOTSUP the ring was created without #HVC_RING_BLOCKING.
  * @retval -HVC_EMSGSIZE / -HVC_EINVAL / -HVC_EPROTO as hvc_ring_recv().
+ * @retval -HVC_EPROTO also: the ring's event is corrupt.
  *
  * Context: the consumer's thread; may sleep.
  */

@@ -40,14 +40,18 @@ static void stall(struct hvc_ring *q)
 }
 
 /*
- * Wake the other side if its sleep word says it sleeps (odd). Called after
- * a publication that the sleeper cannot have seen. A wake-up is not
+ * Wake the other side if its sleep word says it sleeps (odd), by
+ * signalling the auto-reset event it sleeps on (or is about to). Called
+ * after a publication that the sleeper cannot have seen. A wake-up is not
  * skipped because an earlier publication already woke the same sleep: that
  * earlier one may be the very index the sleeper saw before it went to
- * sleep, and skipping the next would lose a wake-up.
+ * sleep, and skipping the next would lose a wake-up. Repeats are cheap:
+ * while the event is already set a signal is one failed compare-exchange
+ * (signals coalesce), and it calls the platform only when the other side
+ * is registered as sleeping on the event.
  */
 static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
-                           const uint32_t *word, uint32_t *counter)
+                           struct hvc_event *ev, uint32_t *counter)
 {
     uint32_t v = hvc_load_relaxed(sleep_word);
 
@@ -56,7 +60,9 @@ static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
     q->woken = v;
     q->wakeups++;
     hvc_store_relaxed(counter, q->wakeups);
-    hvc_platform_wake_word(hvc_region_platform(q->region), word, 1);
+    /* Errors (a corrupt event) are counted in the region by the event
+     * module; the publication itself has succeeded. */
+    (void)hvc_event_signal(ev);
 }
 
 /* ---- producer ---- */
@@ -155,11 +161,11 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
     }
     /* A sequentially consistent exchange: the release of the records as
      * above, and the full fence that pairs with the one in sleep_on()
-     * after the consumer raises cons_sleeping: either it sees our new prod
+     * (ring_wait.c) after the consumer raises cons_sleeping: either it sees our new prod
      * and does not sleep, or we see its flag and wake it. One locked
      * instruction is cheaper than a store and a separate fence. */
     (void)hvc_exchange(&w->prod, q->head);
-    wake_if_asleep(q, &w->cons_sleeping, &w->prod, &w->wakeups_sent);
+    wake_if_asleep(q, &w->cons_sleeping, &q->data_ev, &w->wakeups_sent);
 }
 
 /* ---- consumer ---- */
@@ -266,7 +272,7 @@ void hvc__ring_cons_publish(struct hvc_ring *q)
      * sleep_on() after the producer raises prod_sleeping (see
      * hvc__ring_prod_publish()). */
     (void)hvc_exchange(&w->cons, q->head);
-    wake_if_asleep(q, &w->prod_sleeping, &w->cons, &w->rwakeups_sent);
+    wake_if_asleep(q, &w->prod_sleeping, &q->space_ev, &w->rwakeups_sent);
 }
 
 /*
@@ -286,6 +292,93 @@ void hvc__ring_cons_done(struct hvc_ring *q)
 }
 
 /* ---- creation and checks ---- */
+
+/* ---- the events of a blocking ring ---- */
+
+/* ".ring.<offset in hex>.<c|p>": at most 6 + 16 + 2 = 24 characters. The
+ * offset names the ring uniquely among live objects, and the consumer can
+ * derive it from the directory entry alone. */
+static void event_name(char *out, uint64_t offset, char side)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[16];
+    int n = 0, k = 0;
+
+    do {
+        tmp[n++] = hex[offset & 15u];
+        offset >>= 4;
+    } while (offset != 0);
+    for (const char *p = ".ring."; *p != '\0'; p++)
+        out[k++] = *p;
+    while (n > 0)
+        out[k++] = tmp[--n];
+    out[k++] = '.';
+    out[k++] = side;
+    out[k] = '\0';
+}
+
+_Static_assert(HVC_RING_EVENT_NAME_MAX <= HVC_NAME_MAX, "ring event names fit");
+
+/* Open the ring's two events by name. */
+static int open_events(struct hvc_ring *ring, struct hvc_region *r,
+                       const struct hvc_obj *obj)
+{
+    char name[HVC_RING_EVENT_NAME_MAX + 1];
+    int rc;
+
+    event_name(name, obj->offset, 'c');
+    rc = hvc_event_open(r, name, 0, NULL, &ring->data_ev);
+    if (rc < 0)
+        return rc;
+    event_name(name, obj->offset, 'p');
+    rc = hvc_event_open(r, name, 0, NULL, &ring->space_ev);
+    if (rc < 0) {
+        (void)hvc_event_close(&ring->data_ev);
+        return rc;
+    }
+    if (ring->data_ev.kind != HVC_EVENT_AUTO || ring->space_ev.kind != HVC_EVENT_AUTO) {
+        hvc_region_proto_error(r, "ring: event of the wrong kind");
+        (void)hvc_event_close(&ring->data_ev);
+        (void)hvc_event_close(&ring->space_ev);
+        return -HVC_EPROTO;
+    }
+    return 0;
+}
+
+/* Create one event of a new ring; one left by a deleted ring that lived at
+ * the same offset is reused (a stale signal in it costs one spurious
+ * wake-up, which the ring's loops absorb). */
+static int create_event(struct hvc_region *r, uint64_t offset, char side,
+                        uint64_t signalers)
+{
+    struct hvc_event_attr a = {0};
+    struct hvc_event ev;
+    char name[HVC_RING_EVENT_NAME_MAX + 1];
+    int rc;
+
+    event_name(name, offset, side);
+    a.kind = HVC_EVENT_AUTO;
+    a.signalers = signalers;
+    rc = hvc_event_create(r, name, &a, &ev);
+    if (rc == -HVC_EEXIST) {
+        rc = hvc_event_open(r, name, 0, NULL, &ev);
+        if (rc == -HVC_ETYPE || rc == -HVC_EPROTO || rc == -HVC_EVERSION ||
+            (rc == 0 && ev.kind != HVC_EVENT_AUTO))
+            return -HVC_EEXIST; /* the name is taken by something else */
+        if (rc == 0 && ev.signalers != signalers) {
+            /* Left by a deleted ring with another writer: its signaler
+             * mask is immutable, so make a new one. */
+            (void)hvc_event_close(&ev);
+            rc = hvc_obj_delete(r, name);
+            if (rc == 0 || rc == -HVC_ENOENT)
+                rc = hvc_event_create(r, name, &a, &ev);
+        }
+    }
+    if (rc == 0)
+        (void)hvc_event_close(&ev);
+    return rc;
+}
+
 
 static uint32_t pow2_ceil(uint32_t v)
 {
@@ -385,6 +478,13 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
      * asleep. */
     ring->sleep_seq = (hvc_load_relaxed(role == HVC_RING_PRODUCER ? &w->prod_sleeping
                                                                   : &w->cons_sleeping) + 1u) & ~1u;
+    if (g.flags & HVC_RING_WF_BLOCKING) {
+        rc = open_events(ring, r, obj);
+        if (rc < 0) {
+            __builtin_memset(ring, 0, sizeof(*ring));
+            return rc;
+        }
+    }
     return 0;
 }
 
@@ -427,6 +527,21 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
     w->max_msg = attr->max_msg;
     w->flags = (attr->flags & HVC_RING_BLOCKING) ? HVC_RING_WF_BLOCKING : 0u;
     w->writer = (uint32_t)writer;
+    if (attr->flags & HVC_RING_BLOCKING) {
+        /* The events exist before the ring is published: whoever can
+         * attach the ring can open them. The data event is signalled by
+         * the writer only; the consumer is not recorded, so any peer may
+         * signal the space event. */
+        rc = create_event(r, obj.offset, 'c', writer < 64 ? 1ull << writer : 0);
+        if (rc == 0)
+            rc = create_event(r, obj.offset, 'p', 0);
+        if (rc < 0) {
+            /* A data event already made stays for a later ring at this
+             * offset, which reuses it. */
+            (void)hvc_obj_delete(r, name);
+            return rc;
+        }
+    }
     /* Pairs with the acquire load of magic in check_header(). */
     hvc_store_release(&w->magic, HVC_RING_MAGIC);
     return hvc_ring_attach(ring, r, &obj,

@@ -1,21 +1,48 @@
 /*
- * Blocking ring calls, with notification suppression.
+ * Blocking ring calls, with notification suppression, sleeping on the
+ * ring's two named auto-reset events (event.h): "data" (`.ring.<off>.c`,
+ * the consumer sleeps on it, the producer signals it) and "space"
+ * (`.ring.<off>.p`, the other way round). The events sleep the right way
+ * on every backend: futex on POSIX, doorbells with a sleeper mask where the
+ * backend has them and no wait_word (ivshmem), bell words otherwise.
  *
- * A side that finds the ring empty (consumer) or full (producer) spins a
- * little, then raises its sleep word, issues a full fence, checks the
- * other side's index once more, and only then sleeps on that index with
- * hvc_platform_wait_word(). A publisher (hvc__ring_prod_publish() /
- * hvc__ring_cons_publish()) stores its index with a sequentially
- * consistent exchange (a full fence), and calls wake only when the other
- * side's sleep word is up. The two fences
- * make a lost wake-up impossible (either the sleeper sees the new index, or
- * the publisher sees the sleep word; and wait_word itself re-checks the
- * index against the value the sleeper saw), and a busy stream, where
- * nobody sleeps, makes no system calls at all.
+ * Sleeper: a side that finds the ring empty (consumer) or full (producer)
+ * spins a little, drains a stale signal from its event, raises its sleep
+ * word (a new odd value), issues a full fence, checks the other side's
+ * index once more, and only if it is unchanged waits on its event; then it
+ * lowers the word and loops, re-checking the ring. Publisher
+ * (hvc__ring_prod_publish() / hvc__ring_cons_publish() in ring.c): stores
+ * its index with a sequentially consistent exchange (a full fence), and
+ * signals the other side's event only when the other side's sleep word is
+ * odd.
  *
- * The event module (event.h) was not yet available when this was written:
- * the protocol lives on the ring's own words, which is also what keeps it
- * one cache line away from the hot indices.
+ * No lost wake-up: of the two fences (sleeper: sleep word, fence, load of
+ * the index; publisher: exchange of the index, load of the sleep word) one
+ * orders before the other, so either the sleeper's re-check sees the new
+ * index and it does not wait, or the publisher sees the raised word and
+ * signals. The signal may come at any time after the word is raised,
+ * before the sleeper calls hvc_event_wait() or while it sleeps: the
+ * auto-reset event latches it (the flag stays set until a wait takes it),
+ * so the wait returns at once, and the event's own protocol (doc/events.md,
+ * model-checked) covers a signal racing its sleep. A signal latched for an
+ * earlier sleep that had already found its data is taken by the trywait
+ * before the word is raised, or at worst causes one spurious wake-up,
+ * after which the loop re-checks the ring.
+ *
+ * No system calls in a busy stream: a publisher signals only while the
+ * other side's sleep word is odd, i.e. after that side has found the ring
+ * empty/full and spun in vain; and hvc_event_signal() itself is one atomic
+ * compare-exchange when nobody is registered as sleeping on the event (its
+ * sleep hint is clear), going to the platform (futex wake, doorbell) only
+ * for a side that really sleeps. hvc_event_wait() spins briefly itself,
+ * so a wake-up that comes soon costs no system call on either side.
+ *
+ * Peer death: the event sleeps in slices of HVC_EVENT_SLICE_NS and reports
+ * -HVC_EPEERGONE when none of its signalers is a live member. The ring
+ * maps that to "slice over": it re-checks the ring and waits again until
+ * its own timeout, as before events were used (the space event's
+ * signalers are "any other peer", which is briefly empty while a consumer
+ * restarts; liveness is the caller's business through hvc_peer_info()).
  */
 #include "ring_internal.h"
 
@@ -40,14 +67,19 @@ static int64_t left(struct hvc_ring *q, uint64_t start, int64_t timeout_ns)
 }
 
 /*
- * Sleep until *word no longer holds `seen`, this side's sleep word raised.
- * `ready` re-checks the condition after the flag is up.
+ * Sleep on `ev` unless *word no longer holds `seen`, this side's sleep word
+ * raised meanwhile. Returns 0 (look at the ring again), -HVC_ETIMEDOUT or
+ * -HVC_EPROTO (the event is corrupt).
  */
 static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
-                    uint32_t seen, int64_t ns)
+                    uint32_t seen, struct hvc_event *ev, int64_t ns)
 {
     int rc;
 
+    /* A signal still latched from an earlier sleep would end this one at
+     * once: take it now. A signal for this sleep can only come after the
+     * flag below is raised, so none is lost here. */
+    (void)hvc_event_trywait(ev);
     /* A new odd value for this sleep (see wake_if_asleep() in ring.c). */
     hvc_store_relaxed(flag, q->sleep_seq + 1u);
     /* Pairs with the sequentially consistent exchange by which a publisher
@@ -59,9 +91,13 @@ static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
         hvc_store_relaxed(flag, q->sleep_seq);
         return 0;
     }
-    rc = hvc_platform_wait_word(hvc_region_platform(q->region), word, seen, ns);
+    /* The publisher that moves *word from here on sees the odd flag and
+     * signals; the auto-reset event latches a signal made before we wait. */
+    rc = hvc_event_wait(ev, ns);
     hvc_store_relaxed(flag, q->sleep_seq);
-    return rc == -HVC_ETIMEDOUT ? rc : 0;
+    if (rc == -HVC_ETIMEDOUT || rc == -HVC_EPROTO)
+        return rc;
+    return 0; /* signalled, a slice with no live signaler, or spurious */
 }
 
 static int check_blocking(const struct hvc_ring *q, uint32_t role)
@@ -104,7 +140,9 @@ int hvc_ring_wait_readable(struct hvc_ring *q, int64_t timeout_ns)
         ns = left(q, start, timeout_ns);
         if (ns < 0 && timeout_ns != HVC_FOREVER)
             return -HVC_ETIMEDOUT;
-        rc = sleep_on(q, &q->w->cons_sleeping, &q->w->prod, seen, ns);
+        rc = sleep_on(q, &q->w->cons_sleeping, &q->w->prod, seen, &q->data_ev, ns);
+        if (rc == -HVC_EPROTO)
+            return rc;
         if (rc == -HVC_ETIMEDOUT) {
             rc = hvc__ring_next(q, &rec);
             return rc == -HVC_EAGAIN ? -HVC_ETIMEDOUT : (rc < 0 ? rc : 0);
@@ -154,7 +192,9 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
         ns = left(q, start, timeout_ns);
         if (ns < 0 && timeout_ns != HVC_FOREVER)
             return -HVC_ETIMEDOUT;
-        rc = sleep_on(q, &q->w->prod_sleeping, &q->w->cons, seen, ns);
+        rc = sleep_on(q, &q->w->prod_sleeping, &q->w->cons, seen, &q->space_ev, ns);
+        if (rc == -HVC_EPROTO)
+            return rc;
         if (rc == -HVC_ETIMEDOUT) {
             c = hvc_load_acquire(&q->w->cons);
             if (c != seen)

@@ -325,14 +325,13 @@ static void scenario_observe(void)
            hvc_peer_self(&region), victim, who);
 }
 
-/* Ring messages and named events across the VM boundary: the host sends
- * "msg N" on ring h2g and signals "ev-ping"; we wait (sleeping on MSI-X
- * through VFIO), take the message, answer "ack N" on our ring g2h and
- * signal "ev-pong". */
+/* Blocking rings across the VM boundary: the host sends "msg N" on its
+ * blocking ring h2g; we sleep in hvc_ring_recv_wait() (on the ring's data
+ * event, i.e. on MSI-X through VFIO), take the message and answer "ack N"
+ * on our blocking ring g2h, whose send wakes the host the same way. */
 static void scenario_events(void)
 {
-    struct hvc_ring_attr ra = {.max_msg = 64, .writer = -1};
-    struct hvc_event ping, pong;
+    struct hvc_ring_attr ra = {.max_msg = 64, .writer = -1, .flags = HVC_RING_BLOCKING};
     struct hvc_ring h2g, g2h;
     char msg[65], want[32];
     uint32_t rounds;
@@ -340,32 +339,29 @@ static void scenario_events(void)
 
     attach("auto");
     rounds = load(W_ROUNDS);
-    if ((rc = hvc_event_open(&region, "ev-ping", 0, NULL, &ping)) < 0 ||
-        (rc = hvc_event_open(&region, "ev-pong", 0, NULL, &pong)) < 0)
-        finish(0, "event open: %s", hvc_strerror(rc));
     if ((rc = hvc_ring_open(&h2g, &region, "h2g", HVC_RING_CONSUMER)) < 0 ||
         (rc = hvc_ring_create(&g2h, &region, "g2h", &ra)) < 0)
         finish(0, "rings: %s", hvc_strerror(rc));
-    hvc_event_set_spin(&ping, 0);
+    /* Sleep on the doorbell at once, not after the event's spin. */
+    hvc_event_set_spin(&h2g.data_ev, 0);
     store(W_GUEST_ID, (uint32_t)hvc_peer_self(&region));
     store(W_PHASE, 1);
     for (uint32_t i = 1; i <= rounds; i++) {
-        while ((rc = hvc_ring_recv(&h2g, msg, sizeof(msg) - 1)) == -HVC_EAGAIN)
-            if ((rc = hvc_event_wait(&ping, 30 * SEC)) < 0)
-                finish(0, "wait ping %u: %s", i, hvc_strerror(rc));
-        if (rc < 0)
+        if ((rc = hvc_ring_recv_wait(&h2g, msg, sizeof(msg) - 1, 30 * SEC)) < 0)
             finish(0, "recv %u: %s", i, hvc_strerror(rc));
         msg[rc] = '\0';
         snprintf(want, sizeof(want), "msg %u", i);
         if (strcmp(msg, want) != 0)
             finish(0, "got '%s', expected '%s'", msg, want);
         snprintf(msg, sizeof(msg), "ack %u", i);
-        if ((rc = hvc_ring_send(&g2h, msg, (uint32_t)strlen(msg))) < 0 ||
-            (rc = hvc_event_signal(&pong)) < 0)
+        if ((rc = hvc_ring_send_wait(&g2h, msg, (uint32_t)strlen(msg), 30 * SEC)) < 0)
             finish(0, "answer %u: %s", i, hvc_strerror(rc));
     }
-    finish(1, "peer %d answered %u ring messages, woken by events", hvc_peer_self(&region),
-           rounds);
+    if (h2g.data_ev.sleep_calls == 0)
+        finish(0, "never slept on the h2g ring's event");
+    finish(1, "peer %d answered %u messages over blocking rings, slept %llu times on the "
+           "ring's event", hvc_peer_self(&region), rounds,
+           (unsigned long long)h2g.data_ev.sleep_calls);
 }
 
 static void open_ring_retry(struct hvc_ring *ring, const char *name)

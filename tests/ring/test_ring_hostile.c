@@ -254,6 +254,7 @@ START_TEST(hostile_consumer_victim_producer)
     struct hvc_ring p;
     struct hvc_obj g;
     struct hvc_wire_ring line0;
+    uint8_t ev_line0[HVC_CACHELINE];
     uint8_t buf[MAXMSG];
     uint64_t ok = 0, eproto = 0, again = 0;
     pid_t pid;
@@ -261,8 +262,12 @@ START_TEST(hostile_consumer_victim_producer)
     hvct_assert_rc(hvc_region_format(&r, posix, a.path, &cfg), 0);
     ck_assert_int_eq(hvc_peer_join(&r, "victim"), 0);
     hvct_assert_rc(hvc_ring_create(&p, &r, "victim", &attr), 0);
-    hvct_assert_rc(hvc_obj_create(&r, &guard, &g), 0); /* right after the ring */
-    ck_assert_uint_eq(g.offset, (uint64_t)((uint8_t *)p.data + p.capacity - r.base));
+    hvct_assert_rc(hvc_obj_create(&r, &guard, &g), 0);
+    /* A blocking ring's two events follow it in the heap, then the guard:
+     * the data event's immutable line is right after the data area. */
+    ck_assert_uint_eq(p.data_ev.obj.offset, (uint64_t)((uint8_t *)p.data + p.capacity - r.base));
+    ck_assert_uint_ge(g.offset, p.space_ev.obj.offset + p.space_ev.obj.size);
+    memcpy(ev_line0, p.data_ev.w, sizeof(ev_line0));
     memset(g.ptr, 0xa5, 4096);
     memcpy(&line0, p.w, sizeof(line0));
     pid = hvct_fork(hostile_consumer, &a);
@@ -289,6 +294,7 @@ START_TEST(hostile_consumer_victim_producer)
     for (unsigned i = 0; i < 4096; i++)
         ck_assert_uint_eq(((uint8_t *)g.ptr)[i], 0xa5);
     ck_assert(memcmp(&line0, p.w, HVC_CACHELINE) == 0);
+    ck_assert(memcmp(ev_line0, p.data_ev.w, HVC_CACHELINE) == 0);
     hvc_region_detach(&r);
 }
 END_TEST
