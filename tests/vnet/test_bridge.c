@@ -497,6 +497,132 @@ START_TEST(rule_syntax)
 }
 END_TEST
 
+/* The port API between two peers of this process (two joins of the region),
+ * and every documented error of the port and bridge calls. */
+START_TEST(port_and_bridge_api)
+{
+    static struct hvc_bridge br, br2;
+    static struct hvc_bridge_fdb fdb[8];
+    static struct hvc_bridge_info bi;
+    struct hvc_bridge_config bcfg = {.fdb = fdb, .fdb_size = 8};
+    struct hvc_vnet_link_attr attr = {.peer = {HVC_PEER_ANY, HVC_PEER_ANY}};
+    struct hvc_vnet_port a, b, c;
+    struct hvc_vnet_port_config pc = {.flags = HVC_VNET_PORT_MAC_SET, .mac = {1, 2, 3, 4, 5, 6}};
+    struct hvc_obj_spec spec = {.name = "junk", .type = HVC_OBJ_BRIDGE, .size = 64,
+                                .writer = HVC_PEER_ANY};
+    struct hvc_region r, r2;
+    struct hvc_bridge_rule rule = {0};
+    struct hvc_vnet_stats st;
+    struct hvc_obj o;
+    uint8_t f[2000], g[2000], mac[6];
+    uint64_t end;
+
+    g_path = hvct_region_path("brapi");
+    ck_assert_ptr_nonnull(vt_setup(&r, g_path, &attr));
+    hvct_assert_rc(hvc_region_attach(&r2, hvc_platform_posix(), g_path, 0), 0);
+    ck_assert_int_ge(hvc_peer_join(&r2, "second"), 0);
+
+    /* open errors */
+    hvct_assert_rc(hvc_vnet_port_open(NULL, &r, VT_LINK, NULL), -HVC_EINVAL);
+    hvct_assert_rc(hvc_vnet_port_open(&a, &r, "", NULL), -HVC_EINVAL);
+    hvct_assert_rc(hvc_vnet_port_open(&a, &r, "a-name-much-too-long-for-a-link-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL),
+                   -HVC_ENAMETOOLONG);
+    hvct_assert_rc(hvc_vnet_port_open(&a, &r, "nolink", NULL), -HVC_ENOENT);
+    hvct_assert_rc(hvc_vnet_port_open(&a, &r, "board", NULL), -HVC_ETYPE);
+    pc.mac[0] = 1; /* multicast */
+    hvct_assert_rc(hvc_vnet_port_open(&a, &r, VT_LINK, &pc), -HVC_EINVAL);
+    pc.mac[0] = 2;
+    hvct_assert_rc(hvc_vnet_port_open(&a, &r, VT_LINK, &pc), 0);
+    hvct_assert_rc(hvc_vnet_port_open(&c, &r, VT_LINK, NULL), -HVC_EBUSY); /* holds one */
+    hvct_assert_rc(hvc_vnet_port_open(&b, &r2, VT_LINK, NULL), 0);
+    hvct_assert_rc(hvc_vnet_port_mac(&a, mac), 0);
+    ck_assert_uint_eq(mac[5], 6);
+    hvct_assert_rc(hvc_vnet_port_mac(&a, NULL), -HVC_EINVAL);
+
+    /* down until polled; then frames both ways */
+    memset(f, 0xab, sizeof(f));
+    hvct_assert_rc(hvc_vnet_port_send(&a, f, 60, 0), -HVC_EPEERGONE);
+    hvct_assert_rc(hvc_vnet_port_recv(&a, g, sizeof(g)), -HVC_EAGAIN);
+    end = vt_ms() + 3000;
+    while ((hvc_vnet_port_poll(&a) != 1 || hvc_vnet_port_poll(&b) != 1) && vt_ms() < end)
+        ;
+    ck_assert_int_eq(hvc_vnet_port_is_up(&a), 1);
+    ck_assert_int_eq(hvc_vnet_port_is_up(&b), 1);
+    hvct_assert_rc(hvc_vnet_port_send(&a, f, 13, 0), -HVC_EMSGSIZE);
+    hvct_assert_rc(hvc_vnet_port_send(&a, f, 1515, 0), -HVC_EMSGSIZE);
+    hvct_assert_rc(hvc_vnet_port_send(&a, f, 60, 7), -HVC_EINVAL);
+    hvct_assert_rc(hvc_vnet_port_send(&a, f, 1514, HVC_VNET_SEND_MORE), 0);
+    hvct_assert_rc(hvc_vnet_port_recv(&b, g, sizeof(g)), -HVC_EAGAIN); /* not published */
+    hvct_assert_rc(hvc_vnet_port_flush(&a), 0);
+    hvct_assert_rc(hvc_vnet_port_wait(&b, 1000000), 0);
+    hvct_assert_rc(hvc_vnet_port_recv(&b, g, 100), -HVC_EMSGSIZE); /* stays queued */
+    hvct_assert_rc(hvc_vnet_port_recv(&b, g, sizeof(g)), 1514);
+    ck_assert_int_eq(memcmp(f, g, 1514), 0);
+    hvct_assert_rc(hvc_vnet_port_recv(&b, NULL, 10), -HVC_EINVAL);
+    hvct_assert_rc(hvc_vnet_port_wait(&b, 0), -HVC_ETIMEDOUT);
+    hvct_assert_rc(hvc_vnet_port_wait(&b, -5), -HVC_EINVAL);
+    hvct_assert_rc(hvc_vnet_port_send(&b, f, 14, 0), 0);
+    hvct_assert_rc(hvc_vnet_port_recv(&a, g, sizeof(g)), 14);
+    hvct_assert_rc(hvc_vnet_port_stats(&b, &st), 0);
+    ck_assert_uint_eq(st.rx_frames, 1);
+    ck_assert_uint_eq(st.tx_frames, 1);
+    hvct_assert_rc(hvc_vnet_port_stats(&b, NULL), -HVC_EINVAL);
+
+    /* bridge errors */
+    hvct_assert_rc(hvc_bridge_init(&br, &r, "br", NULL), -HVC_EINVAL);
+    bcfg.default_action = 2;
+    hvct_assert_rc(hvc_bridge_init(&br, &r, "br", &bcfg), -HVC_EINVAL);
+    bcfg.default_action = HVC_BRIDGE_ALLOW;
+    hvct_assert_rc(hvc_bridge_init(&br, &r, "a-name-much-too-long-for-an-object-xxxxxxxxxxxxxxxxxxxxxxxxxxxxx", &bcfg),
+                   -HVC_ENAMETOOLONG);
+    hvct_assert_rc(hvc_bridge_init(&br, &r, "br", &bcfg), 0);
+    hvct_assert_rc(hvc_bridge_init(&br2, &r, "br", &bcfg), -HVC_EEXIST);
+    hvct_assert_rc(hvc_bridge_add_link(&br, "nolink"), -HVC_ENOENT);
+    hvct_assert_rc(hvc_bridge_add_link(&br, VT_LINK), -HVC_EBUSY); /* both ends held */
+    hvct_assert_rc(hvc_bridge_set_rate(&br, 0, 1000, 0), -HVC_EINVAL); /* no port */
+    hvct_assert_rc(hvc_bridge_port_find(&br, "x"), -HVC_ENOENT);
+    hvct_assert_rc(hvc_bridge_input(&br, 0, f, 60), -HVC_EINVAL);
+    rule.match = 1u << 20;
+    hvct_assert_rc(hvc_bridge_add_rule(&br, &rule), -HVC_EINVAL);
+    rule.match = HVC_BRIDGE_M_DST_IP;
+    rule.dst_prefix = 33;
+    hvct_assert_rc(hvc_bridge_add_rule(&br, &rule), -HVC_EINVAL);
+    rule.dst_prefix = 8;
+    for (unsigned i = 0; i < HVC_BRIDGE_RULES_MAX; i++)
+        hvct_assert_rc(hvc_bridge_add_rule(&br, &rule), (int)i);
+    hvct_assert_rc(hvc_bridge_add_rule(&br, &rule), -HVC_ENOSPC);
+    hvct_assert_rc(hvc_obj_open(&r, "br", HVC_OBJ_BRIDGE, &o), 0);
+    hvct_assert_rc(hvc_bridge_stats(&r, &o, &bi), 0);
+    ck_assert_uint_eq(bi.nrules, HVC_BRIDGE_RULES_MAX);
+    ck_assert_uint_eq(bi.rule[3].dst_prefix, 8);
+    /* a corrupt bridge object: counted, never trusted */
+    hvct_assert_rc(hvc_obj_open(&r, VT_LINK, HVC_OBJ_VNET, &o), 0);
+    hvct_assert_rc(hvc_bridge_stats(&r, &o, &bi), -HVC_ETYPE);
+    spec.size = sizeof(struct hvc_wire_bridge);
+    hvct_assert_rc(hvc_obj_create(&r, &spec, &o), 0);
+    hvct_assert_rc(hvc_bridge_stats(&r, &o, &bi), -HVC_ENOTREADY);
+    ((struct hvc_wire_bridge *)o.ptr)->magic = 0x12345678u;
+    hvct_assert_rc(hvc_bridge_stats(&r, &o, &bi), -HVC_EPROTO);
+    ((struct hvc_wire_bridge *)o.ptr)->magic = HVC_BRIDGE_MAGIC;
+    ((struct hvc_wire_bridge *)o.ptr)->version = HVC_BRIDGE_VERSION + 1;
+    hvct_assert_rc(hvc_bridge_stats(&r, &o, &bi), -HVC_EVERSION);
+    ((struct hvc_wire_bridge *)o.ptr)->version = HVC_BRIDGE_VERSION;
+    ((struct hvc_wire_bridge *)o.ptr)->hdr_size = sizeof(struct hvc_wire_bridge);
+    ((struct hvc_wire_bridge *)o.ptr)->nports = 1000;
+    hvct_assert_rc(hvc_bridge_stats(&r, &o, &bi), -HVC_EPROTO);
+    hvct_assert_rc(hvc_bridge_stats(&r, NULL, &bi), -HVC_EINVAL);
+    hvct_assert_rc(hvc_bridge_close(&br), 0);
+    hvct_assert_rc(hvc_bridge_close(&br), -HVC_EINVAL);
+    hvct_assert_rc(hvc_obj_open(&r, "br", HVC_OBJ_BRIDGE, &o), -HVC_ENOENT);
+
+    hvct_assert_rc(hvc_vnet_port_close(&a), 0);
+    hvct_assert_rc(hvc_vnet_port_close(&a), -HVC_EINVAL);
+    hvct_assert_rc(hvc_vnet_port_close(&b), 0);
+    hvct_assert_rc(hvc_region_detach(&r2), 0);
+    hvct_assert_rc(hvc_region_detach(&r), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vnet_bridge");
@@ -505,6 +631,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, rule_syntax);
+    tcase_add_test(tc, port_and_bridge_api);
     tcase_add_test(tc, ping_pairs_and_learning);
     tcase_add_test(tc, rules_rate_malformed);
     suite_add_tcase(s, tc);
