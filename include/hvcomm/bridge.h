@@ -114,7 +114,9 @@ struct hvc_bridge_port {
     void *tx_ctx;                   /**< its context */
     uint32_t kind;                  /**< 1 link, 2 external */
     uint32_t up;                    /**< last link state */
-    uint64_t rate, burst, tokens;   /**< token bucket, bytes */
+    uint64_t rate;                  /**< token bucket rate, bytes/s (0: none) */
+    uint64_t burst;                 /**< bucket depth, bytes */
+    uint64_t tokens;                /**< bytes the port may still send */
     uint64_t last_ns;               /**< last refill */
     struct hvc_wire_bridge_port c;  /**< private counters, mirrored */
 };
