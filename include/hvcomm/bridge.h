@@ -132,6 +132,7 @@ struct hvc_bridge {
     uint32_t default_action;        /**< #hvc_bridge_action */
     uint64_t aging_ns;              /**< MAC entry lifetime */
     uint64_t unknown_port;          /**< frames with nowhere to go */
+    uint64_t last_scan;             /**< platform ns of the last peer scan */
     uint32_t next_wait;             /**< port hvc_bridge_wait() sleeps on next */
     uint32_t dirty;                 /**< counters changed since the last mirror */
     char name[HVC_NAME_MAX + 1];    /**< the bridge object's name */

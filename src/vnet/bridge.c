@@ -653,7 +653,16 @@ int hvc_bridge_poll(struct hvc_bridge *b, unsigned budget)
 
     if (b == NULL || b->w == NULL)
         return -HVC_EINVAL;
-    hvc_peer_scan(b->region, 0);
+    {
+        /* The ports do not scan (HVC_VNET_PORT_NO_SCAN): one scan of the
+         * peer table per 100 ms for all of them. */
+        uint64_t now = now_ns(b);
+
+        if (now - b->last_scan >= 100000000u) {
+            b->last_scan = now;
+            hvc_peer_scan(b->region, 0);
+        }
+    }
     for (uint32_t i = 0; i < b->nports; i++) {
         struct hvc_bridge_port *p = &b->port[i];
 
