@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 need_pkgs cmake make gcc clang libc6-dev pkg-config check doxygen \
     gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils \
-    qemu-system-x86 cpio gzip xz-utils ca-certificates
+    qemu-system-x86 cpio gzip xz-utils ca-certificates \
+    iputils-ping iperf iproute2 ethtool
 ./scripts/fetch-lwip.sh
 
 jobs=$(nproc)
