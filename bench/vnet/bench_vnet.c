@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <hvcomm/hvcomm.h>
+#include <hvcomm/bridge.h>
 #include <hvcomm/vnet.h>
 
 #include "lwip/init.h"
@@ -39,12 +40,14 @@
 #include "linux_tcp.h"
 
 #define LINK "bench"
+#define LINK2 "bench2" /* the client's link when bridged */
 #define PORT 5001
 #define MAX_ITERS 200000
 #define MAX_RUNS 21
 
 static uint64_t opt_mb = 100, opt_iters = 20000;
 static int opt_runs = 5;
+static int bridged; /* vnet_run(): each guest on its own link, a bridge between */
 
 static uint64_t now_ns(void)
 {
@@ -114,7 +117,7 @@ static int guest_up(const char *path, int idx)
     if (hvc_region_attach(&G.r, hvc_platform_posix(), path, 0) < 0 ||
         hvc_peer_join(&G.r, idx ? "client" : "server") < 0 ||
         hvc_obj_open(&G.r, "board", HVC_OBJ_RAW, &obj) < 0 ||
-        hvc_vnet_open(&G.v, &G.r, LINK, NULL) < 0)
+        hvc_vnet_open(&G.v, &G.r, bridged && idx ? LINK2 : LINK, NULL) < 0)
         return -1;
     G.b = obj.ptr;
     srand((unsigned)getpid());
@@ -361,6 +364,31 @@ static int wait_ok(pid_t pid)
     return 0;
 }
 
+/* The bridge process of a bridged run: busy until the client is done. */
+static int bridge_proc(const char *path, enum mode m)
+{
+    static struct hvc_bridge br;
+    static struct hvc_bridge_fdb fdb[16];
+    struct hvc_bridge_config cfg = {.fdb = fdb, .fdb_size = 16};
+    struct hvc_region r;
+    struct hvc_obj obj;
+    struct board *b;
+
+    (void)m;
+    if (hvc_region_attach(&r, hvc_platform_posix(), path, 0) < 0 ||
+        hvc_peer_join(&r, "bridge") < 0 || hvc_obj_open(&r, "board", HVC_OBJ_RAW, &obj) < 0 ||
+        hvc_bridge_init(&br, &r, "bridge", &cfg) < 0 || hvc_bridge_add_link(&br, LINK) < 0 ||
+        hvc_bridge_add_link(&br, LINK2) < 0)
+        return 1;
+    b = obj.ptr;
+    while (__atomic_load_n(&b->done, __ATOMIC_ACQUIRE) == 0)
+        if (hvc_bridge_poll(&br, 64) == 0)
+            hvc_bridge_wait(&br, 200000);
+    hvc_bridge_close(&br);
+    hvc_region_detach(&r);
+    return 0;
+}
+
 /* One run over vnet: returns 0 and fills *out, or -1. */
 static int vnet_run(enum mode m, uint32_t mtu, struct board *out)
 {
@@ -371,18 +399,25 @@ static int vnet_run(enum mode m, uint32_t mtu, struct board *out)
     struct hvc_obj_spec spec = {.name = "board", .type = HVC_OBJ_RAW,
                                 .size = sizeof(struct board), .writer = HVC_PEER_ANY};
     struct hvc_obj obj;
-    pid_t s, c;
+    pid_t s, c, br = -1;
     int ok;
 
     snprintf(path, sizeof(path), "/dev/shm/hvcomm-bench-vnet-%d", (int)getpid());
     if (hvc_region_format(&r, hvc_platform_posix(), path, &cfg) < 0 ||
         hvc_peer_join(&r, "bench") < 0 || hvc_vnet_link_create(&r, LINK, &attr) < 0 ||
-        hvc_obj_create(&r, &spec, &obj) < 0)
+        hvc_obj_create(&r, &spec, &obj) < 0 ||
+        (bridged && hvc_vnet_link_create(&r, LINK2, &attr) < 0))
         return -1;
+    if (bridged)
+        br = spawn(bridge_proc, path, m);
     s = spawn(server, path, m);
     c = spawn(client, path, m);
     ok = wait_ok(c);
     ok &= wait_ok(s);
+    if (bridged) {
+        __atomic_store_n(&((struct board *)obj.ptr)->done, 1, __ATOMIC_RELEASE);
+        ok &= wait_ok(br);
+    }
     *out = *(struct board *)obj.ptr;
     hvc_region_detach(&r);
     unlink(path);
@@ -440,7 +475,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct row lo, v1500, v64k, rlo, rbusy, rblock, von, voff;
+    struct row lo, v1500, v64k, rlo, rbusy, rblock, von, voff, vbr;
     double lo_mbs, v1500_mbs, v64k_mbs, von_mbs = 0, voff_mbs = 0;
     int veth_rc[2];
     int c;
@@ -474,6 +509,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "hvcomm-bench-vnet: a run failed\n");
         return 1;
     }
+    bridged = 1;
+    if (measure(0, STREAM, 1500, &vbr) < 0)
+        vbr.n = 0;
+    bridged = 0;
     /* Linux over veth between two namespaces made here (offloads on, off). */
     for (int k = 0; k < 2; k++) {
         struct row *vr = k == 0 ? &von : &voff;
@@ -508,6 +547,12 @@ int main(int argc, char **argv)
            v1500_mbs / lo_mbs);
     printf("%-44s %12.0f %9.2fx\n", "lwIP-lwIP over vnet, MTU 65535", v64k_mbs,
            v64k_mbs / lo_mbs);
+    if (vbr.n > 0) {
+        double b_mbs = (double)median(vbr.a, vbr.n) / 1e6;
+
+        printf("%-44s %12.0f %9.2fx\n", "lwIP-bridge-lwIP, MTU 1500 (3 processes)", b_mbs,
+               b_mbs / lo_mbs);
+    }
     {
         double l50 = (double)median(rlo.a, rlo.n) / 1e3, l99 = (double)median(rlo.b, rlo.n) / 1e3;
         double b50 = (double)median(rbusy.a, rbusy.n) / 1e3, b99 = (double)median(rbusy.b, rbusy.n) / 1e3;
