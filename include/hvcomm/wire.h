@@ -528,7 +528,7 @@ _Static_assert(sizeof(struct hvc_wire_vnet) == 5 * HVC_CACHELINE, "vnet header s
 struct hvc_wire_bridge_port {
     char name[HVC_BRIDGE_PORT_NAME]; /**< link name or external port name */
     uint32_t kind;            /**< 1 vnet link, 2 external (TAP) */
-    uint32_t pad0;            /**< 0 */
+    uint32_t up;              /**< 1 while the port's link is up (external ports: always) */
     uint64_t rate;            /**< ingress limit in bytes/s, 0 none */
     uint64_t burst;           /**< token bucket depth in bytes */
     uint64_t rx_frames;       /**< frames received from the port */

@@ -41,6 +41,7 @@ static void mirror(struct hvc_bridge *b)
         const struct hvc_wire_bridge_port *c = &b->port[i].c;
         struct hvc_wire_bridge_port *d = &w->port[i];
 
+        hvc_store_relaxed(&d->up, b->port[i].up);
         put64(&d->rate, b->port[i].rate);
         put64(&d->burst, b->port[i].burst);
         put64(&d->rx_frames, c->rx_frames);
@@ -666,9 +667,14 @@ int hvc_bridge_poll(struct hvc_bridge *b, unsigned budget)
     for (uint32_t i = 0; i < b->nports; i++) {
         struct hvc_bridge_port *p = &b->port[i];
 
+        uint32_t up;
+
         if (p->kind != KIND_LINK)
             continue;
-        p->up = hvc_vnet_port_poll(&p->vp) == 1;
+        up = hvc_vnet_port_poll(&p->vp) == 1;
+        if (up != p->up)
+            b->dirty = 1;
+        p->up = up;
     }
     for (uint32_t i = 0; i < b->nports; i++) {
         struct hvc_bridge_port *p = &b->port[i];
@@ -775,6 +781,7 @@ int hvc_bridge_stats(struct hvc_region *r, const struct hvc_obj *obj, struct hvc
             d->name[k] = __atomic_load_n(&s->name[k], __ATOMIC_RELAXED);
         d->name[HVC_BRIDGE_PORT_NAME - 1u] = '\0';
         d->kind = hvc_load_relaxed(&s->kind);
+        d->up = hvc_load_relaxed(&s->up);
         d->rate = get64(&s->rate);
         d->burst = get64(&s->burst);
         d->rx_frames = get64(&s->rx_frames);

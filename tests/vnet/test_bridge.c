@@ -24,7 +24,7 @@
 #define NG 3
 #define TCP_PORT 5001
 #define RATE 500000u  /* bytes/s of the rate-limit test */
-#define BURST 250000u /* bucket depth: half a second (see rules_rate_malformed) */
+#define BURST 500000u /* bucket depth: a second (see rules_rate_malformed) */
 #define SEND_MS 3000
 
 static const char *const link_name[] = {"lan", "lan1", "lan2", "bad"};
@@ -312,6 +312,22 @@ static void start(struct run *rn, const char *tag)
     ck_assert_msg(vt_get(&rn->board->flag[F_READY]), "bridge not ready");
     for (int i = 0; i < NG; i++)
         rn->pid[i] = hvct_fork(guest_main, (void *)(intptr_t)i);
+    /* The bridge sees every guest's link up before anyone pings (a frame
+     * flooded to a port whose link is not up yet is dropped). */
+    end = vt_ms() + 10000;
+    for (;;) {
+        static struct hvc_bridge_info bi;
+        struct hvc_obj o;
+        int up = 0;
+
+        if (hvc_obj_open(&rn->r, "bridge", HVC_OBJ_BRIDGE, &o) == 0 &&
+            hvc_bridge_stats(&rn->r, &o, &bi) == 0)
+            for (int i = 0; i < NG; i++)
+                up += bi.port[i].up == 1;
+        if (up == NG || vt_ms() > end)
+            break;
+        usleep(2000);
+    }
 }
 
 static void phase(struct run *rn, uint32_t p, int ms)
@@ -449,8 +465,8 @@ START_TEST(rules_rate_malformed)
     rate = (double)vt_get64(&rn.board->big[0]) / secs;
     /* A policer and TCP: a loss at the tail of a burst costs lwIP a
      * retransmission timeout (its timers tick every 250/500 ms), so TCP
-     * gets about one bucket per timeout; the bucket is half a second of
-     * the rate here. At most: the rate plus the bucket that starts full. */
+     * gets about one bucket per timeout; the bucket is a second of the
+     * rate here. At most: the rate plus the bucket that starts full. */
     bound = RATE * 1.25 + (double)s2.port[0].burst / secs;
     fprintf(stderr, "rate limit %u B/s (burst %u): TCP acked %.0f B/s (bound %.0f), %" PRIu64
                     " frames over the rate dropped\n",
