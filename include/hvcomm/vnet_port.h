@@ -215,6 +215,7 @@ struct hvc_vnet_port {
     uint32_t seen_ring;          /**< other end's ring_owner last seen while detached */
     uint64_t last_check;         /**< platform ns of the last check */
     uint32_t tx_unpublished;     /**< frames committed with HVC_VNET_SEND_MORE */
+    uint32_t rx_unpublished;     /**< rx ring bytes released, not yet published */
     uint8_t mac[6];              /**< our MAC */
     uint8_t pad[2];              /**< unused */
     struct hvc_vnet_stats st;    /**< counters (also mirrored in the link) */
@@ -307,7 +308,9 @@ HVC_API int hvc_vnet_port_send(struct hvc_vnet_port *p, const void *frame, uint3
                                unsigned flags);
 
 /**
- * @brief Publish frames sent with #HVC_VNET_SEND_MORE.
+ * @brief Publish frames sent with #HVC_VNET_SEND_MORE, and give the other
+ *        end back the ring space of frames received (hvc_vnet_port_recv()
+ *        does that itself when the ring is empty or a quarter of it waits).
  * @param p an open port.
  * @retval 0 done.
  * @retval -HVC_EINVAL not open.

@@ -124,6 +124,7 @@ static void rx_detach(struct hvc_vnet_port *p)
 {
     if (p->state & PORT_RX)
         hvc_ring_flush(&p->rx);
+    p->rx_unpublished = 0;
     memset(&p->rx, 0, sizeof(p->rx));
     p->state &= ~(uint32_t)(PORT_RX | PORT_BROKEN);
     p->peer_owner = 0;
@@ -247,6 +248,25 @@ static void rx_fault(struct hvc_vnet_port *p)
     mirror(p);
 }
 
+/* Consumed frames are released from the handle at once but published
+ * (the producer sees the space) once per batch: one index store and at most
+ * one wake-up of a waiting producer per batch instead of per frame. */
+static void rx_publish(struct hvc_vnet_port *p)
+{
+    if (p->rx_unpublished != 0 && (p->state & PORT_RX)) {
+        hvc_ring_flush(&p->rx);
+        p->rx_unpublished = 0;
+    }
+}
+
+static void rx_consumed(struct hvc_vnet_port *p, uint32_t len)
+{
+    hvc_ring_release(&p->rx, HVC_RING_MORE);
+    p->rx_unpublished += HVC_RING_RECORD_SIZE(len);
+    if (p->rx_unpublished >= p->capacity / 4u)
+        rx_publish(p);
+}
+
 int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
 {
     if (p == NULL || buf == NULL || p->w == NULL || !(p->state & PORT_OPEN))
@@ -258,8 +278,10 @@ int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
         uint32_t len;
         int rc = hvc_ring_peek(&p->rx, &ptr);
 
-        if (rc == -HVC_EAGAIN)
+        if (rc == -HVC_EAGAIN) {
+            rx_publish(p);
             return rc;
+        }
         if (rc < 0) {
             rx_fault(p);
             return -HVC_EPROTO;
@@ -271,13 +293,13 @@ int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
                 p->st.drop_short++;
             else
                 p->st.drop_long++;
-            hvc_ring_release(&p->rx, 0);
+            rx_consumed(p, len);
             continue;
         }
         if (len > cap)
             return -HVC_EMSGSIZE;
         memcpy(buf, ptr, len);
-        hvc_ring_release(&p->rx, 0);
+        rx_consumed(p, len);
         p->st.rx_frames++;
         p->st.rx_bytes += len;
         return (int)len;
@@ -320,6 +342,7 @@ int hvc_vnet_port_flush(struct hvc_vnet_port *p)
 {
     if (p == NULL || p->w == NULL || !(p->state & PORT_OPEN))
         return -HVC_EINVAL;
+    rx_publish(p);
     if (p->tx_unpublished != 0) {
         hvc_ring_flush(&p->tx);
         p->tx_unpublished = 0;
