@@ -121,8 +121,9 @@ static int tap_open(const char *name)
     return fd;
 }
 
-/* Give the interface an IPv4 address and bring it up (ioctl, no ip(8)). */
-static int tap_config(const char *name, const char *cidr)
+/* Give the interface the links' MTU (a bigger frame from Linux could not
+ * go out on a link), an IPv4 address, and bring it up (ioctl, no ip(8)). */
+static int tap_config(const char *name, const char *cidr, uint32_t mtu)
 {
     char addr[32];
     const char *slash = strchr(cidr, '/');
@@ -154,6 +155,12 @@ static int tap_config(const char *name, const char *cidr)
     }
     if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
         rc = -errno;
+    ifr.ifr_mtu = (int)mtu;
+    if (rc == 0 && mtu != 0 && ioctl(s, SIOCSIFMTU, &ifr) < 0)
+        fprintf(stderr, "%s: %s: MTU %u: %s (frames above the links' MTU are dropped)\n",
+                prog, name, (unsigned)mtu, strerror(errno));
+    memset(&ifr.ifr_addr, 0, sizeof(ifr.ifr_addr));
+    sin->sin_family = AF_INET;
     sin->sin_addr.s_addr = htonl(plen == 0 ? 0u : ~0u << (32u - plen));
     if (rc == 0 && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
         rc = -errno;
@@ -293,7 +300,12 @@ int main(int argc, char **argv)
             hvc_bridge_close(&br);
             return EXIT_FAILURE;
         }
-        if (tap_addr != NULL && (rc = tap_config(tap, tap_addr)) < 0) {
+        uint32_t mtu = 0;
+
+        for (unsigned i = 0; i < nlinks; i++)
+            if (mtu == 0 || br.port[i].vp.mtu < mtu)
+                mtu = br.port[i].vp.mtu;
+        if (tap_addr != NULL && (rc = tap_config(tap, tap_addr, mtu)) < 0) {
             fprintf(stderr, "%s: %s: address %s: %s\n", prog, tap, tap_addr, strerror(-rc));
             close(tap_fd);
             hvc_bridge_close(&br);
