@@ -7,7 +7,7 @@
 
 #ifdef HVC_TOOLS_VNET
 #include <hvcomm/bridge.h>
-#include <hvcomm/vnet.h>
+#include <hvcomm/vnet_port.h>
 #endif
 
 static const char *owner_text(uint32_t owner, char *buf, size_t len)
