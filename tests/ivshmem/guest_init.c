@@ -24,6 +24,9 @@
 #include <hvcomm/hvcomm.h>
 
 #include "scenario.h"
+#ifdef HVC_IVS_VNET
+#include "vnet_stack.h"
+#endif
 
 #define SEC 1000000000LL
 
@@ -482,6 +485,51 @@ static void scenario_g2g(void)
            rounds, load(W_G2G_NS), load(W_G2G_POLL_NS));
 }
 
+#ifdef HVC_IVS_VNET
+static uint64_t vnet_t0;
+
+static void vnet_tick(void)
+{
+    if (now_ns() - vnet_t0 > 240 * SEC)
+        finish(0, "vnet: no progress for 240 s");
+}
+
+/* vnet over ivshmem: our own lwIP stack on the host's link, 10.0.0.2; lwIP
+ * answers the host's pings, we serve one TCP echo connection. Idle, the
+ * loop sleeps in hvc_vnet_wait() on the rx ring's event: MSI-X through VFIO. */
+static void scenario_vnet(void)
+{
+    uint64_t t_up, tx, rx, woken, idle;
+    int echoed;
+
+    attach("auto");
+    if (hvc_ivshmem_mode(hvc_region_platform(&region)) != HVC_IVSHMEM_DOORBELL_VFIO)
+        finish(0, "mode %d, expected doorbell with VFIO",
+               hvc_ivshmem_mode(hvc_region_platform(&region)));
+    store(W_GUEST_ID, (uint32_t)hvc_peer_self(&region));
+    vnet_t0 = now_ns();
+    ivs_vnet_set_tick(vnet_tick);
+    if (ivs_vnet_start(&region, IVS_VNET_LINK, 1) < 0 || ivs_vnet_wait_up(120 * SEC) < 0)
+        finish(0, "vnet: %s", ivs_vnet_error);
+    t_up = now_ns() - vnet_t0;
+    store(W_PHASE, 1);
+    if ((echoed = ivs_vnet_echo_serve(180 * SEC)) < 0)
+        finish(0, "vnet: %s", ivs_vnet_error);
+    store(W_VNET_ECHOED, (uint32_t)echoed);
+    ivs_vnet_sleeps(&woken, &idle);
+    store(W_VNET_WOKEN, (uint32_t)woken);
+    store(W_VNET_IDLE, (uint32_t)idle);
+    if (woken == 0)
+        finish(0, "vnet: never woken from hvc_vnet_wait() by the host");
+    ivs_vnet_frames(&tx, &rx);
+    ivs_vnet_stop();
+    finish(1, "peer %d: 10.0.0.2 up after %.2f s, echoed %d bytes, %llu frames in, %llu out; "
+           "slept in hvc_vnet_wait: %llu woken by the host's doorbell, %llu ran out idle",
+           hvc_peer_self(&region), (double)t_up / 1e9, echoed, (unsigned long long)rx,
+           (unsigned long long)tx, (unsigned long long)woken, (unsigned long long)idle);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -510,5 +558,9 @@ int main(int argc, char **argv)
         scenario_events();
     else if (strcmp(test_name, "g2gev") == 0)
         scenario_g2g_events();
+#ifdef HVC_IVS_VNET
+    else if (strcmp(test_name, "vnet") == 0)
+        scenario_vnet();
+#endif
     finish(0, "unknown test");
 }

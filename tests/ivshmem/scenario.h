@@ -29,6 +29,9 @@ enum ivs_word {
     W_OBS_STAGE = 22, /* observer saw the victim 1 ready, 2 gone, 3 the new guest ready */
     W_VICTIM = 23,  /* kill scenario: the victim's id, kept across the rejoin */
     W_REJOIN = 24,  /* kill scenario: the id of the guest that joined after (+1) */
+    W_VNET_WOKEN = 25,  /* vnet: the guest's sleeps in hvc_vnet_wait ended by a doorbell */
+    W_VNET_ECHOED = 26, /* vnet: bytes the guest echoed */
+    W_VNET_IDLE = 27,   /* vnet: the guest's sleeps that ran out (idle) */
     W_COUNT = 64
 };
 
