@@ -248,23 +248,30 @@ static int dv_client(struct dv *d)
         return -HVC_ETIMEDOUT;
     }
     fprintf(d->out, "  vnet: link up, connecting from 10.0.0.2 to 10.0.0.1:%d\n", DV_PORT);
-    d->pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
     IP_ADDR4(&dst, 10, 0, 0, 1);
-    if (d->pcb == NULL) {
-        dv_down(d);
-        return -HVC_ENOMEM;
-    }
-    tcp_arg(d->pcb, d);
-    tcp_recv(d->pcb, cli_recv);
-    tcp_err(d->pcb, cli_err);
-    if (tcp_connect(d->pcb, &dst, DV_PORT, cli_connected) != ERR_OK) {
-        dv_down(d);
-        return -HVC_EIO;
-    }
-    for (uint64_t end = dv_ms() + DV_WAIT_MS; d->pcb != NULL && d->pcb->state != ESTABLISHED;) {
-        if (dv_ms() > end || d->closed)
+    /* Guest A may not be listening yet: a refused connection (RST) is
+     * tried again, as any client of a server that is starting would. */
+    for (uint64_t end = dv_ms() + DV_WAIT_MS; dv_ms() < end;) {
+        d->closed = 0;
+        d->pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+        if (d->pcb == NULL) {
+            dv_down(d);
+            return -HVC_ENOMEM;
+        }
+        tcp_arg(d->pcb, d);
+        tcp_recv(d->pcb, cli_recv);
+        tcp_err(d->pcb, cli_err);
+        if (tcp_connect(d->pcb, &dst, DV_PORT, cli_connected) != ERR_OK) {
+            tcp_abort(d->pcb);
+            dv_down(d);
+            return -HVC_EIO;
+        }
+        while (d->pcb != NULL && d->pcb->state != ESTABLISHED && !d->closed && dv_ms() < end)
+            dv_step(d);
+        if (d->pcb != NULL && d->pcb->state == ESTABLISHED)
             break;
-        dv_step(d);
+        for (int i = 0; i < 20; i++) /* refused: give A a moment */
+            dv_step(d);
     }
     rc = d->pcb != NULL && d->pcb->state == ESTABLISHED ? 0 : -HVC_ETIMEDOUT;
     for (size_t i = 0; rc == 0 && i < sizeof(lines) / sizeof(lines[0]); i++) {
