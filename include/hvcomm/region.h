@@ -405,6 +405,34 @@ HVC_API int hvc_obj_delete(struct hvc_region *r, const char *name);
  */
 HVC_API int hvc_obj_check(struct hvc_region *r, const struct hvc_obj *obj);
 
+/**
+ * @brief The checks every typed object's header starts with.
+ *
+ * Checks the type, that the object is large enough for `min_size` bytes of
+ * header and cache-line aligned, then loads the magic once (acquire: it is
+ * the last word written at creation, so the header's other immutable fields
+ * are visible once it is) and the version once. Used by every module on the
+ * objects it opens; the module then checks its own fields.
+ *
+ * @param obj an object from hvc_obj_open() or hvc_obj_get().
+ * @param type the type expected.
+ * @param min_size bytes of the type's header (at least 8).
+ * @param magic the type's magic.
+ * @param version the layout version this library reads.
+ * @retval 0 the header starts right.
+ * @retval -HVC_EINVAL `obj` or its pointer is NULL, or `min_size` < 8.
+ * @retval -HVC_ETYPE the object has another type.
+ * @retval -HVC_ENOTREADY the magic is 0: the creator has not finished.
+ * @retval -HVC_EPROTO too small, misaligned, or a wrong magic (the caller
+ *         counts it with hvc_region_proto_error()).
+ * @retval -HVC_EVERSION another layout version.
+ *
+ * Context: any thread; it only reads.
+ */
+HVC_API int hvc_obj_check_header(const struct hvc_obj *obj, uint32_t type,
+                                 uint64_t min_size, uint32_t magic,
+                                 uint32_t version);
+
 /** @brief The name of an #hvc_obj_type ("ring", "event", ..., "user"). */
 HVC_API const char *hvc_obj_type_name(uint32_t type);
 

@@ -159,6 +159,15 @@ _Static_assert(offsetof(struct hvc_wire_dirent, flags) == 28, "dirent flags");
 _Static_assert(offsetof(struct hvc_wire_dirent, name) == 32, "dirent name");
 #endif
 
+/**
+ * @brief The first two words of every typed object (events, segments, rings,
+ *        ports, links): checked by hvc_obj_check_header().
+ */
+struct hvc_wire_obj_head {
+    uint32_t magic;   /**< the type's magic, stored last at creation (release); 0 while being made */
+    uint32_t version; /**< the type's layout version */
+};
+
 /* ---- events and locked segments: layouts of HVC_OBJ_EVENT, HVC_OBJ_SEGMENT ---- */
 
 /** "HVEV": magic of an event object. */

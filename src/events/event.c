@@ -35,23 +35,15 @@ static int check_event(const struct hvc_region *r, const struct hvc_obj *o,
                        struct hvc_event *out)
 {
     struct hvc_wire_event *w = o->ptr;
-    uint32_t magic, version, kind, max, lo, hi;
+    uint32_t kind, max, lo, hi;
     uint64_t mask;
+    /* The magic's acquire pairs with its release store in
+     * hvc_event_create(): the other fields of line 0 are visible after it. */
+    int rc = hvc_obj_check_header(o, HVC_OBJ_EVENT, sizeof(*w), HVC_WIRE_EVENT_MAGIC,
+                                  HVC_WIRE_EVENT_VERSION);
 
-    if (o->type != HVC_OBJ_EVENT)
-        return -HVC_ETYPE;
-    if (o->size < sizeof(*w) || ((uintptr_t)o->ptr & (HVC_CACHELINE - 1)) != 0)
-        return -HVC_EPROTO;
-    /* Pairs with the release store of magic in hvc_event_create(): the
-     * other fields of line 0 are visible once magic is. */
-    magic = hvc_load_acquire(&w->magic);
-    if (magic == 0)
-        return -HVC_ENOTREADY;
-    if (magic != HVC_WIRE_EVENT_MAGIC)
-        return -HVC_EPROTO;
-    version = hvc_load_relaxed(&w->version);
-    if (version != HVC_WIRE_EVENT_VERSION)
-        return -HVC_EVERSION;
+    if (rc < 0)
+        return rc;
     kind = hvc_load_relaxed(&w->kind);
     max = hvc_load_relaxed(&w->max_count);
     lo = hvc_load_relaxed(&w->signalers_lo);

@@ -43,27 +43,18 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
                         struct qgeom *g)
 {
     struct hvc_wire_queue *w;
-    uint32_t magic;
+    int rc;
 
-    if (r == NULL || obj == NULL || obj->ptr == NULL)
+    if (r == NULL)
         return -HVC_EINVAL;
-    if (obj->type != HVC_OBJ_QUEUE)
-        return -HVC_ETYPE;
-    if (obj->size < sizeof(*w)) {
-        hvc_region_proto_error(r, "queue: object too small");
-        return -HVC_EPROTO;
-    }
+    /* The magic's acquire pairs with its release in hvc_queue_create(). */
+    rc = hvc_obj_check_header(obj, HVC_OBJ_QUEUE, sizeof(*w), HVC_QUEUE_MAGIC,
+                              HVC_RING_VERSION);
+    if (rc == -HVC_EPROTO)
+        hvc_region_proto_error(r, "queue: header");
+    if (rc < 0)
+        return rc;
     w = obj->ptr;
-    /* Pairs with the release store of magic in hvc_queue_create(). */
-    magic = hvc_load_acquire(&w->magic);
-    if (magic == 0)
-        return -HVC_ENOTREADY;
-    if (magic != HVC_QUEUE_MAGIC) {
-        hvc_region_proto_error(r, "queue: bad magic");
-        return -HVC_EPROTO;
-    }
-    if (hvc_load_relaxed(&w->version) != HVC_RING_VERSION)
-        return -HVC_EVERSION;
     g->max_msg = hvc_load_relaxed(&w->max_msg);
     g->max_count = hvc_load_relaxed(&w->max_count);
     g->slots = hvc_load_relaxed(&w->slots);

@@ -398,27 +398,19 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
                         struct geometry *g)
 {
     struct hvc_wire_ring *w;
-    uint32_t magic, hdr;
+    uint32_t hdr;
+    int rc;
 
-    if (r == NULL || obj == NULL || obj->ptr == NULL)
+    if (r == NULL)
         return -HVC_EINVAL;
-    if (obj->type != HVC_OBJ_RING)
-        return -HVC_ETYPE;
-    if (obj->size < sizeof(struct hvc_wire_ring)) {
-        hvc_region_proto_error(r, "ring: object too small");
-        return -HVC_EPROTO;
-    }
+    /* The magic's acquire pairs with its release store in hvc_ring_create(). */
+    rc = hvc_obj_check_header(obj, HVC_OBJ_RING, sizeof(*w), HVC_RING_MAGIC,
+                              HVC_RING_VERSION);
+    if (rc == -HVC_EPROTO)
+        hvc_region_proto_error(r, "ring: header");
+    if (rc < 0)
+        return rc;
     w = obj->ptr;
-    /* Pairs with the release store of magic in hvc_ring_create(). */
-    magic = hvc_load_acquire(&w->magic);
-    if (magic == 0)
-        return -HVC_ENOTREADY;
-    if (magic != HVC_RING_MAGIC) {
-        hvc_region_proto_error(r, "ring: bad magic");
-        return -HVC_EPROTO;
-    }
-    if (hvc_load_relaxed(&w->version) != HVC_RING_VERSION)
-        return -HVC_EVERSION;
     hdr = hvc_load_relaxed(&w->hdr_size);
     g->capacity = hvc_load_relaxed(&w->capacity);
     g->max_msg = hvc_load_relaxed(&w->max_msg);

@@ -31,27 +31,18 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
                         struct sgeom *g)
 {
     struct hvc_wire_sampling *w;
-    uint32_t magic;
+    int rc;
 
-    if (r == NULL || obj == NULL || obj->ptr == NULL)
+    if (r == NULL)
         return -HVC_EINVAL;
-    if (obj->type != HVC_OBJ_SAMPLING)
-        return -HVC_ETYPE;
-    if (obj->size < sizeof(*w)) {
-        hvc_region_proto_error(r, "sampling: object too small");
-        return -HVC_EPROTO;
-    }
+    /* The magic's acquire pairs with its release in hvc_sampling_create(). */
+    rc = hvc_obj_check_header(obj, HVC_OBJ_SAMPLING, sizeof(*w), HVC_SAMPLING_MAGIC,
+                              HVC_RING_VERSION);
+    if (rc == -HVC_EPROTO)
+        hvc_region_proto_error(r, "sampling: header");
+    if (rc < 0)
+        return rc;
     w = obj->ptr;
-    /* Pairs with the release store of magic in hvc_sampling_create(). */
-    magic = hvc_load_acquire(&w->magic);
-    if (magic == 0)
-        return -HVC_ENOTREADY;
-    if (magic != HVC_SAMPLING_MAGIC) {
-        hvc_region_proto_error(r, "sampling: bad magic");
-        return -HVC_EPROTO;
-    }
-    if (hvc_load_relaxed(&w->version) != HVC_RING_VERSION)
-        return -HVC_EVERSION;
     g->max_msg = hvc_load_relaxed(&w->max_msg);
     g->slot_size = hvc_load_relaxed(&w->slot_size);
     g->writer = hvc_load_relaxed(&w->writer);

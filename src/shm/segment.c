@@ -18,21 +18,14 @@ static int seg_proto(struct hvc_seg *seg, const char *what)
 static int check_seg(const struct hvc_obj *o, uint64_t *data_size)
 {
     struct hvc_wire_seg *w = o->ptr;
-    uint32_t magic, off;
+    uint32_t off;
     uint64_t size;
+    /* The magic's acquire pairs with its release in hvc_seg_create(). */
+    int rc = hvc_obj_check_header(o, HVC_OBJ_SEGMENT, sizeof(*w), HVC_WIRE_SEG_MAGIC,
+                                  HVC_WIRE_EVENT_VERSION);
 
-    if (o->type != HVC_OBJ_SEGMENT)
-        return -HVC_ETYPE;
-    if (o->size < sizeof(*w) || ((uintptr_t)o->ptr & (HVC_CACHELINE - 1)) != 0)
-        return -HVC_EPROTO;
-    /* Pairs with the release store of magic in hvc_seg_create(). */
-    magic = hvc_load_acquire(&w->magic);
-    if (magic == 0)
-        return -HVC_ENOTREADY;
-    if (magic != HVC_WIRE_SEG_MAGIC)
-        return -HVC_EPROTO;
-    if (hvc_load_relaxed(&w->version) != HVC_WIRE_EVENT_VERSION)
-        return -HVC_EVERSION;
+    if (rc < 0)
+        return rc;
     off = hvc_load_relaxed(&w->data_offset);
     size = w->data_size; /* immutable after publication; read once */
     if (off != SEG_DATA_OFFSET || size == 0 || size > o->size - off)

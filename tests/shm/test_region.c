@@ -474,6 +474,36 @@ START_TEST(dir_lock_recovered_from_dead_peer)
 }
 END_TEST
 
+START_TEST(obj_check_header_codes)
+{
+    const char *path = hvct_region_path("head");
+    struct hvc_obj_spec spec = {.name = "typed", .type = HVC_OBJ_USER + 1, .size = 128,
+                                .writer = HVC_PEER_ANY};
+    struct hvc_wire_obj_head *h;
+    struct hvc_region a;
+    struct hvc_obj o, small;
+
+    format(&a, path, 2, 4);
+    ck_assert_int_ge(hvc_peer_join(&a, "a"), 0);
+    hvct_assert_rc(hvc_obj_create(&a, &spec, &o), 0);
+    h = o.ptr;
+    hvct_assert_rc(hvc_obj_check_header(&o, HVC_OBJ_USER + 1, 64, 0x1234, 3), -HVC_ENOTREADY);
+    h->version = 3;
+    __atomic_store_n(&h->magic, 0x1234, __ATOMIC_RELEASE);
+    hvct_assert_rc(hvc_obj_check_header(&o, HVC_OBJ_USER + 1, 64, 0x1234, 3), 0);
+    hvct_assert_rc(hvc_obj_check_header(&o, HVC_OBJ_USER + 1, 64, 0x1234, 4), -HVC_EVERSION);
+    hvct_assert_rc(hvc_obj_check_header(&o, HVC_OBJ_USER + 1, 64, 0x4321, 3), -HVC_EPROTO);
+    hvct_assert_rc(hvc_obj_check_header(&o, HVC_OBJ_RING, 64, 0x1234, 3), -HVC_ETYPE);
+    hvct_assert_rc(hvc_obj_check_header(&o, HVC_OBJ_USER + 1, 4096, 0x1234, 3), -HVC_EPROTO);
+    hvct_assert_rc(hvc_obj_check_header(&o, HVC_OBJ_USER + 1, 4, 0x1234, 3), -HVC_EINVAL);
+    hvct_assert_rc(hvc_obj_check_header(NULL, HVC_OBJ_USER + 1, 64, 0x1234, 3), -HVC_EINVAL);
+    small = o;
+    small.ptr = (uint8_t *)o.ptr + 8; /* misaligned */
+    hvct_assert_rc(hvc_obj_check_header(&small, HVC_OBJ_USER + 1, 64, 0x1234, 3), -HVC_EPROTO);
+    hvc_region_detach(&a);
+}
+END_TEST
+
 /* ---- errors and version ---- */
 
 START_TEST(error_strings)
@@ -516,6 +546,7 @@ static Suite *region_suite(void)
     tcase_add_test(tc, peer_death_detected);
     tcase_add_test(tc, peer_heartbeat_staleness);
     tcase_add_test(tc, dir_lock_recovered_from_dead_peer);
+    tcase_add_test(tc, obj_check_header_codes);
     tcase_add_test(tc, error_strings);
     suite_add_tcase(s, tc);
     return s;
