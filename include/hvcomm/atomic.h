@@ -97,6 +97,23 @@ static inline uint32_t hvc_exchange(uint32_t *p, uint32_t v)
     return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
 }
 
+/**
+ * @brief Read a 64-bit counter kept as two 32-bit words by one writer.
+ *
+ * Reads the high half again after the low half, and the low half again when
+ * a carry moved the high half in between, so the result is never torn
+ * (bounded: at most five loads). For statistics only: no ordering.
+ */
+static inline uint64_t hvc_load_split64(const uint32_t *lo, const uint32_t *hi)
+{
+    uint32_t h1 = hvc_load_relaxed(hi), l = hvc_load_relaxed(lo);
+    uint32_t h2 = hvc_load_relaxed(hi);
+
+    if (h1 != h2)
+        l = hvc_load_relaxed(lo);
+    return ((uint64_t)h2 << 32) | l;
+}
+
 /** @brief Full fence: orders every earlier access before every later one. */
 static inline void hvc_fence(void)
 {

@@ -795,18 +795,6 @@ int hvc_ring_flush(struct hvc_ring *q)
 
 /* ---- counters ---- */
 
-/* A 64-bit counter kept as two words by one writer: re-read the high half
- * so a carry between the reads is not torn (bounded: twice at most). */
-static uint64_t read64(const uint32_t *lo, const uint32_t *hi)
-{
-    uint32_t h1 = hvc_load_relaxed(hi), l = hvc_load_relaxed(lo);
-    uint32_t h2 = hvc_load_relaxed(hi);
-
-    if (h1 != h2)
-        l = hvc_load_relaxed(lo);
-    return ((uint64_t)h2 << 32) | l;
-}
-
 int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
                    struct hvc_ring_stats *out)
 {
@@ -828,10 +816,10 @@ int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
     out->prod = hvc_load_acquire(&w->prod);
     out->cons = hvc_load_acquire(&w->cons);
     out->used = out->prod - out->cons <= g.capacity ? out->prod - out->cons : 0;
-    out->msgs_sent = read64(&w->msgs_lo, &w->msgs_hi);
-    out->bytes_sent = read64(&w->bytes_lo, &w->bytes_hi);
-    out->msgs_recv = read64(&w->rmsgs_lo, &w->rmsgs_hi);
-    out->bytes_recv = read64(&w->rbytes_lo, &w->rbytes_hi);
+    out->msgs_sent = hvc_load_split64(&w->msgs_lo, &w->msgs_hi);
+    out->bytes_sent = hvc_load_split64(&w->bytes_lo, &w->bytes_hi);
+    out->msgs_recv = hvc_load_split64(&w->rmsgs_lo, &w->rmsgs_hi);
+    out->bytes_recv = hvc_load_split64(&w->rbytes_lo, &w->rbytes_hi);
     out->full_stalls = hvc_load_relaxed(&w->full_stalls);
     out->empty_stalls = hvc_load_relaxed(&w->empty_stalls);
     out->proto_errors = hvc_load_relaxed(&w->prod_errors) + hvc_load_relaxed(&w->cons_errors);
