@@ -94,36 +94,17 @@ struct hvc_vnet_config {
  * @brief A vnet driver instance. Caller-owned; fields private to the
  *        library. Its layout does not depend on lwIP's options (the
  *        zero-copy pbufs live in opaque storage checked at build time).
+ *
+ * Everything link-level (the end, the rings, link state, counters) is the
+ * embedded port (vnet_port.h); the driver adds lwIP's netif and pbufs.
  */
 struct hvc_vnet {
-    struct hvc_region *region;   /**< the region */
-    struct hvc_wire_vnet *w;     /**< the link object */
+    struct hvc_vnet_port port;   /**< the link end */
     struct netif *netif;         /**< bound by hvc_vnet_netif_init() */
-    struct hvc_obj obj;          /**< the link's directory entry */
-    struct hvc_ring tx;          /**< our end's ring (producer) */
-    struct hvc_ring rx;          /**< the other end's ring (consumer) */
-    uint32_t end;                /**< our end, 0 or 1 */
-    uint32_t owner;              /**< our owner word */
-    uint32_t peer_owner;         /**< owner of the other end when rx was attached */
-    uint32_t peer_ring;          /**< ring_owner of the other end when attached */
-    uint32_t rx_epoch;           /**< bumped whenever rx is re-attached */
-    uint32_t mtu;                /**< checked link MTU */
-    uint32_t frame_max;          /**< mtu + 14, at most #HVC_VNET_LWIP_FRAME_MAX */
-    uint32_t capacity;           /**< checked ring capacity */
-    uint32_t lflags;             /**< checked HVC_VNET_LF_ flags */
     uint32_t flags;              /**< #hvc_vnet_flags */
-    uint32_t state;              /**< private state bits */
-    uint32_t check_ms;           /**< link check period */
-    uint32_t last_check;         /**< sys_now() of the last check */
+    uint32_t state;              /**< private state bits of the driver */
     uint32_t zc_max;             /**< zero-copy buffers in use */
     uint32_t zc_busy;            /**< bitmap of zero-copy buffers lwIP holds */
-    uint32_t zc_held;            /**< of them, frames of the current rx ring */
-    uint32_t unpublished;        /**< rx ring bytes released but not published */
-    uint32_t tx_unpublished;     /**< tx ring bytes committed but not published */
-    uint32_t seen_ring;          /**< other end's ring_owner last seen while detached */
-    uint8_t mac[6];              /**< our MAC */
-    uint8_t pad[2];              /**< unused */
-    struct hvc_vnet_stats st;    /**< counters (also mirrored in the link) */
     /** Storage of the zero-copy pbufs (struct pbuf_custom and more). */
     _Alignas(16) uint8_t zc[HVC_VNET_ZC_MAX][HVC_VNET_ZC_BYTES];
 };
@@ -257,6 +238,17 @@ HVC_API int hvc_vnet_link_is_up(const struct hvc_vnet *v);
  * @retval -HVC_EINVAL bad arguments.
  */
 HVC_API int hvc_vnet_mac(const struct hvc_vnet *v, uint8_t mac[6]);
+
+/**
+ * @brief The link end under the driver, for reading only: its counters
+ *        (hvc_vnet_port_stats()), link state (hvc_vnet_port_is_up()), MAC.
+ *
+ * Do not receive or send on it: frames go through lwIP.
+ *
+ * @param v a vnet.
+ * @return the embedded port, NULL when v is NULL.
+ */
+HVC_API const struct hvc_vnet_port *hvc_vnet_port_of(const struct hvc_vnet *v);
 
 /** @} */
 

@@ -9,13 +9,17 @@
  * its transmit ring, hvc_vnet_port_poll() follows the other end (attaches
  * its ring as it comes, drops it as it goes), hvc_vnet_port_recv() and
  * hvc_vnet_port_send() move whole Ethernet frames. It is what a bridge or
- * any stack other than lwIP uses; vnet.h's lwIP driver speaks the same
- * protocol, so a port and an lwIP guest can be the two ends of one link.
+ * any stack other than lwIP uses, and what vnet.h's lwIP driver runs on
+ * (`struct hvc_vnet` embeds a port), so a port and an lwIP guest are two
+ * ends of one link speaking one protocol.
  *
- * The other end is untrusted: received frames are copied out of the ring
- * into the caller's buffer, with lengths checked (shorter than an Ethernet
- * header or longer than MTU + 14: dropped and counted); a ring record with
- * a bad length or tag stops input until the other end re-creates its ring.
+ * The other end is untrusted: hvc_vnet_port_recv() copies a frame out of
+ * the ring into the caller's buffer; hvc_vnet_port_peek() and
+ * hvc_vnet_port_release() hand out the frame where it lies in the ring
+ * (zero-copy: the other end may still change its bytes, never its length).
+ * Lengths are checked (shorter than an Ethernet header or longer than
+ * MTU + 14: dropped and counted); a ring record with a bad length or tag
+ * stops input until the other end re-creates its ring.
  *
  * No lwIP header is included. Thread safety: one thread per port.
  */
@@ -191,6 +195,16 @@ enum hvc_vnet_send_flags {
     HVC_VNET_SEND_MORE = 1u << 0,
 };
 
+/** Flags of hvc_vnet_port_release(). */
+enum hvc_vnet_release_flags {
+    /** Keep the frame's ring space until hvc_vnet_port_unhold(): the
+     *  caller goes on reading the frame in the ring (zero-copy receive). */
+    HVC_VNET_RELEASE_HOLD = 1u << 0,
+    /** The caller dropped the frame (no buffer for it): counted in
+     *  drop_nomem instead of rx_frames. */
+    HVC_VNET_RELEASE_DROP = 1u << 1,
+};
+
 /**
  * @brief One end of a vnet link driven frame by frame. Caller-owned;
  *        fields private to the library.
@@ -214,8 +228,12 @@ struct hvc_vnet_port {
     uint32_t check_ms;           /**< link check period */
     uint32_t seen_ring;          /**< other end's ring_owner last seen while detached */
     uint64_t last_check;         /**< platform ns of the last check */
-    uint32_t tx_unpublished;     /**< frames committed with HVC_VNET_SEND_MORE */
+    uint32_t tx_unpublished;     /**< tx ring bytes committed with HVC_VNET_SEND_MORE */
     uint32_t rx_unpublished;     /**< rx ring bytes released, not yet published */
+    uint32_t rx_gen;             /**< bumped whenever rx is attached or dropped */
+    uint32_t rx_held;            /**< held frames of the current rx ring */
+    uint32_t rx_peeked;          /**< length of the frame peeked, 0 for none */
+    uint32_t tx_reserved;        /**< length reserved for commit, 0 for none */
     uint8_t mac[6];              /**< our MAC */
     uint8_t pad[2];              /**< unused */
     struct hvc_vnet_stats st;    /**< counters (also mirrored in the link) */
@@ -291,6 +309,101 @@ HVC_API int hvc_vnet_port_poll(struct hvc_vnet_port *p);
 HVC_API int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap);
 
 /**
+ * @brief Look at the next frame where it lies in the ring, without a copy.
+ *
+ * Frames of a bad length are dropped and counted (drop_short, drop_long)
+ * and the next one is tried. The frame stays queued (a second peek returns
+ * it again) until hvc_vnet_port_release(). Its length is checked and
+ * private; its bytes are shared memory the other end can still write.
+ * When the ring is empty, released ring space is published (unless frames
+ * are held). Does not check the link: call hvc_vnet_port_poll().
+ *
+ * @param p an open port.
+ * @param frame receives a pointer to the frame, valid until the frame is
+ *        released (or, when released with #HVC_VNET_RELEASE_HOLD, until
+ *        hvc_vnet_port_unhold() or hvc_vnet_port_close()).
+ * @return the frame length (14..MTU + 14).
+ * @retval -HVC_EAGAIN no frame waiting, or the link is down.
+ * @retval -HVC_EPROTO the other end's ring is corrupt (counted in
+ *         drop_bad; the link goes down until it re-creates its ring).
+ * @retval -HVC_EINVAL bad arguments or not open.
+ *
+ * Context: the port's thread.
+ */
+HVC_API int hvc_vnet_port_peek(struct hvc_vnet_port *p, const void **frame);
+
+/**
+ * @brief Consume the frame hvc_vnet_port_peek() returned.
+ *
+ * Without #HVC_VNET_RELEASE_HOLD the frame's ring space goes back to the
+ * other end with the next batch (at the latest when the ring is found
+ * empty or by hvc_vnet_port_flush()), and the pointer is no longer valid.
+ * With it, the pointer stays valid, and no ring space at all is given back
+ * while any frame of this ring is held (the ring's index covers every
+ * record before it): hold few frames, briefly, and give them back with
+ * hvc_vnet_port_unhold(). Counted in rx_frames and rx_bytes (and
+ * rx_zerocopy when held), or in drop_nomem with #HVC_VNET_RELEASE_DROP.
+ *
+ * @param p an open port.
+ * @param flags #hvc_vnet_release_flags.
+ * @param ticket with #HVC_VNET_RELEASE_HOLD: receives the ticket to pass
+ *        to hvc_vnet_port_unhold(); otherwise unused (may be NULL).
+ * @retval 0 released.
+ * @retval -HVC_EINVAL not open, no frame peeked since the last release,
+ *         unknown flags, HOLD with DROP, or HOLD without a ticket.
+ *
+ * Context: the port's thread.
+ */
+HVC_API int hvc_vnet_port_release(struct hvc_vnet_port *p, unsigned flags,
+                                  uint32_t *ticket);
+
+/**
+ * @brief Give back a frame released with #HVC_VNET_RELEASE_HOLD. When no
+ *        frame of the ring is held any more, its released space is
+ *        published. A ticket of a ring the port has since dropped or
+ *        replaced (the other end went or re-created its ring) is accepted
+ *        and changes nothing.
+ * @param p an open port.
+ * @param ticket from hvc_vnet_port_release().
+ * @retval 0 given back.
+ * @retval -HVC_EINVAL not open (frames held at hvc_vnet_port_close() must
+ *         not be given back), or no frame of that ring is held.
+ *
+ * Context: the port's thread.
+ */
+HVC_API int hvc_vnet_port_unhold(struct hvc_vnet_port *p, uint32_t ticket);
+
+/**
+ * @brief Reserve room for one frame in our end's ring, to be written in
+ *        place and sent with hvc_vnet_port_commit().
+ *
+ * Until the commit, no other send or reserve may be made on the port.
+ *
+ * @param p an open port.
+ * @param len the frame length, 14..MTU + 14.
+ * @param dst receives where to write the frame.
+ * @retval 0 reserved.
+ * @retval -HVC_EAGAIN the ring is full (counted in drop_full).
+ * @retval -HVC_EPEERGONE the link is down (counted in drop_down).
+ * @retval -HVC_EMSGSIZE len out of range.
+ * @retval -HVC_EINVAL bad arguments or not open.
+ *
+ * Context: the port's thread.
+ */
+HVC_API int hvc_vnet_port_reserve(struct hvc_vnet_port *p, uint32_t len, void **dst);
+
+/**
+ * @brief Send the frame written at hvc_vnet_port_reserve()'s pointer.
+ * @param p an open port.
+ * @param flags #hvc_vnet_send_flags.
+ * @retval 0 sent (or queued for hvc_vnet_port_flush()).
+ * @retval -HVC_EINVAL not open, nothing reserved, or unknown flags.
+ *
+ * Context: the port's thread.
+ */
+HVC_API int hvc_vnet_port_commit(struct hvc_vnet_port *p, unsigned flags);
+
+/**
  * @brief Send one frame (copied into our end's ring).
  * @param p an open port.
  * @param frame the Ethernet frame.
@@ -308,9 +421,11 @@ HVC_API int hvc_vnet_port_send(struct hvc_vnet_port *p, const void *frame, uint3
                                unsigned flags);
 
 /**
- * @brief Publish frames sent with #HVC_VNET_SEND_MORE, and give the other
- *        end back the ring space of frames received (hvc_vnet_port_recv()
- *        does that itself when the ring is empty or a quarter of it waits).
+ * @brief Publish frames sent with #HVC_VNET_SEND_MORE, give the other end
+ *        back the ring space of frames received (hvc_vnet_port_recv()
+ *        does that itself when the ring is empty or a quarter of it waits;
+ *        not while frames are held), and copy the counters into the link
+ *        (what hvc_vnet_link_info() reads).
  * @param p an open port.
  * @retval 0 done.
  * @retval -HVC_EINVAL not open.

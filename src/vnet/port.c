@@ -1,8 +1,18 @@
 /*
- * vnet ports: one end of a link, frame by frame, without lwIP. The same
- * protocol as the lwIP driver (netif.c), minus zero-copy: a frame is copied
- * out of the ring into the caller's buffer, so the other end cannot change
- * it after the length checks or while a bridge applies its rules.
+ * vnet ports: one end of a link, frame by frame, without lwIP. The only
+ * implementation of a link end: the lwIP driver (netif.c) runs on it.
+ * hvc_vnet_port_recv() copies a frame out of the ring into the caller's
+ * buffer, so the other end cannot change it after the length checks or
+ * while a bridge applies its rules; hvc_vnet_port_peek() and _release()
+ * hand out the frame in the ring instead (the driver's zero-copy receive).
+ *
+ * Holding frames and the ring's in-order release: a ring consumer gives
+ * space back by publishing its index, which covers every record before it.
+ * A held frame is released from the handle at once with HVC_RING_MORE (the
+ * handle moves on, the producer does not see it), and the index is
+ * published only while no frame of this ring is held. So the producer
+ * never reuses a slot the caller still reads. A ring that is dropped or
+ * replaced gets a new generation: tickets of the old one are ignored.
  */
 #include <string.h>
 
@@ -38,10 +48,12 @@ static void mirror(struct hvc_vnet_port *p)
     hvc_store_relaxed(&we->rx_bytes_hi, (uint32_t)(s->rx_bytes >> 32));
     hvc_store_relaxed(&we->tx_bytes_lo, (uint32_t)s->tx_bytes);
     hvc_store_relaxed(&we->tx_bytes_hi, (uint32_t)(s->tx_bytes >> 32));
+    hvc_store_relaxed(&we->rx_zerocopy, (uint32_t)s->rx_zerocopy);
     hvc_store_relaxed(&we->drop_short, s->drop_short);
     hvc_store_relaxed(&we->drop_long, s->drop_long);
     hvc_store_relaxed(&we->drop_bad, s->drop_bad);
     hvc_store_relaxed(&we->drop_full, s->drop_full);
+    hvc_store_relaxed(&we->drop_nomem, s->drop_nomem);
     hvc_store_relaxed(&we->drop_down, s->drop_down);
     hvc_store_relaxed(&we->link_changes, s->link_changes);
 }
@@ -110,7 +122,7 @@ int hvc_vnet_port_close(struct hvc_vnet_port *p)
 
     if (p == NULL || p->w == NULL || !(p->state & PORT_OPEN))
         return -HVC_EINVAL;
-    if (p->state & PORT_RX)
+    if ((p->state & PORT_RX) && p->rx_held == 0)
         hvc_ring_flush(&p->rx);
     hvc_ring_flush(&p->tx);
     mine = p->owner;
@@ -122,17 +134,28 @@ int hvc_vnet_port_close(struct hvc_vnet_port *p)
 
 static void rx_detach(struct hvc_vnet_port *p)
 {
-    if (p->state & PORT_RX)
+    /* Held frames point into the old ring; it stays mapped, so they stay
+     * readable (the new owner may scribble on it: the holder sees a
+     * corrupt frame of a connection that is gone anyway). */
+    if ((p->state & PORT_RX) && p->rx_held == 0)
         hvc_ring_flush(&p->rx);
     p->rx_unpublished = 0;
+    p->rx_held = 0;
+    p->rx_peeked = 0;
+    p->rx_gen++;
     memset(&p->rx, 0, sizeof(p->rx));
     p->state &= ~(uint32_t)(PORT_RX | PORT_BROKEN);
     p->peer_owner = 0;
     p->peer_ring = 0;
 }
 
-/* As netif.c's drain_stale(): frames sent to a dead previous owner of our
- * end are dropped, bounded; a fresh ring is kept whole. */
+/*
+ * A ring that an earlier consumer already read from (its consumer index
+ * moved) belongs to a producer that outlived our end's previous owner:
+ * what waits in it was sent to that dead incarnation (TCP segments of its
+ * connections, which a new connection on the same ports would take for its
+ * own). Drop it, bounded by one ring's worth. A fresh ring is kept whole.
+ */
 static void drain_stale(struct hvc_vnet_port *p, const struct hvc_obj *obj)
 {
     struct hvc_ring_stats rs;
@@ -168,6 +191,7 @@ static void rx_attach(struct hvc_vnet_port *p, uint32_t po)
     }
     drain_stale(p, &obj);
     p->state |= PORT_RX;
+    p->rx_gen++;
     p->peer_owner = po;
     p->peer_ring = po;
 }
@@ -227,8 +251,6 @@ int hvc_vnet_port_poll(struct hvc_vnet_port *p)
         now - p->last_check >= (uint64_t)p->check_ms * 1000000u) {
         p->last_check = now;
         link_check(p);
-    } else {
-        mirror(p);
     }
     return (p->state & PORT_UP) != 0;
 }
@@ -253,7 +275,7 @@ static void rx_fault(struct hvc_vnet_port *p)
  * one wake-up of a waiting producer per batch instead of per frame. */
 static void rx_publish(struct hvc_vnet_port *p)
 {
-    if (p->rx_unpublished != 0 && (p->state & PORT_RX)) {
+    if (p->rx_unpublished != 0 && p->rx_held == 0 && (p->state & PORT_RX)) {
         hvc_ring_flush(&p->rx);
         p->rx_unpublished = 0;
     }
@@ -267,10 +289,11 @@ static void rx_consumed(struct hvc_vnet_port *p, uint32_t len)
         rx_publish(p);
 }
 
-int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
+int hvc_vnet_port_peek(struct hvc_vnet_port *p, const void **frame)
 {
-    if (p == NULL || buf == NULL || p->w == NULL || !(p->state & PORT_OPEN))
+    if (p == NULL || frame == NULL || p->w == NULL || !(p->state & PORT_OPEN))
         return -HVC_EINVAL;
+    p->rx_peeked = 0;
     if ((p->state & PORT_LIVE_MASK) != PORT_RX)
         return -HVC_EAGAIN;
     for (;;) {
@@ -282,11 +305,12 @@ int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
             rx_publish(p);
             return rc;
         }
-        if (rc < 0) {
+        if (rc < 0) { /* bad record, or a fragment no vnet end sends */
             rx_fault(p);
             return -HVC_EPROTO;
         }
-        /* The ring's checked private copy of the length. */
+        /* The ring's checked private copy of the length: the producer can
+         * change the bytes, not how many there are. */
         len = (uint32_t)rc;
         if (len < HVC_VNET_ETH_HLEN || len > p->frame_max) {
             if (len < HVC_VNET_ETH_HLEN)
@@ -296,23 +320,73 @@ int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
             rx_consumed(p, len);
             continue;
         }
-        if (len > cap)
-            return -HVC_EMSGSIZE;
-        memcpy(buf, ptr, len);
-        rx_consumed(p, len);
-        p->st.rx_frames++;
-        p->st.rx_bytes += len;
+        p->rx_peeked = len;
+        *frame = ptr;
         return (int)len;
     }
 }
 
-int hvc_vnet_port_send(struct hvc_vnet_port *p, const void *frame, uint32_t len, unsigned flags)
+int hvc_vnet_port_release(struct hvc_vnet_port *p, unsigned flags, uint32_t *ticket)
 {
-    void *dst;
+    uint32_t len;
+
+    if (p == NULL || p->w == NULL || !(p->state & PORT_OPEN) || p->rx_peeked == 0 ||
+        (flags & ~(unsigned)(HVC_VNET_RELEASE_HOLD | HVC_VNET_RELEASE_DROP)) != 0 ||
+        ((flags & HVC_VNET_RELEASE_HOLD) && (ticket == NULL || (flags & HVC_VNET_RELEASE_DROP))))
+        return -HVC_EINVAL;
+    len = p->rx_peeked;
+    p->rx_peeked = 0;
+    if (flags & HVC_VNET_RELEASE_HOLD) {
+        /* Released from the handle, not published while rx_held > 0. */
+        p->rx_held++;
+        *ticket = p->rx_gen;
+        p->st.rx_zerocopy++;
+    }
+    rx_consumed(p, len);
+    if (flags & HVC_VNET_RELEASE_DROP) {
+        p->st.drop_nomem++;
+        return 0;
+    }
+    p->st.rx_frames++;
+    p->st.rx_bytes += len;
+    return 0;
+}
+
+int hvc_vnet_port_unhold(struct hvc_vnet_port *p, uint32_t ticket)
+{
+    if (p == NULL || p->w == NULL || !(p->state & PORT_OPEN))
+        return -HVC_EINVAL;
+    if (ticket != p->rx_gen || !(p->state & PORT_RX))
+        return 0; /* a frame of a ring we no longer use */
+    if (p->rx_held == 0)
+        return -HVC_EINVAL;
+    p->rx_held--;
+    rx_publish(p);
+    return 0;
+}
+
+int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
+{
+    const void *ptr;
     int rc;
 
-    if (p == NULL || frame == NULL || p->w == NULL || !(p->state & PORT_OPEN) ||
-        (flags & ~(unsigned)HVC_VNET_SEND_MORE) != 0)
+    if (buf == NULL)
+        return -HVC_EINVAL;
+    rc = hvc_vnet_port_peek(p, &ptr);
+    if (rc < 0)
+        return rc;
+    if ((uint32_t)rc > cap)
+        return -HVC_EMSGSIZE; /* stays queued: the next peek sees it again */
+    memcpy(buf, ptr, (uint32_t)rc);
+    hvc_vnet_port_release(p, 0, NULL);
+    return rc;
+}
+
+int hvc_vnet_port_reserve(struct hvc_vnet_port *p, uint32_t len, void **dst)
+{
+    int rc;
+
+    if (p == NULL || dst == NULL || p->w == NULL || !(p->state & PORT_OPEN))
         return -HVC_EINVAL;
     if (len < HVC_VNET_ETH_HLEN || len > p->frame_max)
         return -HVC_EMSGSIZE;
@@ -320,33 +394,74 @@ int hvc_vnet_port_send(struct hvc_vnet_port *p, const void *frame, uint32_t len,
         p->st.drop_down++;
         return -HVC_EPEERGONE;
     }
-    rc = hvc_ring_reserve(&p->tx, len, &dst);
+    rc = hvc_ring_reserve(&p->tx, len, dst);
     if (rc < 0) {
+        p->tx_reserved = 0;
         p->st.drop_full++;
-        return rc == -HVC_EAGAIN ? -HVC_EAGAIN : rc;
+        return rc;
     }
-    memcpy(dst, frame, len);
+    p->tx_reserved = len;
+    return 0;
+}
+
+int hvc_vnet_port_commit(struct hvc_vnet_port *p, unsigned flags)
+{
+    struct hvc_wire_vnet_end *we;
+    uint32_t len;
+
+    if (p == NULL || p->w == NULL || !(p->state & PORT_OPEN) || p->tx_reserved == 0 ||
+        (flags & ~(unsigned)HVC_VNET_SEND_MORE) != 0)
+        return -HVC_EINVAL;
+    len = p->tx_reserved;
+    p->tx_reserved = 0;
     if (flags & HVC_VNET_SEND_MORE) {
         hvc_ring_commit(&p->tx, len, HVC_RING_MORE);
-        p->tx_unpublished++;
+        p->tx_unpublished += HVC_RING_RECORD_SIZE(len);
     } else {
         hvc_ring_commit(&p->tx, len, 0);
         p->tx_unpublished = 0;
     }
     p->st.tx_frames++;
     p->st.tx_bytes += len;
+    /* For tools, at once: a sender may not poll for a while. */
+    we = &p->w->end[p->end];
+    hvc_store_relaxed(&we->tx_frames, (uint32_t)p->st.tx_frames);
+    hvc_store_relaxed(&we->tx_bytes_lo, (uint32_t)p->st.tx_bytes);
+    hvc_store_relaxed(&we->tx_bytes_hi, (uint32_t)(p->st.tx_bytes >> 32));
     return 0;
+}
+
+int hvc_vnet_port_send(struct hvc_vnet_port *p, const void *frame, uint32_t len, unsigned flags)
+{
+    void *dst;
+    int rc;
+
+    if (frame == NULL || (flags & ~(unsigned)HVC_VNET_SEND_MORE) != 0)
+        return -HVC_EINVAL;
+    rc = hvc_vnet_port_reserve(p, len, &dst);
+    if (rc < 0)
+        return rc;
+    memcpy(dst, frame, len);
+    return hvc_vnet_port_commit(p, flags);
+}
+
+static void flush(struct hvc_vnet_port *p)
+{
+    rx_publish(p);
+    if (p->tx_unpublished != 0) {
+        hvc_ring_flush(&p->tx);
+        p->tx_unpublished = 0;
+    }
 }
 
 int hvc_vnet_port_flush(struct hvc_vnet_port *p)
 {
     if (p == NULL || p->w == NULL || !(p->state & PORT_OPEN))
         return -HVC_EINVAL;
-    rx_publish(p);
-    if (p->tx_unpublished != 0) {
-        hvc_ring_flush(&p->tx);
-        p->tx_unpublished = 0;
-    }
+    flush(p);
+    /* Counters for tools once per batch: these stores share cache lines
+     * with the other end's, so not per frame. */
+    mirror(p);
     return 0;
 }
 
@@ -358,7 +473,7 @@ int hvc_vnet_port_wait(struct hvc_vnet_port *p, int64_t timeout_ns)
 
     if (p == NULL || p->w == NULL || !(p->state & PORT_OPEN) || timeout_ns < HVC_FOREVER)
         return -HVC_EINVAL;
-    hvc_vnet_port_flush(p);
+    flush(p);
     elapsed = now_ns(p) - p->last_check;
     period = (uint64_t)p->check_ms * 1000000u;
     check_ns = elapsed >= period ? 0 : (int64_t)(period - elapsed);

@@ -584,6 +584,58 @@ START_TEST(port_and_bridge_api)
     ck_assert_uint_eq(st.tx_frames, 1);
     hvct_assert_rc(hvc_vnet_port_stats(&b, NULL), -HVC_EINVAL);
 
+    /* zero-copy receive (peek, release, hold) and in-place send */
+    {
+        char rname[HVC_NAME_MAX + 1];
+        struct hvc_ring_stats rs;
+        const void *fp;
+        void *dst;
+        uint32_t t1 = 0;
+
+        hvct_assert_rc(hvc_vnet_port_peek(&a, &fp), -HVC_EAGAIN);
+        hvct_assert_rc(hvc_vnet_port_peek(&a, NULL), -HVC_EINVAL);
+        hvct_assert_rc(hvc_vnet_port_release(&a, 0, NULL), -HVC_EINVAL); /* nothing peeked */
+        hvct_assert_rc(hvc_vnet_port_unhold(NULL, 0), -HVC_EINVAL);
+        hvct_assert_rc(hvc_vnet_port_reserve(&b, 13, &dst), -HVC_EMSGSIZE);
+        hvct_assert_rc(hvc_vnet_port_reserve(&b, 60, NULL), -HVC_EINVAL);
+        hvct_assert_rc(hvc_vnet_port_commit(&b, 0), -HVC_EINVAL); /* nothing reserved */
+        for (int i = 0; i < 3; i++) {
+            hvct_assert_rc(hvc_vnet_port_reserve(&b, 60, &dst), 0);
+            memcpy(dst, f, 60);
+            ((uint8_t *)dst)[59] = (uint8_t)i;
+            hvct_assert_rc(hvc_vnet_port_commit(&b, 7), -HVC_EINVAL);
+            hvct_assert_rc(hvc_vnet_port_commit(&b, i < 2 ? HVC_VNET_SEND_MORE : 0), 0);
+        }
+        hvct_assert_rc(hvc_vnet_port_peek(&a, &fp), 60);
+        hvct_assert_rc(hvc_vnet_port_peek(&a, &fp), 60); /* stays queued */
+        ck_assert_int_eq(((const uint8_t *)fp)[59], 0);
+        hvct_assert_rc(hvc_vnet_port_release(&a, HVC_VNET_RELEASE_HOLD, NULL), -HVC_EINVAL);
+        hvct_assert_rc(hvc_vnet_port_release(&a, HVC_VNET_RELEASE_HOLD | HVC_VNET_RELEASE_DROP, &t1),
+                       -HVC_EINVAL);
+        hvct_assert_rc(hvc_vnet_port_release(&a, 4, &t1), -HVC_EINVAL);
+        hvct_assert_rc(hvc_vnet_port_release(&a, HVC_VNET_RELEASE_HOLD, &t1), 0);
+        hvct_assert_rc(hvc_vnet_port_peek(&a, &fp), 60);
+        ck_assert_int_eq(((const uint8_t *)fp)[59], 1);
+        hvct_assert_rc(hvc_vnet_port_release(&a, HVC_VNET_RELEASE_DROP, NULL), 0);
+        hvct_assert_rc(hvc_vnet_port_recv(&a, g, sizeof(g)), 60);
+        ck_assert_int_eq(g[59], 2);
+        hvct_assert_rc(hvc_vnet_port_peek(&a, &fp), -HVC_EAGAIN);
+        /* A held frame keeps every released frame's space from the producer. */
+        snprintf(rname, sizeof(rname), "%s.%u", VT_LINK, b.end);
+        hvct_assert_rc(hvc_obj_open(&r, rname, HVC_OBJ_RING, &o), 0);
+        hvct_assert_rc(hvc_ring_stats(&r, &o, &rs), 0);
+        ck_assert_uint_ne(rs.cons, rs.prod);
+        hvct_assert_rc(hvc_vnet_port_unhold(&a, t1), 0);
+        hvct_assert_rc(hvc_ring_stats(&r, &o, &rs), 0);
+        ck_assert_uint_eq(rs.cons, rs.prod);
+        hvct_assert_rc(hvc_vnet_port_unhold(&a, t1), -HVC_EINVAL); /* none held */
+        hvct_assert_rc(hvc_vnet_port_unhold(&a, t1 + 1), 0); /* not this ring's: ignored */
+        hvct_assert_rc(hvc_vnet_port_stats(&a, &st), 0);
+        ck_assert_uint_eq(st.rx_frames, 3);
+        ck_assert_uint_eq(st.rx_zerocopy, 1);
+        ck_assert_uint_eq(st.drop_nomem, 1);
+    }
+
     /* bridge errors */
     hvct_assert_rc(hvc_bridge_init(&br, &r, "br", NULL), -HVC_EINVAL);
     bcfg.default_action = 2;

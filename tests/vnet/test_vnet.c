@@ -133,7 +133,7 @@ static int ping_guest(void *arg)
     if (rc == 0 && (etharp_find_addr(&g.nif, ip_2_ip4(&dst4), &mac, &ipret) < 0 ||
                     hvc_obj_open(&g.r, VT_LINK, HVC_OBJ_VNET, &obj) < 0 ||
                     hvc_vnet_link_info(&g.r, &obj, &info) < 0 ||
-                    memcmp(mac->addr, info.mac[g.v.end ^ 1u], 6) != 0))
+                    memcmp(mac->addr, info.mac[g.v.port.end ^ 1u], 6) != 0))
         rc = 30;
     hvc_vnet_stats(&g.v, &st);
     if (rc == 0 && (st.rx_frames < 6 || st.tx_frames < 6 || st.rx_zerocopy == 0 ||
@@ -364,27 +364,27 @@ static int hostile_peer(void *arg)
         return 11;
     memset(frame, 0x55, sizeof(frame));
     /* Too short for an Ethernet header. */
-    if (hvc_ring_send(&v.tx, frame, 6) < 0)
+    if (hvc_ring_send(&v.port.tx, frame, 6) < 0)
         return 12;
     /* Longer than MTU + header (the ring itself takes up to 64 KiB). */
-    if (hvc_ring_send(&v.tx, frame, 1500 + 14 + 100) < 0)
+    if (hvc_ring_send(&v.port.tx, frame, 1500 + 14 + 100) < 0)
         return 13;
     /* A good one: it must still get through (as "bcast" for udp_cb). */
-    uint16_t n = build_udp(frame, info.mac[v.end ^ 1u], v.mac, "bcast");
-    if (hvc_ring_send(&v.tx, frame, n) < 0)
+    uint16_t n = build_udp(frame, info.mac[v.port.end ^ 1u], v.port.mac, "bcast");
+    if (hvc_ring_send(&v.port.tx, frame, n) < 0)
         return 14;
     /* A record whose length runs past the ring, with a matching tag. */
-    if (hvc_ring_reserve(&v.tx, 64, &ptr) < 0)
+    if (hvc_ring_reserve(&v.port.tx, 64, &ptr) < 0)
         return 15;
     memset(ptr, 0, 64);
-    if (hvc_ring_commit(&v.tx, 64, HVC_RING_MORE) < 0)
+    if (hvc_ring_commit(&v.port.tx, 64, HVC_RING_MORE) < 0)
         return 16;
-    pos = v.tx.head - HVC_RING_RECORD_SIZE(64);
+    pos = v.port.tx.head - HVC_RING_RECORD_SIZE(64);
     rec = (uint8_t *)ptr - 8;
     memcpy(rec, &bad, 4);
     uint32_t tag = HVC_REC_TAG(pos, bad, 0);
     memcpy(rec + 4, &tag, 4);
-    hvc_ring_flush(&v.tx);
+    hvc_ring_flush(&v.port.tx);
     vt_set(&board->flag[1], 1);
     while (vt_get(&board->flag[2]) == 0)
         usleep(1000);
@@ -555,7 +555,7 @@ static int holder_guest(void *arg)
             vt_guest_step(&g);
         while (hvc_vnet_poll(&g.v, 64) > 0)
             ;
-        snprintf(rname, sizeof(rname), "%s.%u", VT_LINK, g.v.end ^ 1u);
+        snprintf(rname, sizeof(rname), "%s.%u", VT_LINK, g.v.port.end ^ 1u);
         if (held[0] == NULL || held[1] == NULL || hvc_obj_open(&g.r, rname, HVC_OBJ_RING, &ro) < 0 ||
             hvc_ring_stats(&g.r, &ro, &rs) < 0) {
             rc = 20;
@@ -563,7 +563,7 @@ static int holder_guest(void *arg)
             /* All read, nothing given back: the shared consumer index
              * stays before the held frames, the producer sees it full. */
             g.board->value[6] = rs.prod - rs.cons;
-            if (rs.prod != g.v.rx.head || rs.cons == rs.prod || rs.prod - rs.cons < (200u << 10))
+            if (rs.prod != g.v.port.rx.head || rs.cons == rs.prod || rs.prod - rs.cons < (200u << 10))
                 rc = 22;
         }
         for (uint32_t i = 0; rc == 0 && i < 2; i++) {
@@ -579,7 +579,7 @@ static int holder_guest(void *arg)
         if (held[1] != NULL)
             pbuf_free(held[1]);
         /* Freeing the last held frame gave everything back at once. */
-        if (rc == 0 && (hvc_ring_stats(&g.r, &ro, &rs) < 0 || rs.cons != g.v.rx.head))
+        if (rc == 0 && (hvc_ring_stats(&g.r, &ro, &rs) < 0 || rs.cons != g.v.port.rx.head))
             rc = 23;
         uint64_t end = vt_ms() + 20000;
         while (hold_next < HOLD_N && vt_ms() < end)
@@ -604,7 +604,7 @@ static int holder_guest(void *arg)
         if (hvc_obj_open(&g.r, VT_LINK, HVC_OBJ_VNET, &obj) < 0 ||
             hvc_vnet_link_info(&g.r, &obj, &info) < 0 ||
             etharp_add_static_entry(ip_2_ip4(&dst),
-                                    (struct eth_addr *)(void *)info.mac[g.v.end ^ 1u]) != ERR_OK)
+                                    (struct eth_addr *)(void *)info.mac[g.v.port.end ^ 1u]) != ERR_OK)
             return 12;
         vt_guest_wait_flag(&g, 0, 1, 10000);
         for (uint32_t seq = 0; seq < HOLD_N && vt_ms() < end;) {
@@ -707,6 +707,11 @@ START_TEST(api_errors)
     hvct_assert_rc(hvc_vnet_open(&v, &pt.r, VT_LINK, &cfg), 0);
     hvct_assert_rc(hvc_vnet_mac(&v, mac), 0);
     ck_assert_uint_eq(mac[5], 0x42);
+    /* the port under the driver, read-only */
+    ck_assert_ptr_null(hvc_vnet_port_of(NULL));
+    hvct_assert_rc(hvc_vnet_port_mac(hvc_vnet_port_of(&v), mac), 0);
+    ck_assert_uint_eq(mac[5], 0x42);
+    ck_assert_int_eq(hvc_vnet_port_is_up(hvc_vnet_port_of(&v)), 0);
     /* one end per peer */
     hvct_assert_rc(hvc_vnet_open(&w, &pt.r, VT_LINK, NULL), -HVC_EBUSY);
     hvct_assert_rc(hvc_obj_open(&pt.r, VT_LINK, HVC_OBJ_VNET, &obj), 0);

@@ -214,7 +214,7 @@ static int server_guest(void *arg)
     if ((l = listen_on()) == NULL)
         return 11;
     /* The link's checksum setting reached lwIP's per-netif control. */
-    if (!!(g.v.lflags & HVC_VNET_LF_CHECKSUM) !=
+    if (!!(g.v.port.lflags & HVC_VNET_LF_CHECKSUM) !=
         !!(g.nif.chksum_flags & (NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_GEN_TCP)))
         return 12;
     vt_set(&g.board->flag[0], 1);
