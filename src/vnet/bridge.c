@@ -737,27 +737,19 @@ int hvc_bridge_wait(struct hvc_bridge *b, int64_t timeout_ns)
 int hvc_bridge_stats(struct hvc_region *r, const struct hvc_obj *obj, struct hvc_bridge_info *out)
 {
     struct hvc_wire_bridge *w;
-    uint32_t magic, np, nr;
+    uint32_t np, nr;
+    int rc;
 
-    if (r == NULL || obj == NULL || obj->ptr == NULL || out == NULL)
+    if (r == NULL || out == NULL)
         return -HVC_EINVAL;
-    if (obj->type != HVC_OBJ_BRIDGE)
-        return -HVC_ETYPE;
-    if (obj->size < sizeof(struct hvc_wire_bridge)) {
-        hvc_region_proto_error(r, "bridge: object too small");
-        return -HVC_EPROTO;
-    }
+    /* The magic's acquire pairs with its release in hvc_bridge_init(). */
+    rc = hvc_obj_check_header(obj, HVC_OBJ_BRIDGE, sizeof(*w), HVC_BRIDGE_MAGIC,
+                              HVC_BRIDGE_VERSION);
+    if (rc == -HVC_EPROTO)
+        hvc_region_proto_error(r, "bridge: header");
+    if (rc < 0)
+        return rc;
     w = obj->ptr;
-    /* Pairs with the release store of magic in hvc_bridge_init(). */
-    magic = hvc_load_acquire(&w->magic);
-    if (magic == 0)
-        return -HVC_ENOTREADY;
-    if (magic != HVC_BRIDGE_MAGIC) {
-        hvc_region_proto_error(r, "bridge: bad magic");
-        return -HVC_EPROTO;
-    }
-    if (hvc_load_relaxed(&w->version) != HVC_BRIDGE_VERSION)
-        return -HVC_EVERSION;
     /* Pairs with the release stores of nports and nrules. */
     np = hvc_load_acquire(&w->nports);
     nr = hvc_load_acquire(&w->nrules);

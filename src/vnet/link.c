@@ -71,27 +71,19 @@ int hvc__vnet_check(struct hvc_region *r, const struct hvc_obj *obj,
                     struct hvc__vnet_geom *g)
 {
     struct hvc_wire_vnet *w;
-    uint32_t magic, cap;
+    uint32_t cap;
+    int rc;
 
-    if (r == NULL || obj == NULL || obj->ptr == NULL || g == NULL)
+    if (r == NULL || g == NULL)
         return -HVC_EINVAL;
-    if (obj->type != HVC_OBJ_VNET)
-        return -HVC_ETYPE;
-    if (obj->size < sizeof(struct hvc_wire_vnet)) {
-        hvc_region_proto_error(r, "vnet: object too small");
-        return -HVC_EPROTO;
-    }
+    /* The magic's acquire pairs with its release in hvc_vnet_link_create(). */
+    rc = hvc_obj_check_header(obj, HVC_OBJ_VNET, sizeof(*w), HVC_VNET_MAGIC,
+                              HVC_VNET_VERSION);
+    if (rc == -HVC_EPROTO)
+        hvc_region_proto_error(r, "vnet: header");
+    if (rc < 0)
+        return rc;
     w = obj->ptr;
-    /* Pairs with the release store of magic in hvc_vnet_link_create(). */
-    magic = hvc_load_acquire(&w->magic);
-    if (magic == 0)
-        return -HVC_ENOTREADY;
-    if (magic != HVC_VNET_MAGIC) {
-        hvc_region_proto_error(r, "vnet: bad magic");
-        return -HVC_EPROTO;
-    }
-    if (hvc_load_relaxed(&w->version) != HVC_VNET_VERSION)
-        return -HVC_EVERSION;
     g->mtu = hvc_load_relaxed(&w->mtu);
     cap = hvc_load_relaxed(&w->ring_capacity);
     g->flags = hvc_load_relaxed(&w->flags);
@@ -179,16 +171,6 @@ int hvc_vnet_link_delete(struct hvc_region *r, const char *name)
     return hvc_obj_delete(r, name);
 }
 
-static uint64_t read64(const uint32_t *lo, const uint32_t *hi)
-{
-    uint32_t h1 = hvc_load_relaxed(hi), l = hvc_load_relaxed(lo);
-    uint32_t h2 = hvc_load_relaxed(hi);
-
-    if (h1 != h2)
-        l = hvc_load_relaxed(lo);
-    return ((uint64_t)h2 << 32) | l;
-}
-
 int hvc_vnet_link_info(struct hvc_region *r, const struct hvc_obj *obj,
                        struct hvc_vnet_link_info *out)
 {
@@ -217,8 +199,8 @@ int hvc_vnet_link_info(struct hvc_region *r, const struct hvc_obj *obj,
             out->mac[e][i] = __atomic_load_n(&we->mac[i], __ATOMIC_RELAXED);
         s->rx_frames = hvc_load_relaxed(&we->rx_frames);
         s->tx_frames = hvc_load_relaxed(&we->tx_frames);
-        s->rx_bytes = read64(&we->rx_bytes_lo, &we->rx_bytes_hi);
-        s->tx_bytes = read64(&we->tx_bytes_lo, &we->tx_bytes_hi);
+        s->rx_bytes = hvc_load_split64(&we->rx_bytes_lo, &we->rx_bytes_hi);
+        s->tx_bytes = hvc_load_split64(&we->tx_bytes_lo, &we->tx_bytes_hi);
         s->rx_zerocopy = hvc_load_relaxed(&we->rx_zerocopy);
         s->drop_short = hvc_load_relaxed(&we->drop_short);
         s->drop_long = hvc_load_relaxed(&we->drop_long);
