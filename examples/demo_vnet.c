@@ -24,6 +24,8 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include "vnet_guest.h"
+
 int demo_vnet(struct hvc_region *r, int role, FILE *out);
 
 #define DV_LINK "demo-vnet"
@@ -109,45 +111,6 @@ static void dv_down(struct dv *d)
 
 /* ---- guest A: echo server ---- */
 
-static err_t srv_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
-{
-    struct dv *d = arg;
-
-    (void)err;
-    if (p == NULL) {
-        d->closed = 1;
-        tcp_arg(pcb, NULL);
-        tcp_recv(pcb, NULL);
-        if (pcb == d->pcb)
-            d->pcb = NULL;
-        if (tcp_close(pcb) != ERR_OK) {
-            tcp_abort(pcb);
-            return ERR_ABRT;
-        }
-        return ERR_OK;
-    }
-    /* Echo: the send buffer holds far more than a line. */
-    for (struct pbuf *q = p; q != NULL; q = q->next)
-        tcp_write(pcb, q->payload, q->len, TCP_WRITE_FLAG_COPY);
-    tcp_output(pcb);
-    tcp_recved(pcb, p->tot_len);
-    pbuf_free(p);
-    return ERR_OK;
-}
-
-static err_t srv_accept(void *arg, struct tcp_pcb *pcb, err_t err)
-{
-    struct dv *d = arg;
-
-    if (err != ERR_OK || pcb == NULL)
-        return ERR_VAL;
-    d->pcb = pcb;
-    tcp_arg(pcb, d);
-    tcp_recv(pcb, srv_recv);
-    fprintf(d->out, "  vnet: guest B connected from 10.0.0.2\n");
-    return ERR_OK;
-}
-
 static int dv_server(struct dv *d)
 {
     struct hvc_vnet_link_attr attr = {.ring_capacity = 256u << 10,
@@ -172,20 +135,17 @@ static int dv_server(struct dv *d)
         dv_down(d);
         return -HVC_ETIMEDOUT;
     }
-    l = tcp_new_ip_type(IPADDR_TYPE_V4);
-    if (l == NULL || tcp_bind(l, IP4_ADDR_ANY, DV_PORT) != ERR_OK ||
-        (l = tcp_listen(l)) == NULL) {
+    l = vnet_guest_echo_listen(DV_PORT, &d->closed);
+    if (l == NULL) {
         dv_down(d);
         return -HVC_ENOMEM;
     }
-    tcp_arg(l, d);
-    tcp_accept(l, srv_accept);
     for (uint64_t end = dv_ms() + DV_WAIT_MS; !d->closed && dv_ms() < end;)
         dv_step(d);
     for (int i = 0; i < 20; i++) /* let the last ACKs out */
         dv_step(d);
     tcp_close(l);
-    fprintf(d->out, "  vnet: guest B closed the connection\n");
+    fprintf(d->out, "  vnet: %s\n", d->closed ? "guest B connected, was echoed, and closed" : "no client came");
     dv_down(d);
     return d->closed ? 0 : -HVC_ETIMEDOUT;
 }
