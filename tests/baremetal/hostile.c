@@ -166,7 +166,7 @@ void hostile(uint32_t me, uint32_t *step)
     struct hvc_sampling s;
     struct hvc_event ev;
     struct hvc_seg seg;
-    volatile uint32_t *below = (volatile uint32_t *)(lo->base + lo->size - 256);
+    volatile uint32_t *below = (volatile uint32_t *)(lo->base + (uintptr_t)lo->size - 256u);
     volatile uint32_t *above = (volatile uint32_t *)hi->base;
 
     CHECK(w != NULL && lo != NULL && hi != NULL && ops != NULL);

@@ -75,8 +75,10 @@ build() { # build ELF SOURCES...: compile and link with the port
             -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000 \
             -Wl,-Map="$elf.map" -o "$elf" "$@" $core $backend
     else
+        start=
+        [ -f "$port"/start.S ] && start="$port"/start.S
         $cc $arch $common $warn --specs="$specs" -nostartfiles -T "$port/link.ld" \
-            -Wl,--gc-sections -Wl,-Map="$elf.map" -o "$elf" "$port"/start.S "$port"/board.c \
+            -Wl,--gc-sections -Wl,-Map="$elf.map" -o "$elf" $start "$port"/board.c \
             "$@" $core $backend $drivers -lc -lgcc
     fi
 }
