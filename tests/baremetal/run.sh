@@ -86,7 +86,7 @@ build() { # build ELF SOURCES...: compile and link with the port
 case $mode in
 test)
     if [ "$board" = mps2-an386 ]; then
-        build "$out/unit.elf" "$tests"/unit.c
+        build "$out/unit.elf" "$tests"/unit.c "$port"/board.c
         elf=$out/unit.elf
     else
         build "$out/twocore.elf" "$tests"/twocore.c "$tests"/hostile.c "$tests"/bench.c "$tests"/bmlib.c

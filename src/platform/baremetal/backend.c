@@ -291,8 +291,12 @@ int hvc_baremetal_init(struct hvc_baremetal *bm,
     ops->app_data = bm;
     ops->map = bm_map;
     ops->unmap = bm_unmap;
-    ops->self_id = bm_self_id;
-    ops->self_token = bm_self_token;
+    /* No fixed id: leave self_id out, so the core picks a free slot and
+     * hvc_platform_caps() does not claim HVC_CAP_SELF_ID. */
+    if (desc->peer_id != HVC_BAREMETAL_PEER_FREE)
+        ops->self_id = bm_self_id;
+    if (desc->peer_id != HVC_BAREMETAL_PEER_FREE || desc->core_id != NULL)
+        ops->self_token = bm_self_token;
     ops->now_ns = bm_now;
     if (d != NULL) {
         /* Without a driver these stay NULL: the core then polls (the
