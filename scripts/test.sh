@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 need_pkgs cmake make gcc clang libc6-dev pkg-config check doxygen \
     gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils \
+    gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu picolibc-riscv64-unknown-elf \
+    picolibc-arm-none-eabi picolibc-aarch64-linux-gnu qemu-system-misc qemu-system-arm \
     qemu-system-x86 cpio gzip xz-utils ca-certificates \
     iputils-ping iperf iproute2 ethtool
 ./scripts/fetch-lwip.sh

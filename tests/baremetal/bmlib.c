@@ -2,7 +2,7 @@
 
 #include <hvcomm/error.h>
 
-volatile uint32_t bm_failures;
+volatile uint32_t bm_fail[2];
 
 static void put_num(char **o, char *end, unsigned long long v, unsigned base,
                     int width, char pad, int neg)

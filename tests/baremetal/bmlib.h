@@ -14,7 +14,9 @@ void bm_printf(const char *fmt, ...)
 #endif
     ;
 
-extern volatile uint32_t bm_failures;
+/* Failures, per core (one image runs on both: its .bss is shared). */
+extern volatile uint32_t bm_fail[2];
+#define bm_failures (bm_fail[board_core() & 1u])
 
 #define CHECK(c)                                                                \
     do {                                                                        \

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The core (src/shm, src/events, the platform dispatch) must build for a
+# The core (src/shm, src/events, the platform dispatch) and the bare-metal
+# backend (src/platform/baremetal) must build for a
 # Cortex-M4 with -ffreestanding, use no 64-bit atomics (no libatomic calls),
 # and call nothing outside itself but what GCC may emit for freestanding code
 # (memcpy, memset, memmove, memcmp) and libgcc helpers. Prints the code size.
@@ -16,7 +17,8 @@ trap 'rm -rf "$work"' EXIT
 flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c11 -ffreestanding
        -Os -ffunction-sections -fdata-sections -Wall -Wextra -Wpedantic -Werror -I$src/include"
 objs=
-for f in "$src"/src/shm/*.c "$src"/src/events/*.c "$src"/src/platform/platform.c "$src"/src/platform/log.c; do
+for f in "$src"/src/shm/*.c "$src"/src/events/*.c "$src"/src/platform/platform.c "$src"/src/platform/log.c \
+         "$src"/src/platform/baremetal/*.c; do
     [ -f "$f" ] || continue
     o=$work/$(basename "$(dirname "$f")")_$(basename "$f" .c).o
     # shellcheck disable=SC2086

@@ -16,6 +16,7 @@
 
 #define SCRIBBLES 20000u
 #define GUARD 0x5a17c0deu
+#define CLEAN 50u
 
 static bool one_of(int rc, const int *ok, unsigned n)
 {
@@ -68,7 +69,20 @@ static void victim(struct hvc_region *r)
     have_e = hvc_event_open(r, "h.ev", 0, NULL, &ev) == 0;
     have_seg = hvc_seg_open(r, "h.seg", 0, &seg) == 0;
     CHECK(have_ring && have_q && have_s && have_e && have_seg);
-    hvc_store_release(&ctrl->flag.v, 5); /* opened: start scribbling */
+    hvc_store_release(&ctrl->flag.v, 5); /* opened: send the clean ones */
+    /* First the clean messages: exactly what was sent. */
+    for (uint32_t i = 0; have_ring && i < CLEAN; i++) {
+        uint64_t t0 = board_now_ns();
+        int n;
+
+        while ((n = hvc_ring_recv(&rx, g.buf, sizeof(g.buf))) == -HVC_EAGAIN &&
+               board_now_ns() - t0 < 60000000000ull)
+            hvc_cpu_relax();
+        CHECK(n == (int)(1 + i % 60) && g.buf[0] == (uint8_t)i && g.buf[n - 1] == (uint8_t)i);
+        if (n < 0)
+            break;
+    }
+    hvc_store_release(&ctrl->flag.v, 6); /* checked: start scribbling */
     do {
         struct hvc_queue_info qi;
         struct hvc_sampling_info si;
@@ -111,8 +125,9 @@ static void victim(struct hvc_region *r)
     } while (hvc_load_acquire(&ctrl->hostile.v) == 0);
     for (int i = 0; i < 8; i++)
         CHECK(g.pre[i] == GUARD && g.post[i] == GUARD);
-    bm_printf("  hostile: %u rounds of calls, %u messages taken, %u EPROTO from the ring\n",
-              (unsigned)calls, (unsigned)got, (unsigned)proto);
+    bm_printf("  hostile: %u clean messages checked; then %u rounds of calls under "
+              "scribbling, %u messages taken, %u EPROTO from the ring\n",
+              (unsigned)CLEAN, (unsigned)calls, (unsigned)got, (unsigned)proto);
 }
 
 static void scribbler(struct hvc_region *r, const struct hvc_baremetal_region *w)
@@ -128,6 +143,19 @@ static void scribbler(struct hvc_region *r, const struct hvc_baremetal_region *w
     CHECK_RC(hvc_queue_open(&qp, r, "h.queue", HVC_PORT_WRITER), 0);
     CHECK_RC(hvc_sampling_open(&sp, r, "h.samp", HVC_PORT_WRITER), 0);
     while (hvc_load_acquire(&ctrl->flag.v) != 5 && board_now_ns() - t0 < 60000000000ull)
+        hvc_cpu_relax();
+    for (uint32_t i = 0; i < CLEAN; i++) {
+        int rc;
+
+        __builtin_memset(msg, (int)(uint8_t)i, sizeof(msg));
+        t0 = board_now_ns();
+        while ((rc = hvc_ring_send(&tx, msg, 1 + i % 60)) == -HVC_EAGAIN &&
+               board_now_ns() - t0 < 60000000000ull)
+            hvc_cpu_relax();
+        CHECK_RC(rc, 0);
+    }
+    t0 = board_now_ns();
+    while (hvc_load_acquire(&ctrl->flag.v) != 6 && board_now_ns() - t0 < 60000000000ull)
         hvc_cpu_relax();
     for (uint32_t i = 0; i < SCRIBBLES; i++) {
         uint32_t off = (bm_rand(&seed) % (uint32_t)w->size) & ~3u;

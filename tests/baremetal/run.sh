@@ -11,7 +11,11 @@ shift 3
 mode=test
 if [ "${1:-}" != "--" ]; then mode=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
-core="$*"
+# CMake's list mixes absolute and source-relative paths.
+core=
+for f in "$@"; do
+    case $f in /*) core="$core $f" ;; *) core="$core $src/$f" ;; esac
+done
 mkdir -p "$out"
 
 need() {
