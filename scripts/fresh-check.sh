@@ -85,8 +85,10 @@ mnt devpts devpts "$root/dev/pts" newinstance,ptmxmode=0666
 mnt tmpfs tmpfs "$root/dev/shm" mode=1777
 mnt tmpfs tmpfs "$root/run" mode=0755
 
-echo "==== clone $(git -C "$repo" rev-parse --short HEAD) into the root"
+commit=$(git -C "$repo" rev-parse --short HEAD)
+echo "==== clone $commit into the root"
 git clone -q "$repo" "$root/root/hvcomm"
+git -C "$root/root/hvcomm" checkout -q "$commit"
 
 run() { # run NAME COMMAND
     local t=$(date +%s) rc=0
@@ -112,7 +114,7 @@ status=0
 [ "$only" = test ] || run demo ./scripts/demo.sh || status=1
 [ "$only" = demo ] || run test ./scripts/test.sh || status=1
 
-echo "==== fresh Debian 12 root, commit $(git -C "$repo" rev-parse --short HEAD)"
+echo "==== fresh Debian 12 root, commit $commit"
 for r in "${results[@]}"; do echo "     $r"; done
 echo "     total $(($(date +%s) - t0)) s"
 exit $status
