@@ -115,6 +115,7 @@ struct hvc_ring {
     uint32_t pending_len;       /**< checked length of the peeked record */
     uint32_t stalled;           /**< 1 after a full/empty result, until progress */
     uint32_t errors;            /**< protocol errors seen by this handle */
+    uint32_t frag_drops;        /**< consumer: fragment records dropped, not reassemblable */
     uint64_t msgs;              /**< messages done by this side */
     uint64_t bytes;             /**< payload bytes done by this side */
     uint32_t stalls;            /**< full or empty stalls of this side */
@@ -157,6 +158,13 @@ struct hvc_ring_stats {
     uint32_t empty_stalls;  /**< consumer found the ring empty */
     uint32_t proto_errors;  /**< protocol errors found by either side */
     uint32_t wakeups;       /**< wake-up calls made by either side */
+    /** Fragment records the consumer dropped because their message could
+     *  not be reassembled: a middle or last fragment without its first (a
+     *  consumer that (re)started in the middle of a message), or the
+     *  fragments already received of a message cut short (see
+     *  doc/ring.md). Not protocol errors: an honest producer or consumer
+     *  that restarts causes them. */
+    uint32_t frag_drops;
 };
 
 /**
@@ -166,6 +174,8 @@ struct hvc_ring_stats {
 struct hvc_ring_stream {
     uint64_t done;  /**< bytes of the current message sent or received */
     uint32_t state; /**< private */
+    uint32_t frags; /**< private: fragments received of the current message */
+    uint32_t mark;  /**< private: the handle's record count after the last fragment */
     uint32_t reserved; /**< private */
 };
 
@@ -545,9 +555,14 @@ static inline void hvc__copy(void *dst, const void *src, uint32_t n)
 
 static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
 {
-    uint32_t size = HVC_RING_RECORD_SIZE(len), off = q->head & q->mask;
+    uint32_t size = HVC_RING_RECORD_SIZE(len), off;
 
-    if (q != NULL && q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
+    /* q is tested before anything is read through it (NULL gives the slow
+     * path's -HVC_EINVAL). */
+    if (q == NULL)
+        return hvc__ring_send_slow(q, buf, len);
+    off = q->head & q->mask;
+    if (q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
         (buf != NULL || len == 0) && size <= q->capacity - off &&
         size <= q->capacity - (q->head - q->peer)) {
         struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
