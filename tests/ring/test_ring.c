@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "ringtest.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,6 +549,135 @@ START_TEST(stream_holes)
 }
 END_TEST
 
+/*
+ * The deadline holds while the other side keeps moving its index without
+ * ever making the wait succeed (a peer in another process, started and
+ * stopped through a shared flag):
+ * - wait_writable for a large record while the consumer index creeps
+ *   forward 8 bytes at a time, far too slowly to make room before the
+ *   timeout but often enough that every spin of the waiter sees it move
+ *   (the path that used to skip the deadline check);
+ * - recv_wait while the producer publishes nothing but stray middle
+ *   fragments, which the receiver drops (counted).
+ * Both must end with -HVC_ETIMEDOUT near the timeout (a generous upper
+ * bound only catches a waiter held far past it).
+ */
+#define WAIT_TIMEOUT_NS 20000000ll
+
+struct mover_args {
+    int what; /* 0: creep cons, 1: publish stray fragments */
+};
+
+static uint32_t *mover_flag(struct hvc_region *r)
+{
+    struct hvc_obj o;
+
+    if (hvc_obj_open(r, "flag", HVC_OBJ_RAW, &o) < 0)
+        return NULL;
+    return o.ptr;
+}
+
+static int mover(void *arg)
+{
+    const struct mover_args *a = arg;
+    struct hvc_region r;
+    struct hvc_ring q;
+    uint32_t *flag;
+    unsigned long long next = 0;
+
+    if (hvc_region_attach(&r, posix, path, 0) < 0 || hvc_peer_join(&r, "mover") != 1 ||
+        (flag = mover_flag(&r)) == NULL ||
+        hvc_ring_open(&q, &r, "moving", a->what == 0 ? HVC_RING_CONSUMER : HVC_RING_PRODUCER) < 0)
+        return 10;
+    hvc_store_release(&flag[1], 1); /* running */
+    while (hvc_load_acquire(&flag[0]) == 0) {
+        unsigned long long t = hvct_now_ns();
+
+        if (t < next) {
+            hvc_cpu_relax();
+            continue;
+        }
+        next = t + 1000; /* a step every microsecond: within every spin */
+        if (a->what == 0) {
+            uint32_t c = hvc_load_acquire(&q.w->cons), pr = hvc_load_acquire(&q.w->prod);
+
+            if (c != pr)
+                hvc_store_release(&q.w->cons, c + 8u); /* a 0-byte record read */
+        } else {
+            uint32_t off = q.head & q.mask, c = hvc_load_acquire(&q.w->cons);
+            struct hvc_wire_ring_rec *h = (void *)(q.data + off);
+
+            if (q.capacity - (q.head - c) < 16u || q.capacity - off < 16u) {
+                if (q.head != q.published || q.capacity - (q.head - c) < q.capacity - off)
+                    continue;
+                /* Wrap with padding once the consumer has caught up. */
+                hvc_store_relaxed(&h->len, q.capacity - off - 8u);
+                hvc_store_release(&h->tag, HVC_REC_TAG(q.head, q.capacity - off - 8u, HVC_REC_PAD));
+                q.head += q.capacity - off;
+                continue;
+            }
+            hvc_store_relaxed(&h->len, 8);
+            hvc_store_release(&h->tag, HVC_REC_TAG(q.head, 8, HVC_REC_FRAG_MIDDLE));
+            q.head += 16u;
+            hvc_store_release(&q.w->prod, q.head);
+            q.published = q.head;
+        }
+    }
+    hvc_region_detach(&r);
+    return 0;
+}
+
+START_TEST(wait_deadline_vs_moving_index)
+{
+    struct hvc_obj_spec fs = {.name = "flag", .type = HVC_OBJ_RAW, .size = 64,
+                              .writer = HVC_PEER_ANY};
+    struct hvc_obj fo;
+
+    hvct_assert_rc(hvc_obj_create(&reg, &fs, &fo), 0);
+    for (int what = 0; what < 2; what++) {
+        struct mover_args a = {.what = what};
+        struct hvc_ring_attr at = {.capacity = 2u << 20, .max_msg = (1u << 20) - 8u,
+                                   .writer = what == 0 ? -1 : 1, .flags = HVC_RING_BLOCKING};
+        struct hvc_ring q;
+        uint32_t *flag = fo.ptr;
+        static uint8_t buf[1u << 20];
+        unsigned long long t0, spent;
+        pid_t pid;
+        int rc;
+
+        if (what == 1) /* now the mover (peer 1) is the writer */
+            hvct_assert_rc(hvc_obj_delete(&reg, "moving"), 0);
+        hvct_assert_rc(hvc_ring_create(&q, &reg, "moving", &at), 0);
+        if (what == 0) {
+            /* Full of 0-byte records: room for the large record comes
+             * back 8 bytes per step, 131072 steps (>= 0.13 s) away. */
+            while (hvc_ring_send(&q, NULL, 0) == 0)
+                ;
+        }
+        hvc_store_release(&flag[0], 0);
+        hvc_store_release(&flag[1], 0);
+        pid = hvct_fork(mover, &a);
+        while (hvc_load_acquire(&flag[1]) == 0) /* the mover runs */
+            sched_yield();
+        t0 = hvct_now_ns();
+        if (what == 0)
+            rc = hvc_ring_wait_writable(&q, at.max_msg, WAIT_TIMEOUT_NS);
+        else
+            rc = hvc_ring_recv_wait(&q, buf, sizeof(buf), WAIT_TIMEOUT_NS);
+        spent = hvct_now_ns() - t0;
+        hvc_store_release(&flag[0], 1);
+        ck_assert_int_eq(hvct_wait(pid), 0);
+        ck_assert_msg(rc == -HVC_ETIMEDOUT, "%s: %d (%s) after %llu ns",
+                      what == 0 ? "wait_writable" : "recv_wait", rc, hvc_errname(rc), spent);
+        ck_assert_uint_ge(spent, (unsigned long long)WAIT_TIMEOUT_NS);
+        ck_assert_msg(spent < 5000000000ull, "held %llu ns past a %lld ns timeout", spent,
+                      WAIT_TIMEOUT_NS);
+        if (what == 1)
+            ck_assert_uint_gt(q.frag_drops, 0);
+    }
+}
+END_TEST
+
 /* Every inline call with a NULL handle: -HVC_EINVAL, no crash. */
 START_TEST(null_handles)
 {
@@ -601,6 +731,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, restart_mid_message);
     tcase_add_test(tc, stream_holes);
     tcase_add_test(tc, null_handles);
+    tcase_add_test(tc, wait_deadline_vs_moving_index);
     tcase_add_test(tc, blocking_timeouts);
     suite_add_tcase(s, tc);
     return s;
