@@ -796,8 +796,10 @@ int hvc_ring_peek(struct hvc_ring *q, const void **ptr)
         hvc__ring_cons_publish(q); /* padding or stray fragments skipped */
         return rc;
     }
-    if (rec.flags != 0)
+    if (rec.flags != 0) {
+        hvc__ring_cons_publish(q); /* as above, before the first fragment */
         return -HVC_EMSGSIZE;
+    }
     q->pending = rec.size;
     q->pending_len = rec.len;
     *ptr = rec.payload;
