@@ -791,15 +791,15 @@ int hvc_ring_peek(struct hvc_ring *q, const void **ptr)
         *ptr = q->data + (q->head & q->mask) + 8u;
         return (int)q->pending_len;
     }
+    /* Padding or stray fragments skipped on the way move the private head
+     * only: peek never publishes (a caller holding earlier records, such
+     * as vnet's zero-copy frames, decides when the producer sees the
+     * space), the next release or hvc_ring_flush() does. */
     rc = hvc__ring_next_start(q, &rec);
-    if (rc < 0) {
-        hvc__ring_cons_publish(q); /* padding or stray fragments skipped */
+    if (rc < 0)
         return rc;
-    }
-    if (rec.flags != 0) {
-        hvc__ring_cons_publish(q); /* as above, before the first fragment */
+    if (rec.flags != 0)
         return -HVC_EMSGSIZE;
-    }
     q->pending = rec.size;
     q->pending_len = rec.len;
     *ptr = rec.payload;
