@@ -14,7 +14,11 @@
  * table and never fails on a timing. The veth / network-namespace
  * comparison of the issue is not here yet.
  *
- * usage: hvcomm-bench-vnet [--mb N] [--runs N] [--iters N]
+ * Receive copies frames out of the ring (the driver's default, safe against
+ * a hostile peer); --zerocopy-trusted measures the trusted zero-copy
+ * opt-in (HVC_VNET_RX_ZEROCOPY_TRUSTED) instead.
+ *
+ * usage: hvcomm-bench-vnet [--mb N] [--runs N] [--iters N] [--zerocopy-trusted]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,6 +51,7 @@
 
 static uint64_t opt_mb = 100, opt_iters = 20000;
 static int opt_runs = 5;
+static uint32_t opt_vflags; /* hvc_vnet_config::flags of both guests */
 static int bridged; /* vnet_run(): each guest on its own link, a bridge between */
 
 static uint64_t now_ns(void)
@@ -112,12 +117,13 @@ static int guest_up(const char *path, int idx)
 {
     ip4_addr_t ip, mask, gw;
     struct hvc_obj obj;
+    struct hvc_vnet_config vcfg = {.flags = opt_vflags};
     uint64_t end;
 
     if (hvc_region_attach(&G.r, hvc_platform_posix(), path, 0) < 0 ||
         hvc_peer_join(&G.r, idx ? "client" : "server") < 0 ||
         hvc_obj_open(&G.r, "board", HVC_OBJ_RAW, &obj) < 0 ||
-        hvc_vnet_open(&G.v, &G.r, bridged && idx ? LINK2 : LINK, NULL) < 0)
+        hvc_vnet_open(&G.v, &G.r, bridged && idx ? LINK2 : LINK, &vcfg) < 0)
         return -1;
     G.b = obj.ptr;
     srand((unsigned)getpid());
@@ -472,6 +478,7 @@ int main(int argc, char **argv)
         {"mb", required_argument, NULL, 'm'},
         {"runs", required_argument, NULL, 'r'},
         {"iters", required_argument, NULL, 'i'},
+        {"zerocopy-trusted", no_argument, NULL, 'z'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -485,8 +492,10 @@ int main(int argc, char **argv)
         case 'm': opt_mb = strtoull(optarg, NULL, 0); break;
         case 'r': opt_runs = atoi(optarg); break;
         case 'i': opt_iters = strtoull(optarg, NULL, 0); break;
+        case 'z': opt_vflags |= HVC_VNET_RX_ZEROCOPY_TRUSTED; break;
         default:
-            printf("usage: hvcomm-bench-vnet [--mb N] [--runs N] [--iters N]\n");
+            printf("usage: hvcomm-bench-vnet [--mb N] [--runs N] [--iters N] "
+                   "[--zerocopy-trusted]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -496,8 +505,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < sizeof(payload); i++)
         payload[i] = (uint8_t)(i * 131u);
-    printf("vnet benchmark: %d runs per line (median), stream %llu MB, rr %llu round trips\n",
-           opt_runs, (unsigned long long)opt_mb, (unsigned long long)opt_iters);
+    printf("vnet benchmark: %d runs per line (median), stream %llu MB, rr %llu round trips, "
+           "receive: %s\n",
+           opt_runs, (unsigned long long)opt_mb, (unsigned long long)opt_iters,
+           (opt_vflags & HVC_VNET_RX_ZEROCOPY_TRUSTED) ? "zero-copy (trusted peer)"
+                                                       : "copy (default)");
     fflush(stdout);
     if (getenv("HVC_BENCH_PROFILE") != NULL) /* one kind of run, for perf */
         return measure(0, atoi(getenv("HVC_BENCH_PROFILE")) > 2 ? STREAM
