@@ -459,11 +459,18 @@ static int sleeper_guest(void *arg)
         vt_set(&g.board->flag[1], 1);
     } else {
         ip_addr_t bc;
-        struct timespec ts = {0, 200 * 1000 * 1000};
+        uint64_t end;
 
         IP_ADDR4(&bc, 255, 255, 255, 255);
         vt_guest_wait_flag(&g, 0, 1, 10000);
-        nanosleep(&ts, NULL); /* the other guest is asleep by now */
+        /* Send once the other guest sleeps on our ring: its consumer sleep
+         * word is odd while it waits in hvc_ring_wait_readable(). */
+        end = vt_ms() + 10000;
+        while (!(__atomic_load_n(&g.v.port.tx.w->cons_sleeping, __ATOMIC_ACQUIRE) & 1u) &&
+               vt_ms() < end)
+            hvc_vnet_poll(&g.v, 64);
+        if (!(__atomic_load_n(&g.v.port.tx.w->cons_sleeping, __ATOMIC_ACQUIRE) & 1u))
+            rc = 30;
         g.board->big[1] = hvct_now_ns();
         udp_send_str(pcb, &bc, "bcast");
         vt_guest_wait_flag(&g, 1, 1, 10000);
@@ -484,8 +491,8 @@ START_TEST(wait_wakes_on_frame)
     b = hvct_fork(sleeper_guest, (void *)(intptr_t)1);
     ck_assert_int_eq(hvct_wait(a), 0);
     ck_assert_int_eq(hvct_wait(b), 0);
-    /* Woken by the frame (sent ~200 ms after it fell asleep), not by the
-     * 5 s timeout nor by a link check (20 s apart here). */
+    /* Woken by the frame (sent once it was seen asleep), not by the 5 s
+     * timeout nor by a link check (20 s apart here). */
     slept = pt.board->big[0] - pt.board->big[1];
     ck_assert_uint_lt(slept, 500000000ull);
     ck_assert_uint_le(pt.board->value[0], 10);
