@@ -707,6 +707,8 @@ START_TEST(api_errors)
     cfg.zc_max = HVC_VNET_ZC_MAX + 1;
     hvct_assert_rc(hvc_vnet_open(&v, &pt.r, VT_LINK, &cfg), -HVC_EINVAL);
     cfg.zc_max = 0;
+    cfg.flags = 1u << 4; /* unknown */
+    hvct_assert_rc(hvc_vnet_open(&v, &pt.r, VT_LINK, &cfg), -HVC_EINVAL);
     cfg.flags = HVC_VNET_MAC_SET;
     cfg.mac[0] = 0x01; /* multicast */
     hvct_assert_rc(hvc_vnet_open(&v, &pt.r, VT_LINK, &cfg), -HVC_EINVAL);
