@@ -79,6 +79,8 @@ static uint64_t median(uint64_t *v, int n)
 struct board {
     uint32_t ready;     /* server listening */
     uint32_t done;      /* client finished */
+    uint32_t closed;    /* server saw the connection closed */
+    uint32_t pad;
     uint64_t total;     /* stream: bytes the client sends */
     uint64_t t0;        /* stream: client's clock when it started */
     uint64_t t_end;     /* stream: server's clock when all had arrived */
@@ -206,6 +208,7 @@ static int server(const char *path, enum mode m)
     end = now_ns() + 300000000000ull;
     while (!G.closed && now_ns() < end)
         step();
+    __atomic_store_n(&G.b->closed, G.closed, __ATOMIC_RELEASE);
     tcp_close(l);
     guest_down();
     return G.closed ? 0 : 3;
@@ -345,6 +348,12 @@ static int client(const char *path, enum mode m)
             tcp_abort(G.pcb);
         G.pcb = NULL;
     }
+    /* Stay until the server has read our FIN: once this process is gone,
+     * the server's link check drops our ring, and a FIN still in it with
+     * it (a loaded machine delays the server that long). */
+    end = now_ns() + 10000000000ull;
+    while (__atomic_load_n(&G.b->closed, __ATOMIC_ACQUIRE) == 0 && now_ns() < end)
+        step();
     guest_down();
     return rc;
 }

@@ -148,8 +148,8 @@ struct hvc_vnet {
  * @param name the link name.
  * @param cfg options, or NULL for the defaults.
  * @retval 0 opened; now netif_add() with hvc_vnet_netif_init().
- * @retval -HVC_EINVAL bad arguments, not joined, or a bad config (zc_max
- *         too large, a multicast MAC).
+ * @retval -HVC_EINVAL bad arguments, not joined, or a bad config (unknown
+ *         flags, zc_max too large, a multicast MAC).
  * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
  * @retval -HVC_ENOENT no such link.
  * @retval -HVC_ETYPE the name is not a link.
