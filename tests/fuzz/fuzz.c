@@ -137,6 +137,9 @@ void fz_hostile(void)
         uint8_t op = fz_u8();
         size_t off = fz_u16();
         uint32_t v32;
+
+        if (target_len > 0xffffu)
+            off |= (size_t)fz_u8() << 16; /* large targets: 24-bit offsets */
         uint8_t v8;
         uint64_t v64;
 
@@ -156,6 +159,8 @@ void fz_hostile(void)
             if (target_len < 4)
                 break;
             o = (off % (target_len - 3)) & ~(size_t)3;
+            if (__asan_region_is_poisoned(target_lo + o, 4) != NULL)
+                break;
             memcpy(&v32, target_lo + o, 4);
             v32 += (uint32_t)(int32_t)d * 8u;
             hostile_write(o, &v32, 4);
