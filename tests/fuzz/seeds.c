@@ -49,6 +49,31 @@ static int put(const char *dir, const char *tag, int n, const uint8_t *p, size_t
     return fclose(f) != 0;
 }
 
+/* Targets whose input is not only steps get hand-made seeds as well. */
+static int extra_seeds(const char *name, const char *dir)
+{
+    int rc = 0;
+
+    if (strcmp(name, "fuzz_ivshmem") == 0) {
+        /* Host mode: a correct handshake (version, id 3, shm fd, peer 1's
+         * and our own eventfd), then a peer leaves, then calls. */
+        static const uint8_t host[] = {
+            0, 7, /* mode, messages */
+            0, 0, 0,    0, 3, 0,    1, 0xff, 1,   2, 1, 0,   2, 3, 0,
+            0, 1, 0,    2, 2, 0,
+            0, 0, 1, 1, 2, 1, 3, 0, 4, 3, 1, 2, 0, 0};
+        /* Server mode: clients connect, read, talk, hang up, reconnect. */
+        static const uint8_t server[] = {
+            1, 1, 3,
+            0, 0, 0, 1, 5, 0, 5, 1, 3, 0, 1, 1, 3, 0, 2, 0, 3, 0, 5, 1,
+            0, 2, 4, 2, 3, 0, 0, 0, 5, 0, 0, 3, 5, 3, 2, 3, 3, 0, 5, 2};
+
+        rc |= put(dir, "handshake", 0, host, sizeof(host));
+        rc |= put(dir, "server", 0, server, sizeof(server));
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const struct target *t = NULL;
@@ -66,8 +91,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "fuzz_seeds: unknown target %s\n", argv[1]);
         return 2;
     }
+    rc |= extra_seeds(t->name, argv[2]);
     if (t->ops == 0) /* a text format: its harness brings its own seeds */
-        return 0;
+        return rc;
     /* Honest scripts: for each configuration byte value class, cycle the ops. */
     for (int s = 0; s < 16; s++) {
         size_t n = 0;
