@@ -3,7 +3,8 @@
 #  1. gcc build, warnings as errors, and the Doxygen reference (warnings as errors)
 #  2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: every
 #     test that runs the library in-process (the hostile-peer tests above all)
-#  3. the gcc build's full test run: every area, the installed-package test,
+#  3. every libFuzzer target of tests/fuzz for a few seconds (build/fuzz)
+#  4. the gcc build's full test run: every area, the installed-package test,
 #     the freestanding Cortex-M4 build of the core, vnet over lwIP (fetched from
 #     Debian's source package) and the ivshmem scenarios in real QEMU VMs
 set -euo pipefail
@@ -31,6 +32,13 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     ctest --test-dir build/asan --output-on-failure -LE 'package|baremetal|qemu'
+
+step "libFuzzer targets, a few seconds each (clang; longer: scripts/fuzz.sh)"
+cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+    -DHVC_FUZZ=ON -DHVC_SANITIZE=fuzzer-no-link,address,undefined -DHVC_FUZZ_SECONDS=4 \
+    -DHVC_BUILD_BENCH=OFF -DHVC_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/fuzz -j"$jobs" --target fuzz_all
+ctest --test-dir build/fuzz --output-on-failure -L '^fuzz$'
 
 step "all tests (gcc build), QEMU virtual machines included"
 HVC_QEMU_TESTS=1 ctest --test-dir build/gcc --output-on-failure

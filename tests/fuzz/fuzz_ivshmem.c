@@ -129,6 +129,14 @@ static void *server_thread(void *arg)
     return NULL;
 }
 
+static char server_path[108];
+
+static void remove_sockets(void)
+{
+    unlink(host_path);
+    unlink(server_path);
+}
+
 static void host_setup(void)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -136,6 +144,7 @@ static void host_setup(void)
 
     snprintf(host_path, sizeof(host_path), "/tmp/hvc-fuzz-ivs-%d.sock", (int)getpid());
     unlink(host_path);
+    atexit(remove_sockets);
     strcpy(sa.sun_path, host_path);
     host_lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     FZ_CHECK(host_lsock >= 0);
@@ -209,7 +218,6 @@ static void host_mode(void)
 #define NCLI 12
 
 static int server_lsock = -1;
-static char server_path[108];
 
 static void server_poll_once(void)
 {
@@ -268,6 +276,7 @@ static void server_mode(void)
         snprintf(server_path, sizeof(server_path), "/tmp/hvc-fuzz-ivsrv-%d.sock",
                  (int)getpid());
         server_lsock = listen_on(server_path);
+        atexit(remove_sockets);
         FZ_CHECK(server_lsock >= 0);
         shm_fd = memfd_create("fz-shm", MFD_CLOEXEC);
         FZ_CHECK(shm_fd >= 0 && ftruncate(shm_fd, 65536) == 0);
