@@ -39,6 +39,8 @@
 #define WAIT_NS 30000000000ll /* failure bound only */
 #ifdef HVCT_TSAN
 #define COUNT 20000u /* TSan is ~10x slower */
+#elif RT_ASAN
+#define COUNT 50000u
 #else
 #define COUNT 200000u
 #endif
