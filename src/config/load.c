@@ -121,12 +121,14 @@ static const char *nearest(const char *word, const char *const *choices)
     for (; *choices != NULL; choices++) {
         unsigned d = distance(word, *choices);
 
+        if (strlen(word) >= 3 && strncmp(*choices, word, strlen(word)) == 0)
+            return *choices; /* an abbreviation */
         if (d < bd) {
             bd = d;
             best = *choices;
         }
     }
-    return bd <= limit ? best : NULL;
+    return bd <= limit && bd < strlen(word) ? best : NULL;
 }
 
 static void err_choice(struct loader *l, const yaml_node_t *at, const char *what,
@@ -914,6 +916,8 @@ static void load_document(struct loader *l, const void *text, size_t len)
     sys->version = HVC_SYSTEM_VERSION;
     sys->hash = fnv1a(text, len);
     sys->name = "?";
+    sys->region.max_peers = HVC_DEFAULT_PEERS;
+    sys->region.max_objects = HVC_DEFAULT_OBJECTS;
     if ((v = need(l, &m, "system", "the file")) != NULL) {
         if (get_string(l, v, "system", &sys->name) == 0 && strlen(sys->name) > HVC_SYSTEM_NAME_MAX)
             err(l, v, "system name is longer than %u characters", HVC_SYSTEM_NAME_MAX);
