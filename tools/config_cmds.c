@@ -67,7 +67,7 @@ static void collect(void *ctx, const struct hvc_obj *o)
 }
 
 /* The planned directory, in directory order. */
-static int plan(const struct hvc_config *cfg, struct layout *l, uint64_t *left)
+static int plan(const struct hvc_config *cfg, unsigned flags, struct layout *l, uint64_t *left)
 {
     unsigned errors = 0;
 
@@ -76,7 +76,7 @@ static int plan(const struct hvc_config *cfg, struct layout *l, uint64_t *left)
     l->objs = calloc(cfg->system.region.max_objects, sizeof(*l->objs));
     if (l->objs == NULL)
         return -HVC_ENOMEM;
-    return hvc_config_plan(cfg, collect, l, left, print_error, &errors);
+    return hvc_config_plan(cfg, flags, collect, l, left, print_error, &errors);
 }
 
 int cmd_check(int argc, char **argv)
@@ -98,7 +98,7 @@ int cmd_check(int argc, char **argv)
         return EXIT_FAILURE;
     }
     sys = &cfg->system;
-    rc = plan(cfg, &lay, &left);
+    rc = plan(cfg, HVC_CONFIG_PLAN_RUNTIME, &lay, &left);
     if (rc < 0) {
         if (rc != -HVC_ENOSPC)
             fprintf(stderr, "%s: cannot plan the layout: %s (%s)\n", argv[1], hvc_strerror(rc),
@@ -124,7 +124,8 @@ int cmd_check(int argc, char **argv)
                hvc_obj_type_name(lay.objs[i].type), lay.objs[i].offset, lay.objs[i].size,
                writer_text(lay.objs[i].writer, sys, w, sizeof(w)));
     }
-    printf("\n%u directory entries of %u used, %" PRIu64 " bytes left in the region\n", lay.n,
+    printf("\n%u directory entries of %u used, %" PRIu64 " bytes left in the region\n"
+           "(with what the vnet ends make when they open their links)\n", lay.n,
            sys->region.max_objects, left);
     free(lay.objs);
     hvc_config_free(cfg);
@@ -137,7 +138,10 @@ static bool derived_name(const struct hvc_system *sys, const char *name)
 {
     size_t n = strlen(name);
 
-    /* A vnet link's rings are made by its ends when they open it. */
+    /* A vnet link's rings are made by its ends when they open it, each
+     * with the two events of a blocking ring. */
+    if (strncmp(name, ".ring.", 6) == 0)
+        return true;
     for (uint32_t i = 0; i < sys->nobjects; i++) {
         const struct hvc_system_object *o = &sys->objects[i];
         size_t k = strlen(o->name);
@@ -166,7 +170,7 @@ static int verify(const struct hvc_config *cfg, const char *path)
         fprintf(stderr, "hvcomm: %s: %s (%s)\n", path, hvc_strerror(rc), hvc_errname(rc));
         return EXIT_FAILURE;
     }
-    rc = plan(cfg, &lay, NULL);
+    rc = plan(cfg, 0, &lay, NULL);
     if (rc < 0) {
         free(lay.objs);
         hvc_region_detach(&r);
@@ -272,7 +276,7 @@ int cmd_create_config(const char *config, const char *region, int do_verify, int
         return status;
     }
     /* The checks of `hvcomm check` first: nothing is touched if it fails. */
-    rc = plan(cfg, &lay, NULL);
+    rc = plan(cfg, HVC_CONFIG_PLAN_RUNTIME, &lay, NULL);
     free(lay.objs);
     if (rc < 0) {
         hvc_config_free(cfg);
@@ -283,10 +287,16 @@ int cmd_create_config(const char *config, const char *region, int do_verify, int
 
         hvc_region_info(&r, &info);
         hvc_region_detach(&r);
-        fprintf(stderr,
-                "hvcomm: %s: already holds a region (%u objects, %u peers ready); "
-                "--force formats it anew\n",
-                region, info.objects, info.peers_ready);
+        if (info.peers_ready != 0)
+            fprintf(stderr,
+                    "hvcomm: %s: holds a region with live peers (%u ready); --force formats "
+                    "it anyway\n",
+                    region, info.peers_ready);
+        else
+            fprintf(stderr,
+                    "hvcomm: %s: already holds a region (%u objects, no live peers); --force "
+                    "formats it anew\n",
+                    region, info.objects);
         hvc_config_free(cfg);
         return EXIT_FAILURE;
     }

@@ -239,10 +239,16 @@ static int cmd_create(const char *path, int argc, char **argv)
          * peers merely left: ask first. */
         hvc_region_info(&r, &info);
         hvc_region_detach(&r);
-        fprintf(stderr,
-                "%s: %s: already holds a region (%u objects, %u peers ready); "
-                "--force formats it anew\n",
-                prog, path, info.objects, info.peers_ready);
+        if (info.peers_ready != 0)
+            fprintf(stderr,
+                    "%s: %s: holds a region with live peers (%u ready); --force formats it "
+                    "anyway\n",
+                    prog, path, info.peers_ready);
+        else
+            fprintf(stderr,
+                    "%s: %s: already holds a region (%u objects, no live peers); --force "
+                    "formats it anew\n",
+                    prog, path, info.objects);
         return EXIT_FAILURE;
     }
     rc = hvc_region_format(&r, hvc_platform_posix(), path, &cfg);

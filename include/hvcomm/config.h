@@ -86,6 +86,14 @@ HVC_API int hvc_system_parse(const char *name, const void *text, size_t len,
 /** @brief Free a config (NULL is allowed). */
 HVC_API void hvc_config_free(struct hvc_config *cfg);
 
+/** Flags of hvc_config_plan(). */
+enum hvc_config_plan_flags {
+    /** Also make what the system makes at run time: each vnet link end's
+     *  transmit ring (a blocking ring and its two events), as the ends
+     *  make them when they open the link. */
+    HVC_CONFIG_PLAN_RUNTIME = 1u << 0,
+};
+
 /** Receives each directory entry of a planned region, in directory order. */
 typedef void (*hvc_config_layout_fn)(void *ctx, const struct hvc_obj *obj);
 
@@ -97,6 +105,7 @@ typedef void (*hvc_config_layout_fn)(void *ctx, const struct hvc_obj *obj);
  * all of them.
  *
  * @param cfg a loaded config.
+ * @param flags #hvc_config_plan_flags.
  * @param each receives every directory entry (may be NULL).
  * @param each_ctx passed to `each`.
  * @param left receives the heap bytes after the last object (may be NULL).
@@ -107,7 +116,8 @@ typedef void (*hvc_config_layout_fn)(void *ctx, const struct hvc_obj *obj);
  * @retval -HVC_EIO / -HVC_ENOMEM / -HVC_EACCES the scratch region failed.
  * @retval -HVC_ENOTSUP a vnet link is declared but vnet is not built in.
  */
-HVC_API int hvc_config_plan(const struct hvc_config *cfg, hvc_config_layout_fn each,
+HVC_API int hvc_config_plan(const struct hvc_config *cfg, unsigned flags,
+                            hvc_config_layout_fn each,
                             void *each_ctx, uint64_t *left,
                             hvc_config_error_fn on_error, void *ctx);
 

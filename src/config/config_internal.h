@@ -14,4 +14,8 @@ int hvc__config_rule_check(const char *text);
 /* hvc_system_vnet_create when vnet is built in, else NULL. */
 hvc_system_create_fn hvc__config_vnet_create(void);
 
+/* The ring capacity of vnet link `obj` in region r (from its header), or
+ * a negative HVC_E code; -HVC_ENOTSUP when vnet is not built in. */
+int hvc__config_vnet_capacity(struct hvc_region *r, const struct hvc_obj *obj);
+
 #endif

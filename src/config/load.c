@@ -959,14 +959,14 @@ static void load_document(struct loader *l, const void *text, size_t len)
         entries += 1;
         if (l->objs[i].type == HVC_OBJ_RING && (l->objs[i].flags & HVC_SYSTEM_F_BLOCKING))
             entries += 2; /* the ring's two events */
-        if (l->objs[i].type == HVC_OBJ_BRIDGE)
-            entries += 0;
+        if (l->objs[i].type == HVC_OBJ_VNET)
+            entries += 6; /* each end's blocking ring, made when it opens */
     }
     check_bridges(l, objects);
     if (entries > sys->region.max_objects)
         err(l, objects,
-            "the objects need %u directory entries (with the system record and two per blocking "
-            "ring) but the region has %u (region 'objects')",
+            "the objects need %u directory entries (with the system record, two per blocking "
+            "ring and six per vnet link) but the region has %u (region 'objects')",
             entries, sys->region.max_objects);
     sys->objects = l->objs;
     sys->nobjects = l->nobjs;

@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include <hvcomm/platform.h>
+#include <hvcomm/vnet_port.h>
+
+#include "config_internal.h"
 
 static void report(hvc_config_error_fn fn, void *ctx, const struct hvc_config *cfg,
                    uint32_t i, const char *msg)
@@ -37,7 +40,49 @@ static uint64_t heap_end(struct hvc_region *r)
     return end;
 }
 
-int hvc_config_plan(const struct hvc_config *cfg, hvc_config_layout_fn each, void *each_ctx,
+/* What the ends of each vnet link make when they open it: a blocking
+ * ring each, named by the vnet library's rule (link name, '.', end). */
+static int plan_runtime(struct hvc_region *r, const struct hvc_config *cfg,
+                        hvc_config_error_fn on_error, void *ctx)
+{
+    const struct hvc_system *sys = &cfg->system;
+    int result = 0;
+
+    for (uint32_t i = 0; i < sys->nobjects; i++) {
+        const struct hvc_system_object *o = &sys->objects[i];
+        struct hvc_obj obj;
+        int cap;
+
+        if (o->type != HVC_OBJ_VNET || hvc_obj_open(r, o->name, HVC_OBJ_VNET, &obj) < 0)
+            continue;
+        cap = hvc__config_vnet_capacity(r, &obj);
+        if (cap < 0)
+            return cap;
+        for (uint32_t e = 0; e < 2; e++) {
+            struct hvc_ring_attr ra = {.capacity = (uint32_t)cap, .max_msg = HVC_VNET_FRAME_MAX,
+                                       .writer = (int32_t)o->end[e].peer,
+                                       .flags = HVC_RING_BLOCKING};
+            struct hvc_ring ring;
+            char name[HVC_NAME_MAX + 1], msg[256];
+            int rc;
+
+            snprintf(name, sizeof(name), "%s.%u", o->name, e);
+            rc = hvc_ring_create(&ring, r, name, &ra);
+            if (rc == 0)
+                continue;
+            snprintf(msg, sizeof(msg),
+                     "vnet link '%s': end %u's ring (%d bytes) will not fit when the end opens "
+                     "the link: %s",
+                     o->name, e, cap, rc == -HVC_ENOSPC ? "no room left in the region or its directory" : hvc_strerror(rc));
+            report(on_error, ctx, cfg, i, msg);
+            result = -HVC_ENOSPC;
+        }
+    }
+    return result;
+}
+
+int hvc_config_plan(const struct hvc_config *cfg, unsigned flags, hvc_config_layout_fn each,
+                    void *each_ctx,
                     uint64_t *left, hvc_config_error_fn on_error, void *ctx)
 {
     const struct hvc_system *sys;
@@ -105,6 +150,8 @@ int hvc_config_plan(const struct hvc_config *cfg, hvc_config_layout_fn each, voi
             result = rc;
         }
     }
+    if (result == 0 && (flags & HVC_CONFIG_PLAN_RUNTIME))
+        result = plan_runtime(&r, cfg, on_error, ctx);
     if (result == 0) {
         struct hvc_region_info info;
 

@@ -3,6 +3,15 @@
 
 #ifdef HVC_CONFIG_VNET
 #include <hvcomm/bridge.h>
+#include <hvcomm/vnet_port.h>
+
+int hvc__config_vnet_capacity(struct hvc_region *r, const struct hvc_obj *obj)
+{
+    struct hvc_vnet_link_info li;
+    int rc = hvc_vnet_link_info(r, obj, &li);
+
+    return rc < 0 ? rc : (int)li.ring_capacity;
+}
 
 _Static_assert(HVC_CONFIG_BRIDGE_PORTS_MAX == HVC_BRIDGE_PORTS_MAX, "bridge ports");
 
@@ -18,6 +27,13 @@ hvc_system_create_fn hvc__config_vnet_create(void)
     return hvc_system_vnet_create;
 }
 #else
+int hvc__config_vnet_capacity(struct hvc_region *r, const struct hvc_obj *obj)
+{
+    (void)r;
+    (void)obj;
+    return -HVC_ENOTSUP;
+}
+
 int hvc__config_rule_check(const char *text)
 {
     (void)text;

@@ -284,8 +284,8 @@ START_TEST(directory_too_small)
             "objects:\n"
             "  - {name: r, type: ring, capacity: 4K, max-message: 8, writer: a, reader: b, "
             "blocking: true}\n",
-            "t.yaml:5:3: the objects need 4 directory entries (with the system record and two per "
-            "blocking ring) but the region has 3 (region 'objects')");
+            "t.yaml:5:3: the objects need 4 directory entries (with the system record, two per "
+            "blocking ring and six per vnet link) but the region has 3 (region 'objects')");
 }
 END_TEST
 
@@ -330,7 +330,7 @@ START_TEST(objects_do_not_fit)
     uint64_t left = 0;
 
     hvct_assert_rc(hvc_system_parse("t.yaml", text, strlen(text), &cfg, collect, &e), 0);
-    hvct_assert_rc(hvc_config_plan(cfg, NULL, NULL, &left, collect, &e), -HVC_ENOSPC);
+    hvct_assert_rc(hvc_config_plan(cfg, HVC_CONFIG_PLAN_RUNTIME, NULL, NULL, &left, collect, &e), -HVC_ENOSPC);
     ck_assert_msg(e.n == 2, "got %u errors: %s", e.n, e.text[0]);
     ck_assert_msg(strstr(e.text[0], "t.yaml:6:5: object 's2' does not fit in the region (") ==
                       e.text[0], "%s", e.text[0]);
