@@ -23,6 +23,7 @@
 #include <hvcomm/region.h>
 #include <hvcomm/ring.h>
 #include <hvcomm/shm.h>
+#include <hvcomm/system.h>
 #include <hvcomm/version.h>
 #include <hvcomm/wire.h>
 
