@@ -13,7 +13,7 @@
 
 #include "testutil.h"
 
-extern const struct hvc_system hvct_demo_system;
+extern const struct hvc_system hvct_sensors_system;
 
 static void same_string(const char *a, const char *b)
 {
@@ -25,11 +25,11 @@ static void same_string(const char *a, const char *b)
 
 START_TEST(table_equals_loaded)
 {
-    const struct hvc_system *g = &hvct_demo_system;
+    const struct hvc_system *g = &hvct_sensors_system;
     struct hvc_config *cfg = NULL;
     const struct hvc_system *l;
 
-    hvct_assert_rc(hvc_system_load(DEMO_YAML, &cfg, NULL, NULL), 0);
+    hvct_assert_rc(hvc_system_load(SENSORS_YAML, &cfg, NULL, NULL), 0);
     l = &cfg->system;
     hvct_assert_rc(hvc_system_validate(g), 0);
     ck_assert_uint_eq(g->version, l->version);
@@ -71,7 +71,7 @@ END_TEST
 
 START_TEST(applied_equals_created)
 {
-    const struct hvc_system *g = &hvct_demo_system;
+    const struct hvc_system *g = &hvct_sensors_system;
     const char *pa = hvct_region_path("gen"), *pb = hvct_region_path("cli");
     struct hvc_region_config rc_cfg;
     struct hvc_region a, b;
@@ -84,7 +84,7 @@ START_TEST(applied_equals_created)
     hvct_assert_rc(hvc_peer_leave(&a), 0);
 
     snprintf(cmd, sizeof(cmd), "'%s' create '%s' --config '%s' >/dev/null", HVCOMM_BIN, pb,
-             DEMO_YAML);
+             SENSORS_YAML);
     ck_assert_int_eq(system(cmd), 0);
     hvct_assert_rc(hvc_region_attach(&b, hvc_platform_posix(), pb, HVC_MAP_RDONLY), 0);
 

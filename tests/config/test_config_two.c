@@ -1,5 +1,5 @@
 /*
- * Two processes load the same system file (examples/systems/demo.yaml):
+ * Two processes load the same system file (examples/systems/sensors.yaml):
  * the creator formats and applies it, the other attaches and applies it,
  * and they find each other's objects by name: a blocking ring, an event, a
  * sampling port and a queuing port, each opened in the declared role.
@@ -30,7 +30,7 @@ static struct hvc_config *load(void)
 {
     struct hvc_config *cfg = NULL;
 
-    if (hvc_system_load(SYSTEMS_DIR "/demo.yaml", &cfg, NULL, NULL) < 0)
+    if (hvc_system_load(SYSTEMS_DIR "/sensors.yaml", &cfg, NULL, NULL) < 0)
         return NULL;
     return cfg;
 }
@@ -245,7 +245,7 @@ START_TEST(roles_refused)
         struct hvc_system_info si;
 
         hvct_assert_rc(hvc_system_info(&r2, &si), 0);
-        ck_assert_str_eq(si.name, "demo");
+        ck_assert_str_eq(si.name, "sensors");
         ck_assert(si.hash == cfg->system.hash);
         ck_assert_uint_eq(si.nobjects, cfg->system.nobjects);
     }
