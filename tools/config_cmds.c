@@ -13,6 +13,10 @@
 
 #include <hvcomm/config.h>
 
+#ifdef HVC_TOOLS_VNET
+#include <hvcomm/vnet_port.h>
+#endif
+
 static void print_error(void *ctx, const char *file, unsigned line, unsigned col,
                         const char *msg)
 {
@@ -155,6 +159,99 @@ static bool derived_name(const struct hvc_system *sys, const char *name)
     return false;
 }
 
+static uint64_t pow2_up(uint64_t v)
+{
+    uint64_t p = 1;
+
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+/* Differences in what each module records in the object's own header. */
+static unsigned attr_diffs(struct hvc_region *r, const struct hvc_obj *obj,
+                           const struct hvc_system_object *o, const char *path, const char *file)
+{
+    unsigned n = 0;
+#define ADIFF(what, got, want)                                                              \
+    do {                                                                                    \
+        if ((uint64_t)(got) != (uint64_t)(want)) {                                          \
+            printf("%s: %s '%s' has %s %" PRIu64 ", %s says %" PRIu64 "\n", path,           \
+                   hvc_obj_type_name(o->type), o->name, what, (uint64_t)(got), file,         \
+                   (uint64_t)(want));                                                       \
+            n++;                                                                            \
+        }                                                                                   \
+    } while (0)
+    switch (o->type) {
+    case HVC_OBJ_EVENT: {
+        struct hvc_event_stats st;
+
+        if (hvc_event_stats(r, obj, &st) == 0 && st.valid) {
+            ADIFF("kind", st.kind, o->kind);
+            if (o->kind == HVC_EVENT_COUNTING)
+                ADIFF("max-count", st.max_count, o->count ? o->count : HVC_EVENT_COUNT_MAX);
+            ADIFF("signaler mask", st.signalers, o->writers);
+        }
+        break;
+    }
+    case HVC_OBJ_SEGMENT: {
+        struct hvc_seg_stats st;
+
+        if (hvc_seg_stats(r, obj, &st) == 0 && st.valid)
+            ADIFF("size", st.data_size, o->size);
+        break;
+    }
+    case HVC_OBJ_RING: {
+        struct hvc_ring_stats st;
+
+        if (hvc_ring_stats(r, obj, &st) == 0) {
+            ADIFF("capacity", st.capacity, pow2_up(o->size));
+            ADIFF("max-message", st.max_msg, o->max_msg);
+            ADIFF("blocking", (st.flags & HVC_RING_BLOCKING) != 0,
+                  (o->flags & HVC_SYSTEM_F_BLOCKING) != 0);
+        }
+        break;
+    }
+    case HVC_OBJ_SAMPLING: {
+        struct hvc_sampling_stats st;
+
+        if (hvc_sampling_stats(r, obj, &st) == 0) {
+            ADIFF("max-message", st.max_msg, o->max_msg);
+            ADIFF("refresh (ns)", st.refresh_ns, o->period_ns);
+        }
+        break;
+    }
+    case HVC_OBJ_QUEUE: {
+        struct hvc_queue_stats st;
+
+        if (hvc_queue_stats(r, obj, &st) == 0) {
+            ADIFF("depth", st.max_count, o->count);
+            ADIFF("max-message", st.max_msg, o->max_msg);
+            ADIFF("overflow policy", st.policy, o->kind);
+        }
+        break;
+    }
+#ifdef HVC_TOOLS_VNET
+    case HVC_OBJ_VNET: {
+        struct hvc_vnet_link_info li;
+
+        if (hvc_vnet_link_info(r, obj, &li) == 0) {
+            ADIFF("mtu", li.mtu, o->mtu);
+            if (o->size != 0)
+                ADIFF("ring", li.ring_capacity, pow2_up(o->size));
+            ADIFF("checksum", (li.flags & HVC_VNET_CHECKSUM) != 0,
+                  (o->flags & HVC_SYSTEM_F_CHECKSUM) != 0);
+        }
+        break;
+    }
+#endif
+    default:
+        break;
+    }
+#undef ADIFF
+    return n;
+}
+
 static int verify(const struct hvc_config *cfg, const char *path)
 {
     const struct hvc_system *sys = &cfg->system;
@@ -225,6 +322,13 @@ static int verify(const struct hvc_config *cfg, const char *path)
             DIFF("%s '%s' has writer %s, %s says %s", hvc_obj_type_name(want->type), want->name,
                  writer_text(got.writer, sys, w1, sizeof(w1)), cfg->file,
                  writer_text(want->writer, sys, w2, sizeof(w2)));
+        {
+            int k = hvc_system_object_find(sys, want->name);
+
+            /* Same place, other contents: what the object's header says. */
+            if (k >= 0 && got.size == want->size)
+                diffs += attr_diffs(&r, &got, &sys->objects[k], path, cfg->file);
+        }
     }
     for (uint32_t i = 0; i < info.max_objects; i++) {
         struct hvc_obj got;

@@ -73,7 +73,10 @@ static int plan_runtime(struct hvc_region *r, const struct hvc_config *cfg,
             snprintf(msg, sizeof(msg),
                      "vnet link '%s': end %u's ring (%d bytes) will not fit when the end opens "
                      "the link: %s",
-                     o->name, e, cap, rc == -HVC_ENOSPC ? "no room left in the region or its directory" : hvc_strerror(rc));
+                     o->name, e, cap,
+                     rc == -HVC_ENOSPC   ? "no room left in the region or its directory"
+                     : rc == -HVC_EINVAL ? "larger than the region"
+                                         : hvc_strerror(rc));
             report(on_error, ctx, cfg, i, msg);
             result = -HVC_ENOSPC;
         }

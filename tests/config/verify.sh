@@ -35,7 +35,7 @@ variant() {
 rm -f "$region"
 expect 0 "created $region from $base" "$hvcomm" create "$region" --config "$base"
 expect 0 "$region matches $base" "$hvcomm" create "$region" --config "$base" --verify
-expect 1 "already holds a region (6 objects" "$hvcomm" create "$region" --config "$base"
+expect 1 "already holds a region (7 objects" "$hvcomm" create "$region" --config "$base"
 expect 0 "created $region" "$hvcomm" create "$region" --config "$base" --force
 expect 0 "system   base, from $base" "$hvcomm" info "$region"
 
@@ -53,6 +53,31 @@ expect 1 "$region: segment 's' takes 16384 bytes, $base makes it 8192" \
 
 variant writer 's/writer: a, reader: b}/writer: b, reader: a}/'
 expect 1 "$region: ring 'r' has writer b, $base says a" "$hvcomm" create "$region" --config "$base" --verify
+
+# Same size and writer, other attributes: what each object's header records.
+variant maxmsg 's/max-message: 512/max-message: 256/'
+expect 1 "$region: ring 'r' has max-message 256, $base says 512" \
+    "$hvcomm" create "$region" --config "$base" --verify
+variant blocking 's/reader: b}/reader: b, blocking: true}/'
+expect 1 "$region: ring 'r' has blocking 1, $base says 0" "$hvcomm" create "$region" --config "$base" --verify
+variant kind 's/max-count: 8/max-count: 9/'
+expect 1 "$region: event 'e' has max-count 9, $base says 8" "$hvcomm" create "$region" --config "$base" --verify
+variant signalers 's/signalers: \[a\], waiters: \[b\]/signalers: [b], waiters: [a]/'
+expect 1 "$region: event 'e' has signaler mask 2, $base says 1" \
+    "$hvcomm" create "$region" --config "$base" --verify
+variant refresh 's/refresh: 5ms/refresh: 6ms/'
+expect 1 "$region: sampling 'p' has refresh (ns) 6000000, $base says 5000000" \
+    "$hvcomm" create "$region" --config "$base" --verify
+variant policy 's/overflow: drop-oldest/overflow: reject/'
+expect 1 "$region: queue 'q' has overflow policy 0, $base says 1" \
+    "$hvcomm" create "$region" --config "$base" --verify
+variant segsize 's/size: 4K/size: 4000/'
+expect 1 "$region: segment 's' has size 4000, $base says 4096" \
+    "$hvcomm" create "$region" --config "$base" --verify
+variant mtu 's/type: vnet,/type: vnet, mtu: 9000,/'
+expect 1 "$region: vnet 'n' has mtu 9000, $base says 1500" "$hvcomm" create "$region" --config "$base" --verify
+variant checksum 's/type: vnet,/type: vnet, checksum: true,/'
+expect 1 "$region: vnet 'n' has checksum 1, $base says 0" "$hvcomm" create "$region" --config "$base" --verify
 
 variant extra '$a\  - {name: x, type: event}'
 expect 1 "$region: extra event 'x' not in $base" "$hvcomm" create "$region" --config "$base" --verify
