@@ -84,6 +84,15 @@ static int plan_runtime(struct hvc_region *r, const struct hvc_config *cfg,
     return result;
 }
 
+/* Heap bytes no object uses (in all the gaps). */
+static uint64_t free_bytes(struct hvc_region *r)
+{
+    struct hvc_region_info info;
+
+    hvc_region_info(r, &info);
+    return info.size - info.heap_offset - info.heap_used;
+}
+
 int hvc_config_plan(const struct hvc_config *cfg, unsigned flags, hvc_config_layout_fn each,
                     void *each_ctx,
                     uint64_t *left, hvc_config_error_fn on_error, void *ctx)
@@ -120,18 +129,11 @@ int hvc_config_plan(const struct hvc_config *cfg, unsigned flags, hvc_config_lay
 
         rc = hvc_system_create(&r, sys, i);
         if (rc == -HVC_ENOSPC) {
-            struct hvc_region_info info;
-
-            hvc_region_info(&r, &info);
-            if (info.objects >= info.max_objects)
-                snprintf(msg, sizeof(msg),
-                         "object '%s': no directory entry left (region 'objects' is %u)",
-                         sys->objects[i].name, info.max_objects);
-            else
-                snprintf(msg, sizeof(msg),
-                         "object '%s' does not fit in the region (%llu bytes left after the "
-                         "objects before it)",
-                         sys->objects[i].name, (unsigned long long)(r.size - heap_end(&r)));
+            /* (The loader checked that the directory has entries enough.) */
+            snprintf(msg, sizeof(msg),
+                     "object '%s' does not fit in the region (%llu bytes free in all after "
+                     "the objects before it)",
+                     sys->objects[i].name, (unsigned long long)free_bytes(&r));
             report(on_error, ctx, cfg, i, msg);
             result = -HVC_ENOSPC;
         } else if (rc < 0) {

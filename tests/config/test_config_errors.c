@@ -334,8 +334,72 @@ START_TEST(objects_do_not_fit)
     ck_assert_msg(e.n == 2, "got %u errors: %s", e.n, e.text[0]);
     ck_assert_msg(strstr(e.text[0], "t.yaml:6:5: object 's2' does not fit in the region (") ==
                       e.text[0], "%s", e.text[0]);
+    ck_assert_msg(strstr(e.text[0], " bytes free in all after the objects before it)") != NULL,
+                  "%s", e.text[0]);
     ck_assert_msg(strstr(e.text[1], "t.yaml:8:5: object 's3' does not fit in the region (") ==
                       e.text[1], "%s", e.text[1]);
+    hvc_config_free(cfg);
+}
+END_TEST
+
+/* The objects fit, the system record after them does not. */
+START_TEST(record_does_not_fit)
+{
+    char text[1024];
+    struct hvc_config *cfg = NULL;
+    struct errs e = {0};
+    int n = snprintf(text, sizeof(text),
+                     "system: t\nregion: {size: 64K, peers: 1, objects: 40}\n"
+                     "peers: [{name: a, id: 0}]\nobjects:\n"
+                     "  - {name: s, type: segment, size: 61312, writers: [a]}\n");
+
+    for (int i = 0; i < 6; i++)
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "  - {name: e%d, type: event}\n", i);
+    hvct_assert_rc(hvc_system_parse("t.yaml", text, strlen(text), &cfg, collect, &e), 0);
+    hvct_assert_rc(hvc_config_plan(cfg, 0, NULL, NULL, NULL, collect, &e), -HVC_ENOSPC);
+    ck_assert_uint_eq(e.n, 1);
+    ck_assert_str_eq(e.text[0], "t.yaml:0:0: no room left for the system record '.hvc.system'");
+    hvc_config_free(cfg);
+}
+END_TEST
+
+/* A vnet link fits; the rings its ends make when they open it do not. */
+START_TEST(vnet_rings_do_not_fit)
+{
+    static const char text[] = "system: t\nregion: {size: 1M, objects: 16}\n"
+                               "peers: [{name: a, id: 0}, {name: b, id: 1}]\nobjects:\n"
+                               "  - {name: n, type: vnet, ring: 512K, ends: [{peer: a}, {peer: b}]}\n";
+    struct hvc_config *cfg = NULL;
+    struct errs e = {0};
+
+    hvct_assert_rc(hvc_system_parse("t.yaml", text, strlen(text), &cfg, collect, &e), 0);
+    /* Without the run-time objects it fits. */
+    hvct_assert_rc(hvc_config_plan(cfg, 0, NULL, NULL, NULL, collect, &e), 0);
+    hvct_assert_rc(hvc_config_plan(cfg, HVC_CONFIG_PLAN_RUNTIME, NULL, NULL, NULL, collect, &e),
+                   -HVC_ENOSPC);
+    ck_assert_uint_eq(e.n, 1);
+    ck_assert_str_eq(e.text[0], "t.yaml:5:5: vnet link 'n': end 1's ring (524288 bytes) will not "
+                                "fit when the end opens the link: no room left in the region or "
+                                "its directory");
+    hvc_config_free(cfg);
+}
+END_TEST
+
+/* A ring larger than the region itself. */
+START_TEST(vnet_ring_larger_than_region)
+{
+    static const char text[] = "system: t\nregion: {size: 1M, objects: 16}\n"
+                               "peers: [{name: a, id: 0}, {name: b, id: 1}]\nobjects:\n"
+                               "  - {name: n, type: vnet, ring: 2M, ends: [{peer: a}, {peer: b}]}\n";
+    struct hvc_config *cfg = NULL;
+    struct errs e = {0};
+
+    hvct_assert_rc(hvc_system_parse("t.yaml", text, strlen(text), &cfg, collect, &e), 0);
+    hvct_assert_rc(hvc_config_plan(cfg, HVC_CONFIG_PLAN_RUNTIME, NULL, NULL, NULL, collect, &e),
+                   -HVC_ENOSPC);
+    ck_assert_uint_eq(e.n, 2);
+    ck_assert_str_eq(e.text[0], "t.yaml:5:5: vnet link 'n': end 0's ring (2097152 bytes) will not "
+                                "fit when the end opens the link: larger than the region");
     hvc_config_free(cfg);
 }
 END_TEST
@@ -381,6 +445,9 @@ int main(void)
     tcase_add_test(tc, directory_too_small);
     tcase_add_test(tc, all_mistakes_reported);
     tcase_add_test(tc, objects_do_not_fit);
+    tcase_add_test(tc, record_does_not_fit);
+    tcase_add_test(tc, vnet_rings_do_not_fit);
+    tcase_add_test(tc, vnet_ring_larger_than_region);
     tcase_add_test(tc, missing_file);
     suite_add_tcase(s, tc);
     return hvct_run(s);
