@@ -3,10 +3,13 @@
  * must give a config or a list of mistakes, never a crash, a leak or a
  * hang. A config that loads is also checked by hvc_system_validate().
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
- *       tests/fuzz/fuzz_config.c BUILD/src/config/libhvcomm_config.a \
- *       BUILD/src/vnet/libhvcomm_vnet_port.a BUILD/libhvcomm.a -lyaml \
- *       -o fuzz_config && ./fuzz_config examples/systems tests/config/systems
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DHVC_CONFIG_VNET -Iinclude \
+ *       -Isrc/config tests/fuzz/fuzz_config.c src/config/load.c src/config/vnet_glue.c \
+ *       BUILD/src/vnet/libhvcomm_vnet_port.a BUILD/libhvcomm.a -lyaml -o fuzz_config
+ *   ./fuzz_config -max_total_time=300 CORPUS   (seed: examples/systems, tests/config/systems)
+ *
+ * (BUILD: an address,undefined sanitizer build; the loader's sources are
+ * compiled here so libFuzzer sees their coverage.)
  *
  * tests/config/fuzz_replay.c runs the same entry point over a corpus in
  * the normal test suite.
