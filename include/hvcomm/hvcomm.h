@@ -25,6 +25,7 @@
 #include <hvcomm/region.h>
 #include <hvcomm/ring.h>
 #include <hvcomm/shm.h>
+#include <hvcomm/system.h>
 #include <hvcomm/version.h>
 #include <hvcomm/vnet_port.h>
 #include <hvcomm/wire.h>
