@@ -26,18 +26,18 @@ boot32:
     /* PML4[0] -> PDPT; PDPT[0..3] -> PD0..3; PDn[i] = 2 MiB pages. */
     mov $boot_pml4, %edi
     mov $boot_pdpt, %eax
-    or $3, %eax
+    or $7, %eax
     mov %eax, (%edi)
     mov $boot_pdpt, %edi
     mov $boot_pd, %eax
-    or $3, %eax
+    or $7, %eax
     mov $4, %ecx
 1:  mov %eax, (%edi)
     add $0x1000, %eax
     add $8, %edi
     loop 1b
     mov $boot_pd, %edi
-    mov $0x83, %eax
+    mov $0x87, %eax /* present, writable, user (the SVM test runs CPL 3 code), 2 MiB */
     xor %edx, %edx
     mov $2048, %ecx
 2:  mov %eax, (%edi)
