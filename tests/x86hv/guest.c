@@ -336,6 +336,7 @@ int main(void)
         rc = events();
         break;
     case S_IRQFD:
+    case S_BELLS:
         rc = doorbells();
         break;
     case S_POLL:

@@ -38,6 +38,7 @@ enum scenario {
     S_RDONLY = 5, /* C maps the region read-only and tries to write */
     S_BADREQ = 6, /* D issues bad requests while A<->B carry on */
     S_GONE = 7,   /* B stopped by the VMM, A sees it gone */
+    S_BELLS = 8,  /* A<->B raw doorbells through the VMM (trapped OUT) */
 };
 
 enum role { ROLE_A = 0, ROLE_B = 1, ROLE_C = 2, ROLE_D = 3 };

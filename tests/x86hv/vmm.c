@@ -16,7 +16,7 @@
  * machine's KVM livelocks on VMCALL/VMMCALL, which the guests never issue),
  * every exit is named, and a VM that exits any unexpected way fails the
  * test. Usage: vmm GUEST.bin SCENARIO (events|irqfd|poll|ring|rdonly|
- * badreq|gone); exit 0 pass, 1 fail, 77 skip.
+ * badreq|gone|bells); exit 0 pass, 1 fail, 77 skip.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -579,6 +579,7 @@ struct plan {
 static const struct plan plans[] = {
     {"events", S_EVENTS, {ROLE_A, ROLE_B}, 2, 0, 20},
     {"irqfd", S_IRQFD, {ROLE_A, ROLE_B}, 2, 1, 20},
+    {"bells", S_BELLS, {ROLE_A, ROLE_B}, 2, 0, 20},
     {"poll", S_POLL, {ROLE_A, ROLE_B}, 2, 0, 20},
     {"ring", S_RING, {ROLE_A, ROLE_B}, 2, 0, 300},
     {"rdonly", S_RDONLY, {ROLE_A, ROLE_C}, 2, 0, 1},
@@ -661,6 +662,12 @@ static int check(const struct plan *p, struct hvc_region *r)
         EXPECT(a->io_bell == 0 && b->io_bell == 0);
         EXPECT(hv.stats.injected == 0 && hv.stats.errors == 0);
         report_rt("ioeventfd-irqfd (raw doorbell)", a, p->rounds);
+        break;
+    case S_BELLS:
+        /* Every doorbell went through the VMM and the library. */
+        EXPECT(a->io_bell == p->rounds && b->io_bell == p->rounds);
+        EXPECT(hv.stats.injected == 2u * p->rounds && hv.stats.errors == 0);
+        report_rt("trapped-io-vmm (raw doorbell)", a, p->rounds);
         break;
     case S_POLL:
         report_rt("polling (shared word)", a, p->rounds);
