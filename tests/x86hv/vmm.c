@@ -95,6 +95,7 @@ static const char *exit_name(uint32_t r)
     return r < sizeof(n) / sizeof(n[0]) ? n[r] : "?";
 }
 
+static void vmlog(struct vm *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void vmlog(struct vm *v, const char *fmt, ...)
 {
     va_list ap;
@@ -205,14 +206,14 @@ static int vm_create(int kvm, struct vm *v, const uint8_t *img, size_t img_len,
         return fail(v, "KVM_SET_USER_MEMORY_REGION shared");
 
     /* Identity map: 0..2 MiB and the region's 2 MiB, 2 MiB pages. */
-    pt = (uint64_t *)(v->ram + 0x1000);
+    pt = (uint64_t *)(void *)(v->ram + 0x1000);
     pt[0] = 0x2003;
-    pt = (uint64_t *)(v->ram + 0x2000);
+    pt = (uint64_t *)(void *)(v->ram + 0x2000);
     pt[0] = 0x3003;
     pt[1] = 0x4003;
-    ((uint64_t *)(v->ram + 0x3000))[0] = 0x83;
-    ((uint64_t *)(v->ram + 0x4000))[0] = GPA_REGION | 0x83;
-    pt = (uint64_t *)(v->ram + 0x500);
+    ((uint64_t *)(void *)(v->ram + 0x3000))[0] = 0x83;
+    ((uint64_t *)(void *)(v->ram + 0x4000))[0] = GPA_REGION | 0x83;
+    pt = (uint64_t *)(void *)(v->ram + 0x500);
     pt[0] = 0;
     pt[1] = 0x00af9a000000ffffull;
     pt[2] = 0x00cf92000000ffffull;
@@ -221,7 +222,7 @@ static int vm_create(int kvm, struct vm *v, const uint8_t *img, size_t img_len,
         return fail(v, "image");
     }
     memcpy(v->ram + GPA_IMAGE, img, img_len);
-    v->bi = (struct bootinfo *)(v->ram + GPA_BOOTINFO);
+    v->bi = (struct bootinfo *)(void *)(v->ram + GPA_BOOTINFO);
 
     v->vcpu = ioctl(v->fd, KVM_CREATE_VCPU, 0);
     if (v->vcpu < 0)
@@ -837,6 +838,7 @@ int main(int argc, char **argv)
                                           .region_size = REGION_SIZE,
                                           .flags = v->rdonly ? HVC_HV_GUEST_RDONLY : 0};
     }
+    free(img);
     if (hvc_hv_init(&hv, guests, (uint32_t)nvms, MAX_PEERS, &vmm_ops, NULL) < 0)
         return 1;
     {
