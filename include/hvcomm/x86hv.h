@@ -49,7 +49,8 @@ enum hvc_x86hv_method {
     HVC_X86HV_VMCALL = 1,  /**< Intel VT-x `VMCALL` (0f 01 c1) */
     HVC_X86HV_VMMCALL = 2, /**< AMD-V `VMMCALL` (0f 01 d9) */
     HVC_X86HV_IO = 3,      /**< `OUT` to call_port / bell_port */
-    HVC_X86HV_HOOK = 4,    /**< a function (tests, or a custom transport) */
+    HVC_X86HV_HOOK = 4,    /**< a function (tests, or a custom transport);
+                                waits then poll and never halt */
 };
 
 /**
