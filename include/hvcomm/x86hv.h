@@ -23,6 +23,10 @@
  *
  * One guest, one configuration: the backend keeps it (and the doorbells
  * pending from the interrupt handler) in static storage.
+ *
+ * The backend is not part of the hosted libhvcomm: a guest image compiles
+ * `src/platform/x86hv/x86hv.c` with the core (as `ports/x86_64-hv/build.sh`
+ * does). The hypervisor side (hv.h) is in libhvcomm.
  */
 #ifndef HVCOMM_X86HV_H
 #define HVCOMM_X86HV_H

@@ -217,6 +217,13 @@ START_TEST(test_inject_fails)
     hvct_assert_rc(hvc_hv_doorbell(&hv, 0, HVC_HV_BELL(1, 0), 0), -HVC_EIO);
     ck_assert_uint_eq(hv.stats.inject_failed, 2);
     ck_assert_uint_eq(hv.stats.injected, 0);
+    /* The doorbell register form of the other refusals. */
+    fk.fail = 0;
+    hvct_assert_rc(hvc_hv_doorbell(&hv, 1, HVC_HV_BELL(0, 0), 0), -HVC_ENOTREADY);
+    ck_assert_int_eq(hvc_hv_guest_stop(&hv, 1), 0);
+    hvct_assert_rc(hvc_hv_doorbell(&hv, 0, HVC_HV_BELL(1, 0), 0), -HVC_EPEERGONE);
+    ck_assert_uint_eq(hv.stats.peer_gone, 1);
+    ck_assert_uint_eq(fk.n, 0);
 }
 END_TEST
 
@@ -340,6 +347,14 @@ START_TEST(test_guest_backend)
     ck_assert_int_eq(hvc_platform_close(&h), 0);
     hvct_assert_rc(hvc_platform_open(&h, hvc_platform_x86hv(), "x86hv", 0x2000,
                                      HVC_MAP_CREATE), -HVC_ENOSPC);
+    /* A hypervisor that does not serve the call (RAX left alone). */
+    cfg.region_size = 0;
+    cfg.peer_id = -1;
+    cfg.hook_ctx = (void *)(uintptr_t)9;
+    ck_assert_int_eq(hvc_x86hv_configure(&cfg), 0);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_x86hv(), "x86hv", 0, 0), -HVC_EIO);
+    hvct_assert_rc((int)hvc_x86hv_call(HVC_HV_SELF_ID, 0, 0, NULL), -HVC_EIO);
+    ck_assert_uint_eq(hv.stats.bad_caller, 2);
     /* Bad descriptors. */
     cfg.irq_base = 10;
     hvct_assert_rc(hvc_x86hv_configure(&cfg), -HVC_EINVAL);

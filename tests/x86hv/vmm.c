@@ -41,7 +41,7 @@
 
 #include "scenario.h"
 
-#define WATCHDOG_S 10   /* one KVM_RUN without an exit */
+#define WATCHDOG_S 30   /* one KVM_RUN without an exit */
 #define DEADLINE_S 300  /* the whole scenario, a failure bound only */
 #define QLEN 64
 

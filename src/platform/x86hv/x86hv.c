@@ -103,12 +103,12 @@ static int64_t call(const struct hvc_x86hv_config *c, uint64_t func, uint64_t a0
 
     g_stats.calls++;
     rc = raw_call(c, regs);
-    if (rc < 0) {
+    /* Statuses are 0, 1 (PEER_ALIVE) or a code: anything else (a RAX the
+     * hypervisor left alone, a code we do not know) is an unserved call. */
+    if (rc > 1 || rc <= -(int64_t)HVC_ERRNO_MAX)
+        rc = -HVC_EIO;
+    if (rc < 0)
         g_stats.call_errors++;
-        /* Anything below the smallest code is not ours: call it EIO. */
-        if (rc < -(int64_t)HVC_ERRNO_MAX)
-            rc = -HVC_EIO;
-    }
     if (out != NULL) {
         out[0] = regs[1];
         out[1] = regs[2];
