@@ -226,11 +226,14 @@ static int rdonly_reader(void)
     return GUEST_OK;
 }
 
-/* Bad requests; the others must carry on. */
+/* Bad requests; the others must carry on. A is READY (so its vectors are
+ * set) from before our first request until after our last: it waits for
+ * us to leave. */
 static int bad_requests(void)
 {
     uint64_t out[3];
 
+    MUST(wait_ready(ROLE_A));
     for (uint32_t i = 0; i < bi->rounds; i++) {
         bi->err[0] = hvc_x86hv_call(HVC_HV_NOTIFY, 99, 0, NULL);
         bi->err[1] = hvc_x86hv_call(HVC_HV_NOTIFY, ROLE_A, 9, NULL);
@@ -247,6 +250,7 @@ static int bad_requests(void)
     CHECK(bi->err[3] == -HVC_EINVAL);
     CHECK(bi->err[4] == -HVC_EINVAL);
     CHECK(bi->err[5] == -HVC_ENOENT);
+    MUST(hvc_peer_leave(&region));
     return GUEST_OK;
 }
 
@@ -317,10 +321,12 @@ int main(void)
         if (hvc_x86hv_call(HVC_HV_TSC_KHZ, 0, 0, out) == 0)
             bi->tsc_khz = out[0];
     }
-    if (bi->role != ROLE_C && bi->role != ROLE_D) {
+    if (bi->role != ROLE_C) {
         if (bi->pic)
             rt_sti(); /* unmasked in the PIC and the CPU: now READY */
-        id = hvc_peer_join(&region, bi->role == ROLE_A ? "guest-a" : "guest-b");
+        static const char *const labels[] = {"guest-a", "guest-b", "guest-c", "guest-d"};
+
+        id = hvc_peer_join(&region, labels[bi->role & 3]);
         MUST(id);
         CHECK(id == (int)bi->role);
     }
@@ -349,7 +355,27 @@ int main(void)
         rc = bi->role == ROLE_C ? rdonly_reader() : rdonly_writer();
         break;
     case S_BADREQ:
-        rc = bi->role == ROLE_D ? bad_requests() : events();
+        if (bi->role == ROLE_D) {
+            rc = bad_requests();
+        } else {
+            struct hvc_peer_info pi;
+
+            /* A and B carry on while D misbehaves: A starts once D has
+             * joined (its slot's epoch moved: D may even have left
+             * already) and ends once D has left. */
+            if (bi->role == ROLE_A) {
+                uint64_t end = now() + 20000000000ull;
+
+                while ((hvc_peer_info(&region, ROLE_D, &pi) != 0 || pi.epoch == 0) &&
+                       now() < end)
+                    hvc_cpu_relax();
+                CHECK(pi.epoch != 0);
+            }
+            rc = events();
+            while (bi->role == ROLE_A && hvc_peer_info(&region, ROLE_D, &pi) == 0 &&
+                   pi.state == HVC_PEER_READY)
+                hvc_cpu_relax();
+        }
         break;
     case S_GONE:
         rc = gone();
