@@ -411,6 +411,7 @@ int main(void)
     Suite *s = suite_create("x86hv_lib");
     TCase *tc = tcase_create("hv");
 
+    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_init_errors);
     tcase_add_test(tc, test_version_id_region_tsc);
