@@ -2,7 +2,9 @@
 # Build one bare-metal test image for BOARD with its cross compiler and run
 # it under QEMU; QEMU's exit status is the result. A missing compiler or
 # QEMU gives SKIP (77) with the reason.
-# Usage: run.sh BOARD SOURCE_DIR BUILD_DIR [MODE] -- CORE_SOURCES...
+# The two-core image compiles in the system table that `hvcomm gen` writes
+# from twocore.yaml with the board's base address: HVC_GEN names the tool.
+# Usage: [HVC_GEN=path/to/hvcomm] run.sh BOARD SOURCE_DIR BUILD_DIR [MODE] -- CORE_SOURCES...
 #   BOARD: riscv-virt | aarch64-virt | mps2-an521 | mps2-an386
 #   MODE:  test (default: the test image) | size (the code-size report)
 set -eu
@@ -32,6 +34,7 @@ backend="$src/src/platform/baremetal/backend.c"
 port="$src/ports/$board"
 case $board in
 riscv-virt)
+    base=0x80400000
     cc=riscv64-unknown-elf-gcc pkg=gcc-riscv64-unknown-elf
     qemu=qemu-system-riscv64 qpkg=qemu-system-misc
     specs=/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs spkg=picolibc-riscv64-unknown-elf
@@ -40,6 +43,7 @@ riscv-virt)
     qargs="-M virt -smp 2 -bios none -nographic -monitor none -serial stdio"
     ;;
 aarch64-virt)
+    base=0x40400000
     cc=aarch64-linux-gnu-gcc pkg=gcc-aarch64-linux-gnu
     qemu=qemu-system-aarch64 qpkg=qemu-system-arm
     specs=/usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs spkg=picolibc-aarch64-linux-gnu
@@ -48,6 +52,7 @@ aarch64-virt)
     qargs="-M virt,gic-version=3 -cpu cortex-a53 -smp 2 -nographic -monitor none -serial stdio -semihosting"
     ;;
 mps2-an521)
+    base=0x38000000
     cc=arm-none-eabi-gcc pkg=gcc-arm-none-eabi
     qemu=qemu-system-arm qpkg=qemu-system-arm
     specs=/usr/lib/picolibc/arm-none-eabi/picolibc.specs spkg=picolibc-arm-none-eabi
@@ -56,6 +61,7 @@ mps2-an521)
     qargs="-M mps2-an521 -smp 2 -nographic -monitor none -serial none -semihosting-config enable=on,target=native"
     ;;
 mps2-an386)
+    base=
     cc=arm-none-eabi-gcc pkg=gcc-arm-none-eabi
     qemu=qemu-system-arm qpkg=qemu-system-arm
     specs=/usr/lib/picolibc/arm-none-eabi/picolibc.specs spkg=picolibc-arm-none-eabi
@@ -87,19 +93,31 @@ build() { # build ELF SOURCES...: compile and link with the port
     fi
 }
 
+gen_table() { # the system table of the two-core image, for this board
+    gen=${HVC_GEN:-}
+    if [ -z "$gen" ] || [ ! -x "$gen" ]; then
+        echo "SKIP: the hvcomm tool is needed to generate the system table (HVC_GEN; build with HVC_BUILD_TOOLS=ON)"
+        exit 77
+    fi
+    sed "s/@BASE@/$base/" "$tests/twocore.yaml" > "$out/twocore.yaml"
+    "$gen" gen "$out/twocore.yaml" -o "$out/system.c" --name hvc_system_twocore >/dev/null
+}
+
 case $mode in
 test)
     if [ "$board" = mps2-an386 ]; then
         build "$out/unit.elf" "$tests"/unit.c "$port"/board.c
         elf=$out/unit.elf
     else
-        build "$out/twocore.elf" "$tests"/twocore.c "$tests"/hostile.c "$tests"/bench.c "$tests"/bmlib.c
+        gen_table
+        build "$out/twocore.elf" "$out/system.c" "$tests"/twocore.c "$tests"/hostile.c "$tests"/bench.c "$tests"/bmlib.c
         elf=$out/twocore.elf
     fi
     # shellcheck disable=SC2086
     exec timeout ${HVC_BM_TIMEOUT:-120} $qemu $qargs -kernel "$elf"
     ;;
 size)
+    [ "$board" = mps2-an386 ] || gen_table
     exec sh "$tests"/size.sh "$board" "$src" "$out" "$cc" "$arch" "$specs" "$port" -- $core
     ;;
 esac

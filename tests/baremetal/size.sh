@@ -6,7 +6,7 @@
 # that the linker map tells their bytes from the rest of the image.
 # Usage (from run.sh): size.sh BOARD SRC OUT CC ARCH SPECS PORT -- CORE...
 set -eu
-board=$1 src=$2 out=$3/size cc=$4 arch=$5 specs=$6 port=$7
+board=$1 src=$2 top=$3 out=$3/size cc=$4 arch=$5 specs=$6 port=$7
 shift 8
 rm -rf "$out"
 mkdir -p "$out/core" "$out/bm"
@@ -48,7 +48,7 @@ link_full() {
         [ -f "$port"/start.S ] && start="$port"/start.S
         $cc $arch $flags --specs="$specs" -nostartfiles -T "$port/link.ld" -Wl,--gc-sections \
             -Wl,-Map="$out/full.map" -o "$out/full.elf" $start "$port/board.c" \
-            "$tests"/twocore.c "$tests"/hostile.c "$tests"/bench.c "$tests"/bmlib.c \
+            "$top"/system.c "$tests"/twocore.c "$tests"/hostile.c "$tests"/bench.c "$tests"/bmlib.c \
             "$out"/core/*.o "$out"/bm/*.o -lc -lgcc
     fi
 }

@@ -28,6 +28,13 @@
 
 static struct hvc_baremetal bms[2][2];
 
+/* The generated system table (run.sh: `hvcomm gen twocore.yaml`). */
+extern const struct hvc_system hvc_system_twocore;
+#define SYS (&hvc_system_twocore)
+
+/* The board's windows, with "shm0" where the system table puts it. */
+static struct hvc_baremetal_region windows[HVC_BAREMETAL_MAX_REGIONS];
+
 void barrier(uint32_t me, uint32_t n)
 {
     uint64_t t0 = board_now_ns();
@@ -50,6 +57,14 @@ const struct hvc_platform *backend(uint32_t me, bool doorbells)
     struct hvc_baremetal_desc d;
 
     board_desc(&d, doorbells);
+    for (uint32_t i = 0; i < d.nregions && i < HVC_BAREMETAL_MAX_REGIONS; i++) {
+        windows[i] = d.regions[i];
+        if (__builtin_strcmp(windows[i].name, "shm0") == 0) {
+            windows[i].base = (uintptr_t)SYS->region.baremetal_base;
+            windows[i].size = SYS->region.size;
+        }
+    }
+    d.regions = windows;
     board_bm[me] = NULL;
     if (CHECK_RC(hvc_baremetal_init(bm, &d), 0) != 0)
         return NULL;
@@ -93,6 +108,31 @@ int open_region(uint32_t me, const struct hvc_platform *ops, const char *name,
     return 0;
 }
 
+/* The suite's region: core 0 formats it with the table's geometry and
+ * applies the table as its creator (joins as core0, creates every object);
+ * core 1 attaches and applies it (joins as core1, checks every object). */
+static int open_system(uint32_t me, const struct hvc_platform *ops, const char *name,
+                       struct hvc_region *r, uint32_t *step)
+{
+    struct hvc_region_config cfg;
+
+    hvc_system_region_config(SYS, &cfg);
+    cfg.flags = HVC_FORMAT_FORCE;
+    if (me == 0) {
+        if (CHECK_RC(hvc_region_format(r, ops, name, &cfg), 0) != 0 ||
+            CHECK_RC(hvc_system_apply(r, SYS, "core0"), 0) != 0)
+            return -1;
+    }
+    barrier(me, ++*step);
+    if (me == 1) {
+        if (CHECK_RC(hvc_region_attach(r, ops, name, 0), 0) != 0 ||
+            CHECK_RC(hvc_system_apply(r, SYS, "core1"), 0) != 0)
+            return -1;
+    }
+    barrier(me, ++*step);
+    return 0;
+}
+
 static void peers(uint32_t me, struct hvc_region *r)
 {
     struct hvc_region_info ri;
@@ -113,32 +153,19 @@ static void peers(uint32_t me, struct hvc_region *r)
 
 static void events(uint32_t me, struct hvc_region *r, uint32_t *step)
 {
-    struct hvc_event_attr count = {.kind = HVC_EVENT_COUNTING, .max_count = 100};
-    struct hvc_event_attr bcast = {.kind = HVC_EVENT_BROADCAST};
     struct hvc_event a01, a10, c, b, t, any[3];
     struct hvc_event *const anyp[3] = {&any[0], &any[1], &any[2]};
     const char *anyn[3] = {"any.0", "any.1", "any.2"};
     uint64_t t0;
 
-    if (me == 0) {
-        CHECK_RC(hvc_event_create(r, "auto.01", NULL, &a01), 0);
-        CHECK_RC(hvc_event_create(r, "auto.10", NULL, &a10), 0);
-        CHECK_RC(hvc_event_create(r, "count", &count, &c), 0);
-        CHECK_RC(hvc_event_create(r, "bcast", &bcast, &b), 0);
-        CHECK_RC(hvc_event_create(r, "timed", NULL, &t), 0);
-        for (int i = 0; i < 3; i++)
-            CHECK_RC(hvc_event_create(r, anyn[i], NULL, &any[i]), 0);
-    }
-    barrier(me, ++*step);
-    if (me == 1) {
-        CHECK_RC(hvc_event_open(r, "auto.01", 0, NULL, &a01), 0);
-        CHECK_RC(hvc_event_open(r, "auto.10", 0, NULL, &a10), 0);
-        CHECK_RC(hvc_event_open(r, "count", 0, NULL, &c), 0);
-        CHECK_RC(hvc_event_open(r, "bcast", 0, NULL, &b), 0);
-        CHECK_RC(hvc_event_open(r, "timed", 0, NULL, &t), 0);
-        for (int i = 0; i < 3; i++)
-            CHECK_RC(hvc_event_open(r, anyn[i], 0, NULL, &any[i]), 0);
-    }
+    /* Every event comes from the table, opened in this core's role. */
+    CHECK_RC(hvc_system_open_event(r, SYS, "auto.01", &a01), 0);
+    CHECK_RC(hvc_system_open_event(r, SYS, "auto.10", &a10), 0);
+    CHECK_RC(hvc_system_open_event(r, SYS, "count", &c), 0);
+    CHECK_RC(hvc_system_open_event(r, SYS, "bcast", &b), 0);
+    CHECK_RC(hvc_system_open_event(r, SYS, "timed", &t), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_RC(hvc_system_open_event(r, SYS, anyn[i], &any[i]), 0);
     barrier(me, ++*step);
 
     phase(me, "  auto");
@@ -264,21 +291,23 @@ static uint32_t make_msg(uint32_t *seed, uint32_t seq, uint8_t *buf, uint32_t ma
 
 static void rings(uint32_t me, struct hvc_region *r, uint32_t *step, uint32_t msgs)
 {
-    struct hvc_ring_attr at = {.capacity = 2048, .max_msg = 200, .flags = HVC_RING_BLOCKING};
     struct hvc_ring tx, rx;
     uint8_t out[256], in[256];
     uint32_t seed = 0x1234567u, bad = 0;
 
-    /* Each core creates the ring it writes. */
-    at.writer = -1;
-    CHECK_RC(hvc_ring_create(&tx, r, me == 0 ? "ring.01" : "ring.10", &at), 0);
-    barrier(me, ++*step);
-    CHECK_RC(hvc_ring_open(&rx, r, me == 0 ? "ring.10" : "ring.01", HVC_RING_CONSUMER), 0);
+    uint32_t max_msg;
+
+    /* From the table: the producer of the ring this core writes, the
+     * consumer of the other. */
+    CHECK_RC(hvc_system_open_ring(r, SYS, me == 0 ? "ring.01" : "ring.10", &tx), 0);
+    CHECK_RC(hvc_system_open_ring(r, SYS, me == 0 ? "ring.10" : "ring.01", &rx), 0);
+    max_msg = hvc_ring_max_msg(&rx);
+    CHECK(max_msg == 200 && hvc_ring_max_msg(&tx) == 200);
     barrier(me, ++*step);
     for (uint32_t dir = 0; dir < 2; dir++) {
         seed = 0x1234567u + dir;
         for (uint32_t i = 0; i < msgs; i++) {
-            uint32_t len = make_msg(&seed, i, out, at.max_msg);
+            uint32_t len = make_msg(&seed, i, out, max_msg);
 
             if (me == dir) {
                 if (hvc_ring_send_wait(&tx, out, len, 10000000000) != 0)
@@ -301,30 +330,18 @@ static void rings(uint32_t me, struct hvc_region *r, uint32_t *step, uint32_t ms
     CHECK(bad == 0);
     if (me == 0)
         bm_printf("  ring: %u messages each way, 4..%u bytes, checked\n",
-                  (unsigned)msgs, (unsigned)at.max_msg);
+                  (unsigned)msgs, (unsigned)max_msg);
 }
 
 static void ports(uint32_t me, struct hvc_region *r, uint32_t *step)
 {
-    struct hvc_sampling_attr sa = {.max_msg = 32, .writer = 0, .refresh_ns = 0};
-    struct hvc_queue_attr qa = {.max_msg = 16, .max_count = 8, .policy = HVC_QUEUE_REJECT,
-                                .writer = 1};
     struct hvc_sampling sp;
     struct hvc_queue qp;
     uint32_t buf[8];
     uint64_t t0;
 
-    if (me == 0) {
-        CHECK_RC(hvc_sampling_create(&sp, r, "sampling", &sa), 0);
-        CHECK_RC(hvc_queue_create(&qp, r, "queue", &qa), 0);
-    }
-    barrier(me, ++*step);
-    if (me == 1) {
-        CHECK_RC(hvc_sampling_open(&sp, r, "sampling", HVC_PORT_READER), 0);
-        CHECK_RC(hvc_queue_open(&qp, r, "queue", HVC_PORT_WRITER), 0);
-    } else {
-        CHECK_RC(hvc_queue_open(&qp, r, "queue", HVC_PORT_READER), 0);
-    }
+    CHECK_RC(hvc_system_open_sampling(r, SYS, "sampling", &sp), 0);
+    CHECK_RC(hvc_system_open_queue(r, SYS, "queue", &qp), 0);
     barrier(me, ++*step);
 
     /* Sampling (core 0 writes): the reader sees whole values only, in order. */
@@ -395,11 +412,7 @@ static void segment(uint32_t me, struct hvc_region *r, uint32_t *step)
     struct hvc_seg seg;
     volatile uint32_t *d;
 
-    if (me == 0)
-        CHECK_RC(hvc_seg_create(r, "counter", 64, &seg), 0);
-    barrier(me, ++*step);
-    if (me == 1)
-        CHECK_RC(hvc_seg_open(r, "counter", 0, &seg), 0);
+    CHECK_RC(hvc_system_open_segment(r, SYS, "counter", &seg), 0);
     barrier(me, ++*step);
     d = hvc_seg_data(&seg);
     /* A non-atomic read-modify-write with a window: only the lock keeps
@@ -430,7 +443,7 @@ static void suite(uint32_t me, bool doorbells, const char *name, uint32_t *step)
     struct hvc_region r;
     uint64_t t0 = board_now_ns();
 
-    if (ops == NULL || open_region(me, ops, name, &r, step) < 0) {
+    if (ops == NULL || open_system(me, ops, name, &r, step) < 0) {
         bm_printf("core %u: FAIL no region, stopping\n", (unsigned)me);
         board_exit(2);
     }
