@@ -18,6 +18,8 @@
 
 static uint32_t samples[BENCH_ROUNDS];
 
+static uint32_t p10, p90;
+
 static uint32_t median(void)
 {
     /* Shell sort: 2000 values, no libc. */
@@ -29,6 +31,8 @@ static uint32_t median(void)
                 samples[j] = samples[j - gap];
                 samples[j - gap] = t;
             }
+    p10 = samples[BENCH_ROUNDS / 10];
+    p90 = samples[BENCH_ROUNDS * 9 / 10];
     return samples[BENCH_ROUNDS / 2];
 }
 
@@ -68,7 +72,7 @@ void bench(uint32_t me, uint32_t *step)
     struct hvc_event e01, e10, *mine, *theirs;
     struct hvc_region r;
     struct hvc_platform_handle *h;
-    uint32_t med[KINDS], other = me ^ 1, vec;
+    uint32_t med[KINDS], lo[KINDS], hi[KINDS], other = me ^ 1, vec;
     uint8_t msg[16] = {0};
 
     if (ops == NULL || open_region(me, ops, "shm3", &r, step) < 0)
@@ -172,16 +176,20 @@ void bench(uint32_t me, uint32_t *step)
             }
             samples[i] = (uint32_t)(board_now_ns() - t0);
         }
-        if (me == 0)
+        if (me == 0) {
             med[k] = median();
+            lo[k] = p10;
+            hi[k] = p90;
+        }
         barrier(me, ++*step);
     }
     if (me == 0) {
         bm_printf("bench on %s, %u round trips each (QEMU TCG: emulator time)\n",
                   board_name, (unsigned)BENCH_ROUNDS);
-        bm_printf("| round trip | median ns | x raw flag | x raw doorbell |\n");
+        bm_printf("| round trip | median ns | p10..p90 ns | x raw flag | x raw doorbell |\n");
         for (int k = 0; k < KINDS; k++)
-            bm_printf("| %s | %u | %u.%02u | %u.%02u |\n", names[k], (unsigned)med[k],
+            bm_printf("| %s | %u | %u..%u | %u.%02u | %u.%02u |\n", names[k], (unsigned)med[k],
+                      (unsigned)lo[k], (unsigned)hi[k],
                       (unsigned)(med[k] / med[0]), (unsigned)(med[k] * 100u / med[0] % 100u),
                       (unsigned)(med[k] / med[1]), (unsigned)(med[k] * 100u / med[1] % 100u));
     }
