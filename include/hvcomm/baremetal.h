@@ -180,8 +180,11 @@ struct hvc_baremetal {
  * @param desc the description.
  * @retval 0 ready.
  * @retval -HVC_EINVAL NULL, no timer, no regions or too many, a region
- *         unaligned, too small or nameless, a doorbell driver without
- *         `core_id` or with no channels, or a core id >= 1024.
+ *         unaligned, too small or nameless, a peer id out of range,
+ *         #HVC_BAREMETAL_PEER_CORE without `core_id`, a core id >= 1024,
+ *         or a doorbell driver that cannot work: no `core_id`, no `send` or
+ *         `ack`, 0 or more than 32 channels, a core id not below `ncores`,
+ *         or a peer id other than the core id (doorbells address cores).
  * @retval other a negative code from the driver's `enable`.
  *
  * Context: thread (start-up), once per instance; not from an ISR.
