@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-need_pkgs cmake make gcc clang libc6-dev pkg-config check doxygen \
+need_pkgs cmake make gcc clang libclang-rt-14-dev libc6-dev pkg-config check doxygen \
     gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils \
     qemu-system-x86 cpio gzip xz-utils ca-certificates \
     iputils-ping iperf iproute2 ethtool

@@ -161,14 +161,14 @@ static int open_shm(const char *name, uint64_t size)
 static int listen_on(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char staged[sizeof(sa.sun_path)];
     struct stat sb;
-    int s;
+    int s, n;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
         say(0, "socket path too long: %s", path);
         return -1;
     }
-    strcpy(sa.sun_path, path);
     /* Replace a stale socket from a server that died, nothing else. */
     if (lstat(path, &sb) == 0) {
         if (!S_ISSOCK(sb.st_mode)) {
@@ -177,11 +177,23 @@ static int listen_on(const char *path)
         }
         unlink(path);
     }
+    /* Listen on a private name first and rename it into place, so that the
+     * path appears only once connections are accepted: a client that sees
+     * it can connect (no window between bind and listen). */
+    n = snprintf(staged, sizeof(staged), "%s.%d", path, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof(staged))
+        strcpy(staged, path); /* no room for a suffix: bind in place */
+    strcpy(sa.sun_path, staged);
+    if (strcmp(staged, path) != 0)
+        unlink(staged);
     s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 16) < 0) {
+    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 16) < 0 ||
+        (strcmp(staged, path) != 0 && rename(staged, path) < 0)) {
         say(0, "cannot listen on %s: %s", path, strerror(errno));
-        if (s >= 0)
+        if (s >= 0) {
             close(s);
+            unlink(staged);
+        }
         return -1;
     }
     return s;

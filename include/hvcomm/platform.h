@@ -279,7 +279,12 @@ HVC_API int hvc_platform_self_id(struct hvc_platform_handle *h);
 
 /**
  * @brief This running instance's liveness token (0 when the backend has none).
- * @retval 0 always succeeds.
+ *
+ * A backend whose `self_token` fails yields token 0 ("unknown": liveness by
+ * heartbeat only), not an error.
+ *
+ * @retval 0 done: `*token` is the token, or 0.
+ * @retval -HVC_EINVAL `h` is not open, or `token` is NULL.
  */
 HVC_API int hvc_platform_self_token(struct hvc_platform_handle *h,
                                     uint64_t *token);

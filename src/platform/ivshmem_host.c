@@ -356,11 +356,17 @@ static int host_wait_notify(const struct hvc_platform *p, void *state,
     uint32_t nvec;
     int64_t left = timeout_ns;
 
-    /* Our own eventfds never change after map; only the server socket may
-     * go away, under the lock. */
-    nvec = st->nfd[st->self];
     for (;;) {
         int n, ms;
+
+        /* Our own eventfds are only ever appended, under the lock: map
+         * returns after the first, and the server's later messages (read
+         * by service_locked(), here or in another thread) may bring more.
+         * A doorbell rung on one of those before it is known is not lost:
+         * the eventfd keeps its count until it is read below. */
+        pthread_mutex_lock(&st->lock);
+        nvec = st->nfd[st->self];
+        pthread_mutex_unlock(&st->lock);
 
         for (uint32_t v = 0; v < nvec; v++) {
             uint64_t cnt;

@@ -127,6 +127,25 @@ static int bell_wait_notify(const struct hvc_platform *p, void *state,
     return 0;
 }
 
+/* The POSIX methods that use their state get it at its place in ours. */
+static int bell_map_view(const struct hvc_platform *p, void *state, uint64_t offset,
+                         uint64_t len, unsigned flags, void **addr)
+{
+    const struct hvc_platform *px = hvc_platform_posix();
+
+    (void)p;
+    return px->map_view(px, (char *)state + OFF, offset, len, flags, addr);
+}
+
+static int bell_unmap_view(const struct hvc_platform *p, void *state, void *addr,
+                           uint64_t len)
+{
+    const struct hvc_platform *px = hvc_platform_posix();
+
+    (void)p;
+    return px->unmap_view(px, (char *)state + OFF, addr, len);
+}
+
 const struct hvc_platform *hvct_bell_platform(void)
 {
     const struct hvc_platform *px = hvc_platform_posix();
@@ -141,6 +160,8 @@ const struct hvc_platform *hvct_bell_platform(void)
     bell.self_id = bell_self_id;
     bell.notify = bell_notify;
     bell.wait_notify = bell_wait_notify;
+    bell.map_view = bell_map_view;
+    bell.unmap_view = bell_unmap_view;
     return &bell;
 }
 
