@@ -1,14 +1,19 @@
 /*
  * hvcomm-demo: two "guests" on the POSIX backend, as two separate programs.
  *
- *   hvcomm-demo [--region PATH] [--seconds S]   run guest A and guest B
- *   hvcomm-demo --role a|b [--region PATH]      run one guest
+ *   hvcomm-demo [--system FILE] [--region PATH] [--seconds S]   both guests
+ *   hvcomm-demo --role a|b [--system FILE] [--region PATH]      one guest
  *
- * Guest A formats the region and creates named objects; guest B attaches,
- * finds them by name and answers; both watch each other in the peer table.
- * The region stays behind so that `hvcomm info PATH` can show it.
+ * The system (region, the two guests, every object and who may use it) is
+ * one file, examples/systems/demo.yaml (doc/config.md). Guest A formats the
+ * region and applies the file, which creates every object; guest B attaches
+ * and applies it too, which checks that the region holds what the file
+ * says; each opens the objects by name in its declared role, and they
+ * watch each other in the peer table. The region stays behind so that
+ * `hvcomm info PATH` can show it.
  */
 #define _GNU_SOURCE
+#include <hvcomm/config.h>
 #include <hvcomm/hvcomm.h>
 
 #include <errno.h>
@@ -23,11 +28,14 @@
 
 #include "demo.h"
 
-#define REGION_SIZE (8u << 20)
+#ifndef DEMO_SYSTEM
+#define DEMO_SYSTEM "examples/systems/demo.yaml"
+#endif
 #define WAIT_MS 30000 /* generous: a loaded machine, sanitizers */
-#define ACK 255 /* byte of 'reply' where A acknowledges B */
+#define ACK 255 /* byte of 'greeting' where A acknowledges B's reply */
 
 static const char *who = "demo";
+static struct hvc_config *cfg; /* the loaded system file */
 
 void demo_say(const char *fmt, ...)
 {
@@ -45,6 +53,13 @@ static int die(const char *what, int rc)
 {
     fprintf(stderr, "[%s] %s: %s (%s)\n", who, what, hvc_strerror(rc), hvc_errname(rc));
     return EXIT_FAILURE;
+}
+
+static void print_error(void *ctx, const char *file, unsigned line, unsigned col,
+                        const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "%s:%u:%u: %s\n", file, line, col, msg);
 }
 
 static void sleep_ms(unsigned ms)
@@ -87,47 +102,51 @@ static int wait_for_peer(struct hvc_region *r, uint32_t state, int only)
 
 static int guest_a(const char *path, double seconds)
 {
-    struct hvc_region_config cfg = {.size = REGION_SIZE, .max_peers = 8, .max_objects = 32};
-    struct hvc_obj_spec spec = {.name = "greeting", .type = HVC_OBJ_RAW, .size = 256};
+    const struct hvc_system *sys = &cfg->system;
+    struct hvc_region_config rcfg;
     struct hvc_region r;
-    struct hvc_obj greeting, reply;
-    int rc, self, b;
+    struct hvc_seg greeting, reply;
+    char *g;
+    const char *answer;
+    int rc, b;
 
-    rc = hvc_region_format(&r, hvc_platform_posix(), path, &cfg);
+    hvc_system_region_config(sys, &rcfg);
+    rc = hvc_region_format(&r, hvc_platform_posix(), path, &rcfg);
     if (rc < 0)
         return die("format", rc);
-    demo_say("formatted region %s (%u MiB, session %016llx)", path, REGION_SIZE >> 20,
-             (unsigned long long)r.session_id);
-    self = hvc_peer_join(&r, "guest-A");
-    if (self < 0)
-        return die("join", self);
-    demo_say("joined as peer %d", self);
+    demo_say("formatted region %s (%llu MiB, session %016llx)", path,
+             (unsigned long long)(sys->region.size >> 20), (unsigned long long)r.session_id);
+    /* Joins at guest-A's id and, A being the creator, creates every object. */
+    rc = hvc_system_apply(&r, sys, "guest-A");
+    if (rc < 0)
+        return die("apply the system file", rc);
+    demo_say("joined as peer %d and made the %u objects of system '%s' (%s)", hvc_peer_self(&r),
+             sys->nobjects, sys->name, cfg->file);
 
-    spec.writer = (uint16_t)self;
-    rc = hvc_obj_create(&r, &spec, &greeting);
-    if (rc < 0)
-        return die("create greeting", rc);
-    snprintf(greeting.ptr, 256, "hello from guest A (pid %d)", (int)getpid());
-    spec.name = "reply";
-    spec.writer = HVC_PEER_ANY;
-    rc = hvc_obj_create(&r, &spec, &reply);
-    if (rc < 0)
-        return die("create reply", rc);
-    demo_say("created objects 'greeting' (%llu bytes at offset %llu) and 'reply'",
-             (unsigned long long)greeting.size, (unsigned long long)greeting.offset);
+    /* The file makes A the writer of 'greeting' and a reader of 'reply'. */
+    if ((rc = hvc_system_open_segment(&r, sys, "greeting", &greeting)) < 0 ||
+        (rc = hvc_system_open_segment(&r, sys, "reply", &reply)) < 0)
+        return die("open greeting and reply", rc);
+    g = hvc_seg_data(&greeting);
+    answer = hvc_seg_data(&reply);
+    snprintf(g, ACK, "hello from guest A (pid %d)", (int)getpid());
+    demo_say("wrote 'greeting' (a %llu-byte segment); 'reply' is read-only here",
+             (unsigned long long)hvc_seg_size(&greeting));
 
     /* B writes its answer after joining, then waits for our ack. */
-    for (int t = 0; t < WAIT_MS && __atomic_load_n((char *)reply.ptr, __ATOMIC_ACQUIRE) == '\0'; t++)
+    for (int t = 0; t < WAIT_MS && __atomic_load_n(answer, __ATOMIC_ACQUIRE) == '\0'; t++)
         sleep_ms(1);
     b = wait_for_peer(&r, HVC_PEER_READY, -1);
     if (b < 0)
         return die("waiting for guest B", -HVC_ETIMEDOUT);
     demo_say("guest B is here as peer %d; the peer table as A sees it:", b);
     show_peers(&r);
-    demo_say("B answered in 'reply': \"%.200s\"", (char *)reply.ptr);
-    __atomic_store_n((char *)reply.ptr + ACK, 1, __ATOMIC_RELEASE);
+    demo_say("B answered in 'reply': \"%.200s\"", answer);
+    __atomic_store_n(g + ACK, 1, __ATOMIC_RELEASE);
+    hvc_seg_close(&greeting);
+    hvc_seg_close(&reply);
 
-    rc = demo_extensions(&r, 0, seconds);
+    rc = demo_extensions(&r, sys, 0, seconds);
     if (rc < 0)
         return die("demo", rc);
 
@@ -140,41 +159,44 @@ static int guest_a(const char *path, double seconds)
 
 static int guest_b(const char *path, double seconds)
 {
-    struct hvc_region r;
-    struct hvc_obj greeting, reply;
-    int rc = -HVC_ENOENT, self;
+    const struct hvc_system *sys = &cfg->system;
+    struct hvc_region r = {0};
+    struct hvc_seg greeting, reply;
+    const char *g;
+    int rc = -HVC_ENOENT;
 
-    /* A may not have formatted it yet: a missing or half-made region. */
+    /* A may not have formatted it yet (a missing or half-made region), or
+     * not finished making the objects (apply says ENOTREADY until then). */
     for (int t = 0; t < WAIT_MS; t++) {
         rc = hvc_region_attach(&r, hvc_platform_posix(), path, 0);
-        if (rc == 0)
-            rc = hvc_obj_open(&r, "reply", HVC_OBJ_RAW, &reply);
-        if (rc == 0)
-            break;
-        if (rc != -HVC_ENOENT && rc != -HVC_EMAGIC)
-            return die("attach", rc);
-        if (r.base != NULL)
+        if (rc == 0) {
+            rc = hvc_system_apply(&r, sys, "guest-B");
+            if (rc == 0)
+                break;
             hvc_region_detach(&r);
+        }
+        if (rc != -HVC_ENOENT && rc != -HVC_EMAGIC && rc != -HVC_ENOTREADY)
+            return die("attach and apply the system file", rc);
         sleep_ms(1);
     }
     if (rc < 0)
         return die("attach", rc);
-    self = hvc_peer_join(&r, "guest-B");
-    if (self < 0)
-        return die("join", self);
-    demo_say("attached to %s and joined as peer %d", path, self);
-    rc = hvc_obj_open(&r, "greeting", HVC_OBJ_RAW, &greeting);
-    if (rc < 0)
-        return die("open greeting", rc);
-    demo_say("found 'greeting' by name (writer: peer %u): \"%.200s\"", greeting.writer,
-             (char *)greeting.ptr);
+    demo_say("attached to %s and joined as peer %d; the region holds system '%s' as %s says",
+             path, hvc_peer_self(&r), sys->name, cfg->file);
+    if ((rc = hvc_system_open_segment(&r, sys, "greeting", &greeting)) < 0 ||
+        (rc = hvc_system_open_segment(&r, sys, "reply", &reply)) < 0)
+        return die("open greeting and reply", rc);
+    g = hvc_seg_data(&greeting);
+    demo_say("found 'greeting' by name (read-only here): \"%.200s\"", g);
     demo_say("the peer table as B sees it:");
     show_peers(&r);
-    snprintf(reply.ptr, ACK, "hello back from guest B (pid %d)", (int)getpid());
-    for (int t = 0; t < WAIT_MS && !__atomic_load_n((char *)reply.ptr + ACK, __ATOMIC_ACQUIRE); t++)
+    snprintf(hvc_seg_data(&reply), ACK, "hello back from guest B (pid %d)", (int)getpid());
+    for (int t = 0; t < WAIT_MS && !__atomic_load_n(g + ACK, __ATOMIC_ACQUIRE); t++)
         sleep_ms(1);
+    hvc_seg_close(&greeting);
+    hvc_seg_close(&reply);
 
-    rc = demo_extensions(&r, 1, seconds);
+    rc = demo_extensions(&r, sys, 1, seconds);
     if (rc < 0)
         return die("demo", rc);
     demo_say("leaving");
@@ -189,7 +211,8 @@ static pid_t spawn(const char *self, const char *role, const char *path, const c
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
-        execl(self, self, "--role", role, "--region", path, "--seconds", secs, (char *)NULL);
+        execl(self, self, "--role", role, "--system", cfg->file, "--region", path, "--seconds",
+              secs, (char *)NULL);
         fprintf(stderr, "[demo] cannot run %s: %s\n", self, strerror(errno));
         _exit(127);
     }
@@ -226,21 +249,24 @@ int main(int argc, char **argv)
         {"role", required_argument, NULL, 'r'},
         {"region", required_argument, NULL, 'p'},
         {"seconds", required_argument, NULL, 's'},
+        {"system", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *role = NULL, *path = "/dev/shm/hvcomm-demo", *secs = "2";
+    const char *role = NULL, *path = NULL, *secs = "2", *file = DEMO_SYSTEM;
     double seconds;
     char *end;
     int c;
 
-    while ((c = getopt_long(argc, argv, "r:p:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:p:s:f:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'f': file = optarg; break;
         case 'r': role = optarg; break;
         case 'p': path = optarg; break;
         case 's': secs = optarg; break;
         case 'h':
-            printf("usage: hvcomm-demo [--region PATH] [--seconds S] [--role a|b]\n");
+            printf("usage: hvcomm-demo [--system FILE] [--region PATH] [--seconds S] "
+                   "[--role a|b]\n(system file: %s)\n", DEMO_SYSTEM);
             return EXIT_SUCCESS;
         default:
             fprintf(stderr, "hvcomm-demo: bad option (try --help)\n");
@@ -250,6 +276,14 @@ int main(int argc, char **argv)
     seconds = strtod(secs, &end);
     if (*end != '\0' || seconds < 0 || seconds > 3600) {
         fprintf(stderr, "hvcomm-demo: --seconds: '%s' is not a duration in seconds\n", secs);
+        return 2;
+    }
+    if (hvc_system_load(file, &cfg, print_error, NULL) < 0)
+        return EXIT_FAILURE; /* every mistake was printed */
+    if (path == NULL)
+        path = cfg->system.region.posix;
+    if (path == NULL) {
+        fprintf(stderr, "hvcomm-demo: %s gives no posix region: use --region PATH\n", file);
         return 2;
     }
     if (role == NULL)

@@ -1,7 +1,8 @@
 /* Demo: an event ping-pong between the demo's two guests.
  *
- * Guest A (role 0) creates two auto-reset events, "demo.ping" and
- * "demo.pong"; guest B (role 1) opens them. A signals ping and waits for
+ * The system file declares two auto-reset events, "demo.ping" (A signals,
+ * B waits) and "demo.pong" (the other way); both guests open them in that
+ * role. A signals ping and waits for
  * pong, B does the opposite, DEMO_ROUNDS times; A prints the median round
  * trip, once spinning before sleeping and once sleeping at once.
  * Both guests are already attached and joined when this runs. */
@@ -10,32 +11,18 @@
 #include <stdlib.h>
 
 #include <hvcomm/hvcomm.h>
+#include <hvcomm/system.h>
 
 #define DEMO_ROUNDS 10000
 #define DEMO_TIMEOUT_NS 20000000000ll /* a peer that vanishes: give up after 20 s */
 
-int demo_events(struct hvc_region *r, int role, FILE *out);
+int demo_events(struct hvc_region *r, const struct hvc_system *sys, int role, FILE *out);
 
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
     return x < y ? -1 : x > y;
-}
-
-/* B's side may start before A created the events: retry for a while. */
-static int open_retry(struct hvc_region *r, const char *name, struct hvc_event *ev)
-{
-    struct hvc_platform_handle *h = hvc_region_platform(r);
-    uint64_t start = hvc_platform_now(h);
-    int rc;
-
-    do {
-        rc = hvc_event_open(r, name, 0, NULL, ev);
-        if (rc != -HVC_ENOENT && rc != -HVC_ENOTREADY)
-            return rc;
-    } while (hvc_platform_now(h) - start < (uint64_t)DEMO_TIMEOUT_NS);
-    return rc;
 }
 
 static int run(struct hvc_region *r, int role, FILE *out, uint64_t spin_ns,
@@ -69,7 +56,7 @@ static int run(struct hvc_region *r, int role, FILE *out, uint64_t spin_ns,
     return 0;
 }
 
-int demo_events(struct hvc_region *r, int role, FILE *out)
+int demo_events(struct hvc_region *r, const struct hvc_system *sys, int role, FILE *out)
 {
     static uint64_t lat[DEMO_ROUNDS];
     struct hvc_event ping, pong;
@@ -77,22 +64,17 @@ int demo_events(struct hvc_region *r, int role, FILE *out)
 
     if (r == NULL || out == NULL || (role != 0 && role != 1))
         return -HVC_EINVAL;
-    if (role == 0) {
-        if ((rc = hvc_event_open(r, "demo.ping", HVC_EVENT_O_CREATE, NULL, &ping)) < 0 ||
-            (rc = hvc_event_open(r, "demo.pong", HVC_EVENT_O_CREATE, NULL, &pong)) < 0) {
-            fprintf(out, "events: cannot create the events: %s\n", hvc_strerror(rc));
-            return rc;
-        }
-        fprintf(out, "events: guest A created \"demo.ping\" and \"demo.pong\"; "
-                     "%d round trips with guest B\n", DEMO_ROUNDS);
-    } else {
-        if ((rc = open_retry(r, "demo.ping", &ping)) < 0 ||
-            (rc = open_retry(r, "demo.pong", &pong)) < 0) {
-            fprintf(out, "events: cannot open the events: %s\n", hvc_strerror(rc));
-            return rc;
-        }
-        fprintf(out, "events: guest B opened the events, answering pings\n");
+    /* The system made them; each guest opens them in its declared role. */
+    if ((rc = hvc_system_open_event(r, sys, "demo.ping", &ping)) < 0 ||
+        (rc = hvc_system_open_event(r, sys, "demo.pong", &pong)) < 0) {
+        fprintf(out, "events: cannot open the events: %s\n", hvc_strerror(rc));
+        return rc;
     }
+    if (role == 0)
+        fprintf(out, "events: guest A opened \"demo.ping\" and \"demo.pong\"; "
+                     "%d round trips with guest B\n", DEMO_ROUNDS);
+    else
+        fprintf(out, "events: guest B opened the events, answering pings\n");
     if ((rc = run(r, role, out, HVC_EVENT_SPIN_DEFAULT, &ping, &pong, lat)) < 0 ||
         (rc = run(r, role, out, 0, &ping, &pong, lat)) < 0) {
         fprintf(out, "events: ping-pong stopped: %s\n", hvc_strerror(rc));

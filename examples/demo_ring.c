@@ -1,17 +1,19 @@
 /*
- * The demo's ring stream: guest A (role 0) creates a blocking ring and
- * streams numbered messages of varying sizes into it; guest B (role 1)
- * opens it, checks every message, and both print a live messages-per-second
- * line. Both regions are already attached and joined by the caller.
+ * The demo's ring stream: the system file declares a blocking ring that
+ * guest A (role 0) writes and guest B (role 1) reads. A streams numbered
+ * messages of varying sizes into it; B checks every message, and both
+ * print a live messages-per-second line. The system is already applied.
  */
 #define _GNU_SOURCE
 #include <hvcomm/hvcomm.h>
+#include <hvcomm/system.h>
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-int demo_ring(struct hvc_region *r, int role, double seconds, FILE *out);
+int demo_ring(struct hvc_region *r, const struct hvc_system *sys, int role, double seconds,
+              FILE *out);
 
 #define DEMO_RING "demo.ring"
 #define DEMO_MAX 256u
@@ -62,20 +64,19 @@ static void progress(FILE *out, const char *who, uint64_t total, uint64_t *last_
     *last_t = t;
 }
 
-static int producer(struct hvc_region *r, double seconds, FILE *out)
+static int producer(struct hvc_region *r, const struct hvc_system *sys, double seconds,
+                    FILE *out)
 {
-    struct hvc_ring_attr attr = {.capacity = 64u << 10, .max_msg = DEMO_MAX, .writer = -1,
-                                 .flags = HVC_RING_BLOCKING};
     struct hvc_ring ring;
     uint8_t buf[DEMO_MAX];
     uint64_t seq = 0, last_n = 0;
     double start = now_s(), last_t = start;
-    int rc = hvc_ring_create(&ring, r, DEMO_RING, &attr);
+    int rc = hvc_system_open_ring(r, sys, DEMO_RING, &ring); /* the writer: producer */
 
-    if (rc == -HVC_EEXIST) /* a ring left by an earlier run: reuse it */
-        rc = hvc_ring_open(&ring, r, DEMO_RING, HVC_RING_PRODUCER);
     if (rc < 0)
         return rc;
+    if (hvc_ring_max_msg(&ring) < DEMO_MAX)
+        return -HVC_EMSGSIZE; /* the file's max-message is too small for the demo */
     while (now_s() - start < seconds) {
         for (int k = 0; k < 1024; k++, seq++) {
             rc = hvc_ring_send_wait(&ring, buf, fill(buf, seq), 1000000000ll);
@@ -97,7 +98,8 @@ static int producer(struct hvc_region *r, double seconds, FILE *out)
     return rc < 0 ? rc : 0;
 }
 
-static int consumer(struct hvc_region *r, double seconds, FILE *out)
+static int consumer(struct hvc_region *r, const struct hvc_system *sys, double seconds,
+                    FILE *out)
 {
     struct hvc_ring ring;
     uint8_t buf[DEMO_MAX];
@@ -105,13 +107,7 @@ static int consumer(struct hvc_region *r, double seconds, FILE *out)
     double start = now_s(), last_t = start;
     int rc;
 
-    /* Guest A may not have created the ring yet. */
-    while ((rc = hvc_ring_open(&ring, r, DEMO_RING, HVC_RING_CONSUMER)) == -HVC_ENOENT ||
-           rc == -HVC_ENOTREADY) {
-        if (now_s() - start > 10.0)
-            return -HVC_ETIMEDOUT;
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-    }
+    rc = hvc_system_open_ring(r, sys, DEMO_RING, &ring); /* a reader: consumer */
     if (rc < 0)
         return rc;
     start = last_t = now_s();
@@ -146,9 +142,10 @@ static int consumer(struct hvc_region *r, double seconds, FILE *out)
     return 0;
 }
 
-int demo_ring(struct hvc_region *r, int role, double seconds, FILE *out)
+int demo_ring(struct hvc_region *r, const struct hvc_system *sys, int role, double seconds,
+              FILE *out)
 {
-    if (r == NULL || (role != 0 && role != 1) || !(seconds > 0))
+    if (r == NULL || sys == NULL || (role != 0 && role != 1) || !(seconds > 0))
         return -HVC_EINVAL;
-    return role == 0 ? producer(r, seconds, out) : consumer(r, seconds, out);
+    return role == 0 ? producer(r, sys, seconds, out) : consumer(r, sys, seconds, out);
 }

@@ -2,9 +2,11 @@
  * The demo's vnet step: a TCP echo over a vnet link between the two guests,
  * each with its own lwIP (NO_SYS=1, raw API) and its own netif.
  *
- * Guest A (role 0) creates the link "demo-vnet" and runs an echo server on
- * 10.0.0.1:7; guest B (role 1) opens the link, connects from 10.0.0.2,
- * sends a few lines one at a time, and prints each echo with its round trip.
+ * The system file declares the link "demo-vnet" with guest A on one end
+ * and guest B on the other, and each end's address. Guest A (role 0) runs
+ * an echo server on its address, port 7; guest B (role 1) connects from its
+ * own, sends a few lines one at a time, and prints each echo with its
+ * round trip.
  *
  * Link with hvcomm_vnet (and so lwIP). lwip_init() runs here: call this
  * once per process.
@@ -15,6 +17,7 @@
 #include <time.h>
 
 #include <hvcomm/hvcomm.h>
+#include <hvcomm/system.h>
 #include <hvcomm/vnet.h>
 
 #include "lwip/init.h"
@@ -26,7 +29,7 @@
 
 #include "vnet_guest.h"
 
-int demo_vnet(struct hvc_region *r, int role, FILE *out);
+int demo_vnet(struct hvc_region *r, const struct hvc_system *sys, int role, FILE *out);
 
 #define DV_LINK "demo-vnet"
 #define DV_PORT 7
@@ -40,6 +43,8 @@ static const char *const lines[] = {
 
 struct dv {
     struct hvc_region *r;
+    uint32_t ip[2];      /* each end's address (host order), from the system */
+    uint8_t prefix[2];   /* and its prefix */
     struct hvc_vnet v;
     struct netif nif;
     struct tcp_pcb *pcb;
@@ -81,8 +86,8 @@ static int dv_up(struct dv *d, int idx)
     ip4_addr_t ip, mask, gw;
 
     lwip_init();
-    IP4_ADDR(&ip, 10, 0, 0, idx + 1);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
+    ip4_addr_set_u32(&ip, lwip_htonl(d->ip[idx]));
+    ip4_addr_set_u32(&mask, lwip_htonl(d->prefix[idx] ? ~0u << (32 - d->prefix[idx]) : 0));
     IP4_ADDR(&gw, 0, 0, 0, 0);
     if (netif_add(&d->nif, &ip, &mask, &gw, &d->v, hvc_vnet_netif_init, ethernet_input) == NULL)
         return -1;
@@ -101,9 +106,11 @@ static void dv_down(struct dv *d)
     struct hvc_vnet_stats st;
 
     hvc_vnet_stats(&d->v, &st);
-    fprintf(d->out, "  vnet: %llu frames out, %llu in (%llu without a copy), %u dropped\n",
+    /* Received frames are copied out of the other guest's ring (the
+     * default: zero-copy is only for a trusted peer). */
+    fprintf(d->out, "  vnet: %llu frames out, %llu in (%llu copied), %u dropped\n",
             (unsigned long long)st.tx_frames, (unsigned long long)st.rx_frames,
-            (unsigned long long)st.rx_zerocopy,
+            (unsigned long long)(st.rx_frames - st.rx_zerocopy),
             st.drop_short + st.drop_long + st.drop_bad + st.drop_full + st.drop_nomem);
     netif_remove(&d->nif);
     hvc_vnet_close(&d->v);
@@ -113,23 +120,17 @@ static void dv_down(struct dv *d)
 
 static int dv_server(struct dv *d)
 {
-    struct hvc_vnet_link_attr attr = {.ring_capacity = 256u << 10,
-                                      .peer = {HVC_PEER_ANY, HVC_PEER_ANY}};
     struct tcp_pcb *l;
     int rc;
 
-    rc = hvc_vnet_link_create(d->r, DV_LINK, &attr);
-    if (rc < 0 && rc != -HVC_EEXIST) {
-        fprintf(d->out, "  vnet: cannot create link: %s\n", hvc_strerror(rc));
-        return rc;
-    }
-    rc = hvc_vnet_open(&d->v, d->r, DV_LINK, NULL);
+    rc = hvc_vnet_open(&d->v, d->r, DV_LINK, NULL); /* the system made the link */
     if (rc < 0) {
         fprintf(d->out, "  vnet: cannot open link: %s\n", hvc_strerror(rc));
         return rc;
     }
-    fprintf(d->out, "  vnet: link '%s' (MTU 1500), TCP echo server on 10.0.0.1:%d\n",
-            DV_LINK, DV_PORT);
+    fprintf(d->out, "  vnet: link '%s' (MTU 1500), TCP echo server on %u.%u.%u.%u:%d\n",
+            DV_LINK, (unsigned)(d->ip[0] >> 24), (unsigned)(d->ip[0] >> 16 & 255),
+            (unsigned)(d->ip[0] >> 8 & 255), (unsigned)(d->ip[0] & 255), DV_PORT);
     if (dv_up(d, 0) < 0) {
         fprintf(d->out, "  vnet: guest B never came up\n");
         dv_down(d);
@@ -189,15 +190,7 @@ static int dv_client(struct dv *d)
     ip_addr_t dst;
     int rc = -HVC_ENOENT;
 
-    /* Guest A may still be creating the link. */
-    for (uint64_t end = dv_ms() + DV_WAIT_MS; dv_ms() < end;) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-
-        rc = hvc_vnet_open(&d->v, d->r, DV_LINK, NULL);
-        if (rc != -HVC_ENOENT && rc != -HVC_ENOTREADY)
-            break;
-        nanosleep(&ts, NULL);
-    }
+    rc = hvc_vnet_open(&d->v, d->r, DV_LINK, NULL); /* the system made the link */
     if (rc < 0) {
         fprintf(d->out, "  vnet: cannot open link: %s\n", hvc_strerror(rc));
         return rc;
@@ -207,8 +200,13 @@ static int dv_client(struct dv *d)
         dv_down(d);
         return -HVC_ETIMEDOUT;
     }
-    fprintf(d->out, "  vnet: link up, connecting from 10.0.0.2 to 10.0.0.1:%d\n", DV_PORT);
-    IP_ADDR4(&dst, 10, 0, 0, 1);
+    fprintf(d->out, "  vnet: link up, connecting from %u.%u.%u.%u to %u.%u.%u.%u:%d\n",
+            (unsigned)(d->ip[1] >> 24), (unsigned)(d->ip[1] >> 16 & 255),
+            (unsigned)(d->ip[1] >> 8 & 255), (unsigned)(d->ip[1] & 255),
+            (unsigned)(d->ip[0] >> 24), (unsigned)(d->ip[0] >> 16 & 255),
+            (unsigned)(d->ip[0] >> 8 & 255), (unsigned)(d->ip[0] & 255), DV_PORT);
+    IP_ADDR4(&dst, (u8_t)(d->ip[0] >> 24), (u8_t)(d->ip[0] >> 16), (u8_t)(d->ip[0] >> 8),
+             (u8_t)d->ip[0]);
     /* Guest A may not be listening yet: a refused connection (RST) is
      * tried again, as any client of a server that is starting would. */
     for (uint64_t end = dv_ms() + DV_WAIT_MS; dv_ms() < end;) {
@@ -267,14 +265,26 @@ static int dv_client(struct dv *d)
     return rc;
 }
 
-int demo_vnet(struct hvc_region *r, int role, FILE *out)
+int demo_vnet(struct hvc_region *r, const struct hvc_system *sys, int role, FILE *out)
 {
     static struct dv d; /* lwIP keeps pointers to the netif: not on a stack that ends */
+    int i, rc;
 
-    if (r == NULL || out == NULL || (role != 0 && role != 1))
+    if (r == NULL || sys == NULL || out == NULL || (role != 0 && role != 1))
         return -HVC_EINVAL;
     memset(&d, 0, sizeof(d));
     d.r = r;
     d.out = out;
+    /* This guest's end of the link (and so the peer's), as the file says. */
+    rc = hvc_system_vnet_end(r, sys, DV_LINK, NULL);
+    if (rc < 0)
+        return rc;
+    i = hvc_system_object_find(sys, DV_LINK);
+    for (int e = 0; e < 2; e++) {
+        d.ip[e] = sys->objects[i].end[e].ipv4;
+        d.prefix[e] = sys->objects[i].end[e].prefix;
+    }
+    if (d.ip[0] == 0 || d.ip[1] == 0)
+        return -HVC_EINVAL; /* the demo needs an address on each end */
     return role == 0 ? dv_server(&d) : dv_client(&d);
 }

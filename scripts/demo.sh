@@ -10,7 +10,11 @@ need_pkgs cmake make gcc libc6-dev pkg-config xz-utils ca-certificates
 cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release -DHVC_BUILD_TESTS=OFF -DHVC_BUILD_BENCH=OFF >/dev/null
 cmake --build build/demo -j"$(nproc)" >/dev/null
 region=${HVC_DEMO_REGION:-/dev/shm/hvcomm-demo}
-build/demo/examples/hvcomm-demo --region "$region" "$@"
+# The demo's whole system is one file: check it and show the layout it makes.
+echo "\$ build/demo/tools/hvcomm check examples/systems/demo.yaml"
+build/demo/tools/hvcomm check examples/systems/demo.yaml
 echo
-echo "\$ hvcomm info $region"
+build/demo/examples/hvcomm-demo --system examples/systems/demo.yaml --region "$region" "$@"
+echo
+echo "\$ build/demo/tools/hvcomm info $region"
 build/demo/tools/hvcomm info "$region"

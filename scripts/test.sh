@@ -15,6 +15,7 @@ need_pkgs cmake make gcc clang libclang-rt-14-dev libc6-dev pkg-config check dox
     gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils \
     qemu-system-x86 cpio gzip xz-utils ca-certificates \
     iputils-ping iperf iproute2 ethtool
+need_pkgs libyaml-dev # system files: the hvcomm_config loader (doc/config.md)
 ./scripts/fetch-lwip.sh
 
 jobs=$(nproc)

@@ -4,6 +4,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <hvcomm/system.h>
 
 #ifdef HVC_TOOLS_VNET
 #include <hvcomm/bridge.h>
@@ -145,12 +148,28 @@ static void bridge_details(struct hvc_region *r, const struct hvc_obj *o, char *
 }
 #endif
 
+/* The record of the system file a region was made from (hvcomm create --config). */
+static void system_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    struct hvc_system_info si;
+
+    if (strcmp(o->name, HVC_SYSTEM_OBJ) != 0)
+        return;
+    if (hvc_system_info(r, &si) < 0) {
+        snprintf(buf, len, "corrupt system record");
+        return;
+    }
+    snprintf(buf, len, "system '%s' from %s, hash %016" PRIx64 ", %u objects", si.name,
+             si.source[0] ? si.source : "?", si.hash, (unsigned)si.nobjects);
+}
+
 void describe_object(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     if (len == 0)
         return;
     buf[0] = '\0';
     switch (o->type) {
+    case HVC_OBJ_RAW: system_details(r, o, buf, len); break;
     case HVC_OBJ_EVENT: event_details(r, o, buf, len); break;
     case HVC_OBJ_SEGMENT: seg_details(r, o, buf, len); break;
     case HVC_OBJ_RING: ring_details(r, o, buf, len); break;

@@ -3,6 +3,10 @@
  *
  *   hvcomm info REGION               header, peer table and directory
  *   hvcomm create REGION --size N    create and format a region
+ *   hvcomm create --config FILE      create a region and its objects from a
+ *                                    system file ([--verify] compares instead)
+ *   hvcomm check FILE                check a system file, print its layout
+ *   hvcomm gen FILE -o OUT.c         a system file as a constant C table
  *   hvcomm rm REGION                 remove a region
  *   hvcomm scan REGION [--stale MS]  declare dead peers gone
  *
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config_cmds.h"
 #include "describe.h"
 
 #define EXIT_USAGE 2
@@ -52,8 +57,16 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  info REGION                 show the header, the peer table and the directory\n"
-            "  create REGION --size SIZE   create and format a region\n"
-            "         [--peers N] [--objects N] [--force]\n"
+            "  create REGION --size SIZE   create and format a region (an existing\n"
+            "         [--peers N] [--objects N] [--force]   region only with --force)\n"
+            "  create [REGION] --config FILE [--force]\n"
+            "                              create the region and every object of a\n"
+            "                              system file (REGION: the file's posix path)\n"
+            "  create [REGION] --config FILE --verify\n"
+            "                              list how the region differs from the file\n"
+            "  check FILE                  check a system file; print the layout it makes\n"
+            "  gen FILE -o OUT.c [--name SYMBOL]\n"
+            "                              write the system as a constant C table\n"
             "  rm REGION                   remove a region\n"
             "  scan REGION [--stale MS]    declare peers that died without leaving gone\n"
             "  help, --help                this text\n"
@@ -131,6 +144,7 @@ static int cmd_info(const char *path)
     printf("peers    %u ready of %u slots\n", info.peers_ready, info.max_peers);
     printf("objects  %u of %u entries\n", info.objects, info.max_objects);
     printf("errors   %u protocol errors reported by peers\n", info.proto_errors);
+    info_system(&r);
 
     printf("\n%-4s  %-7s  %-6s  %-9s  %-8s  %s\n", "PEER", "STATE", "EPOCH", "HEARTBEAT",
            "PID", "LABEL");
@@ -178,14 +192,19 @@ static int cmd_create(const char *path, int argc, char **argv)
         {"peers", required_argument, NULL, 'p'},
         {"objects", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'f'},
+        {"config", required_argument, NULL, 'c'},
+        {"verify", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     struct hvc_region_config cfg = {0};
     struct hvc_region r;
-    int c, rc;
+    const char *config = NULL;
+    int c, rc, verify = 0;
 
-    while ((c = getopt_long(argc, argv, "+s:p:o:f", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+s:p:o:fc:v", opts, NULL)) != -1) {
         switch (c) {
+        case 'c': config = optarg; break;
+        case 'v': verify = 1; break;
         case 's': cfg.size = parse_size(optarg, "--size"); break;
         case 'p': cfg.max_peers = parse_u32(optarg, "--peers"); break;
         case 'o': cfg.max_objects = parse_u32(optarg, "--objects"); break;
@@ -195,6 +214,15 @@ static int cmd_create(const char *path, int argc, char **argv)
     }
     if (optind != argc)
         usage_error("create: unexpected argument '%s'", argv[optind]);
+    if (config != NULL) {
+        if (cfg.size != 0 || cfg.max_peers != 0 || cfg.max_objects != 0)
+            usage_error("create: --config takes the sizes from the file");
+        return cmd_create_config(config, path, verify, (cfg.flags & HVC_FORMAT_FORCE) != 0);
+    }
+    if (verify)
+        usage_error("create: --verify needs --config FILE");
+    if (path == NULL)
+        usage_error("create: missing REGION");
     if (cfg.size == 0)
         usage_error("create: --size is required");
     if (cfg.size < HVC_REGION_MIN_SIZE)
@@ -203,6 +231,26 @@ static int cmd_create(const char *path, int argc, char **argv)
         usage_error("create: --peers must be at most %u", HVC_MAX_PEERS);
     if (cfg.max_objects > HVC_MAX_OBJECTS)
         usage_error("create: --objects must be at most %u", HVC_MAX_OBJECTS);
+    if (!(cfg.flags & HVC_FORMAT_FORCE) &&
+        hvc_region_attach(&r, hvc_platform_posix(), path, HVC_MAP_RDONLY) == 0) {
+        struct hvc_region_info info;
+
+        /* Formatting would silently drop every object of a region whose
+         * peers merely left: ask first. */
+        hvc_region_info(&r, &info);
+        hvc_region_detach(&r);
+        if (info.peers_ready != 0)
+            fprintf(stderr,
+                    "%s: %s: holds a region with live peers (%u ready); --force formats it "
+                    "anyway\n",
+                    prog, path, info.peers_ready);
+        else
+            fprintf(stderr,
+                    "%s: %s: already holds a region (%u objects, no live peers); --force "
+                    "formats it anew\n",
+                    prog, path, info.objects);
+        return EXIT_FAILURE;
+    }
     rc = hvc_region_format(&r, hvc_platform_posix(), path, &cfg);
     if (rc == -HVC_EBUSY) {
         fprintf(stderr, "%s: %s: holds a region with live peers; --force formats it anyway\n",
@@ -270,9 +318,20 @@ int main(int argc, char **argv)
         printf("hvcomm %s\n", hvc_version());
         return EXIT_SUCCESS;
     }
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "gen") == 0) {
+        optind = 1;
+        return cmd_gen(argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "info") != 0 && strcmp(cmd, "create") != 0 && strcmp(cmd, "rm") != 0 &&
         strcmp(cmd, "scan") != 0)
         usage_error("unknown command '%s'", cmd);
+    if (strcmp(cmd, "create") == 0 && argc >= 3 && argv[2][0] == '-') {
+        /* create --config FILE: the region is the file's. */
+        optind = 1;
+        return cmd_create(NULL, argc - 1, argv + 1);
+    }
     if (argc < 3 || argv[2][0] == '-')
         usage_error("%s: missing REGION", cmd);
     path = argv[2];

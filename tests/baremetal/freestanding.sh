@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c11 -ffreestanding
        -Os -ffunction-sections -fdata-sections -Wall -Wextra -Wpedantic -Werror -I$src/include"
 objs=
-for f in "$src"/src/shm/*.c "$src"/src/events/*.c "$src"/src/platform/platform.c "$src"/src/platform/log.c; do
+for f in "$src"/src/shm/*.c "$src"/src/events/*.c "$src"/src/system/system.c "$src"/src/platform/platform.c "$src"/src/platform/log.c; do
     [ -f "$f" ] || continue
     o=$work/$(basename "$(dirname "$f")")_$(basename "$f" .c).o
     # shellcheck disable=SC2086

@@ -100,13 +100,14 @@ int vt_guest_start_on(struct vt_guest *g, const char *path, int idx, const char 
     if (rc < 0)
         return rc;
     g->board = obj.ptr;
-    /* A peer that just died may still look live: scan, then retry. */
-    for (int tries = 0; tries < 100; tries++) {
+    /* A peer that just died may still look live: scan, then retry until
+     * the scan has declared it gone (10 s at most). */
+    for (uint64_t end = vt_ms() + 10000;;) {
         hvc_peer_scan(&g->r, 0);
         rc = hvc_vnet_open(&g->v, &g->r, link, cfg);
-        if (rc != -HVC_EBUSY)
+        if (rc != -HVC_EBUSY || vt_ms() > end)
             break;
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     if (rc < 0)
