@@ -49,11 +49,36 @@ static int put(const char *dir, const char *tag, int n, const uint8_t *p, size_t
     return fclose(f) != 0;
 }
 
+/* Copy a file of the source tree into the corpus. */
+static int copy_seed(const char *dir, const char *tag, int n, const char *rel)
+{
+    static uint8_t buf[1 << 16];
+    char path[1024];
+    FILE *f;
+    size_t len;
+
+    snprintf(path, sizeof(path), "%s/%s", HVC_SOURCE_DIR, rel);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return 0; /* a seed less, not an error */
+    len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    return put(dir, tag, n, buf, len);
+}
+
 /* Targets whose input is not only steps get hand-made seeds as well. */
 static int extra_seeds(const char *name, const char *dir)
 {
     int rc = 0;
 
+    if (strcmp(name, "fuzz_config") == 0) {
+        static const char *const files[] = {
+            "examples/systems/bridged.yaml", "examples/systems/demo.yaml",
+            "examples/systems/sensors.yaml", "tests/config/systems/base.yaml"};
+
+        for (int i = 0; i < 4; i++)
+            rc |= copy_seed(dir, "system", i, files[i]);
+    }
     if (strcmp(name, "fuzz_ivshmem") == 0) {
         /* Host mode: a correct handshake (version, id 3, shm fd, peer 1's
          * and our own eventfd), then a peer leaves, then calls. */
