@@ -17,8 +17,11 @@ if(EXISTS "${HVC_LWIP_DIR}/src/core/tcp.c")
     "${HVC_LWIP_DIR}/src/netif/ethernet.c"
     "${HVC_LWIP_DIR}/src/apps/lwiperf/lwiperf.c"
     "${PROJECT_SOURCE_DIR}/ports/lwip/sys_now.c")
+  # Installed (src/vnet/CMakeLists.txt) as hvcomm::hvcomm_lwip with its
+  # headers and our options in include/hvcomm-lwip.
   target_include_directories(hvcomm_lwip PUBLIC
-    "${HVC_LWIPOPTS_DIR}" "${HVC_LWIP_DIR}/src/include")
+    "$<BUILD_INTERFACE:${HVC_LWIPOPTS_DIR}>" "$<BUILD_INTERFACE:${HVC_LWIP_DIR}/src/include>"
+    "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/hvcomm-lwip>")
   # Third-party code: its own warnings are not ours to fix.
   target_compile_options(hvcomm_lwip PRIVATE -w)
   set(HVC_HAVE_LWIP ON)

@@ -106,9 +106,11 @@ static void dv_down(struct dv *d)
     struct hvc_vnet_stats st;
 
     hvc_vnet_stats(&d->v, &st);
-    fprintf(d->out, "  vnet: %llu frames out, %llu in (%llu without a copy), %u dropped\n",
+    /* Received frames are copied out of the other guest's ring (the
+     * default: zero-copy is only for a trusted peer). */
+    fprintf(d->out, "  vnet: %llu frames out, %llu in (%llu copied), %u dropped\n",
             (unsigned long long)st.tx_frames, (unsigned long long)st.rx_frames,
-            (unsigned long long)st.rx_zerocopy,
+            (unsigned long long)(st.rx_frames - st.rx_zerocopy),
             st.drop_short + st.drop_long + st.drop_bad + st.drop_full + st.drop_nomem);
     netif_remove(&d->nif);
     hvc_vnet_close(&d->v);

@@ -66,8 +66,10 @@ static void usage(FILE *f)
                "       [--rate NAME=BYTES_PER_S[:BURST]] [--rule allow|deny[,KEY=VALUE...]]\n"
                "       [--default allow|deny] [--name OBJECT]\n"
                "       [--tap IFNAME [--tap-addr A.B.C.D/PREFIX]]\n"
-               "rule keys: src_mac, dst_mac (aa:bb:cc:dd:ee:ff), src, dst (IPv4[/prefix]),\n"
-               "           proto (icmp|tcp|udp|N), dport (N); first match wins\n",
+               "rule keys: src_mac, dst_mac (aa:bb:cc:dd:ee:ff), src, dst (IPv4 or IPv6[/prefix]),\n"
+               "           proto (icmp|icmp6|tcp|udp|N), dport (N); first match wins; one VLAN\n"
+               "           tag is looked through; frames with unreadable IP headers match\n"
+               "           deny rules with IP fields and no allow rule with them\n",
             prog);
 }
 

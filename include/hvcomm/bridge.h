@@ -17,13 +17,30 @@
  * frame never goes back out of the port it came from.
  *
  * Policy, applied to each received frame in this order: a frame too short
- * for the headers it announces (Ethernet; IPv4 header; the first four bytes
- * of TCP or UDP) is dropped as malformed; the ingress port's token bucket
+ * for the headers it announces (Ethernet; one 802.1Q or 802.1ad tag; the
+ * IPv4 header, or the IPv6 header and its extension headers; the first
+ * four bytes of TCP or UDP in a first fragment) is dropped as malformed;
+ * the ingress port's token bucket
  * (bytes per second, burst in bytes) drops frames over the rate; the rules
  * are tried in order and the first that matches decides (allow or deny),
  * else the default action. Headers are parsed from the bridge's private
  * copy of the frame: a link's other end cannot change a frame after it was
  * checked.
+ *
+ * What rules see: a frame with one VLAN tag (802.1Q 0x8100 or 802.1ad
+ * 0x88a8) is matched on the frame inside the tag. IPv4 and IPv6 are both
+ * parsed: IPv4 address fields (#HVC_BRIDGE_M_SRC_IP, #HVC_BRIDGE_M_DST_IP)
+ * match IPv4 frames only, IPv6 address fields (#HVC_BRIDGE_M_SRC_IP6,
+ * #HVC_BRIDGE_M_DST_IP6) IPv6 frames only, `proto` and `dport` alone match
+ * both (for IPv6, `proto` is the header after the extension headers:
+ * hop-by-hop, routing, fragment, destination options, AH). A frame whose
+ * IP headers the bridge cannot read (two or more VLAN tags, more than 8
+ * IPv6 extension headers) fails closed: it matches every deny rule that
+ * has an IP, protocol or port field (if its MAC fields match) and no allow
+ * rule that has one. Ports are only in a first fragment: later fragments
+ * of a datagram match no `dport` rule (the receiver cannot reassemble them
+ * without the first). Frames that are not IP (ARP, others) match only
+ * rules without IP, protocol or port fields.
  *
  * Counters per port and per rule live in a directory object
  * (#HVC_OBJ_BRIDGE, `struct hvc_wire_bridge`) so `hvcomm info` shows them;
@@ -65,12 +82,16 @@ enum hvc_bridge_match {
     HVC_BRIDGE_M_DST_MAC = 1u << 1, /**< destination MAC */
     HVC_BRIDGE_M_SRC_IP = 1u << 2,  /**< IPv4 source within src_ip/src_prefix */
     HVC_BRIDGE_M_DST_IP = 1u << 3,  /**< IPv4 destination within dst_ip/dst_prefix */
-    HVC_BRIDGE_M_PROTO = 1u << 4,   /**< IPv4 protocol number */
-    HVC_BRIDGE_M_DPORT = 1u << 5,   /**< TCP or UDP destination port */
+    HVC_BRIDGE_M_PROTO = 1u << 4,   /**< IPv4 protocol or IPv6 last next header */
+    HVC_BRIDGE_M_DPORT = 1u << 5,   /**< TCP or UDP destination port (IPv4 or IPv6) */
+    HVC_BRIDGE_M_SRC_IP6 = 1u << 6, /**< IPv6 source within src_ip6/src_prefix */
+    HVC_BRIDGE_M_DST_IP6 = 1u << 7, /**< IPv6 destination within dst_ip6/dst_prefix */
 };
 
-/** A rule; the same layout as the shared `struct hvc_wire_bridge_rule`
- *  without its counter. IP fields only match IPv4 frames. */
+/** A rule; the shared `struct hvc_wire_bridge_rule` has the same fields
+ *  up to `pad2`, without the IPv6 addresses (tools see an IPv6 rule's match
+ *  bits, prefixes, action and hits). An IPv4 and an IPv6 field for the same
+ *  address (source or destination) cannot be combined. */
 struct hvc_bridge_rule {
     uint32_t match;     /**< #hvc_bridge_match bits */
     uint32_t action;    /**< #hvc_bridge_action */
@@ -78,12 +99,14 @@ struct hvc_bridge_rule {
     uint8_t dst_mac[6]; /**< destination MAC */
     uint32_t src_ip;    /**< IPv4 source, host byte order */
     uint32_t dst_ip;    /**< IPv4 destination, host byte order */
-    uint8_t src_prefix; /**< source prefix length, 0..32 */
-    uint8_t dst_prefix; /**< destination prefix length, 0..32 */
+    uint8_t src_prefix; /**< source prefix length, 0..32 (IPv6: 0..128) */
+    uint8_t dst_prefix; /**< destination prefix length, 0..32 (IPv6: 0..128) */
     uint8_t proto;      /**< IP protocol (1 ICMP, 6 TCP, 17 UDP) */
     uint8_t pad;        /**< 0 */
     uint16_t dport;     /**< TCP/UDP destination port */
     uint16_t pad2;      /**< 0 */
+    uint8_t src_ip6[16]; /**< IPv6 source, network byte order */
+    uint8_t dst_ip6[16]; /**< IPv6 destination, network byte order */
 };
 
 /** One MAC table entry (caller-owned array, see hvc_bridge_config). */
@@ -221,15 +244,20 @@ HVC_API int hvc_bridge_set_rate(struct hvc_bridge *b, unsigned port, uint64_t by
  * @param rule the rule.
  * @return the rule index.
  * @retval -HVC_ENOSPC #HVC_BRIDGE_RULES_MAX rules already.
- * @retval -HVC_EINVAL bad arguments (unknown match bits or action, prefix > 32).
+ * @retval -HVC_EINVAL bad arguments (unknown match bits or action, prefix
+ *         above 32 for IPv4 or 128 for IPv6, IPv4 and IPv6 fields for the
+ *         same address).
  */
 HVC_API int hvc_bridge_add_rule(struct hvc_bridge *b, const struct hvc_bridge_rule *rule);
 
 /**
  * @brief Parse a rule: `allow|deny[,KEY=VALUE]...` with keys `src_mac`,
- *        `dst_mac` (aa:bb:cc:dd:ee:ff), `src`, `dst` (IPv4[/prefix]),
- *        `proto` (icmp, tcp, udp or a number) and `dport` (1..65535).
- *        Example: `deny,proto=tcp,dst=10.0.0.3/32,dport=7`.
+ *        `dst_mac` (aa:bb:cc:dd:ee:ff), `src`, `dst` (IPv4[/prefix] or
+ *        IPv6[/prefix], IPv6 in hex groups with at most one `::`, no
+ *        dotted IPv4 tail), `proto` (icmp, icmp6, tcp, udp or a number)
+ *        and `dport` (1..65535).
+ *        Examples: `deny,proto=tcp,dst=10.0.0.3/32,dport=7`,
+ *        `deny,src=fd00::/64,proto=udp,dport=53`.
  * @param text the rule text.
  * @param out the rule.
  * @retval 0 parsed.

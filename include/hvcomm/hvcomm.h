@@ -1,6 +1,7 @@
 /**
  * @file hvcomm.h
- * @brief Umbrella header: includes every public hvcomm header.
+ * @brief Umbrella header: includes every public hvcomm header except
+ *        vnet.h, which needs lwIP's headers (include it yourself).
  *
  * @mainpage hvcomm
  *
@@ -14,6 +15,7 @@
 #define HVCOMM_HVCOMM_H
 
 #include <hvcomm/atomic.h>
+#include <hvcomm/bridge.h>
 #include <hvcomm/error.h>
 #include <hvcomm/event.h>
 #include <hvcomm/export.h>
@@ -25,6 +27,7 @@
 #include <hvcomm/shm.h>
 #include <hvcomm/system.h>
 #include <hvcomm/version.h>
+#include <hvcomm/vnet_port.h>
 #include <hvcomm/wire.h>
 
 #endif /* HVCOMM_HVCOMM_H */

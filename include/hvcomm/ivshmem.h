@@ -152,6 +152,12 @@ HVC_API const struct hvc_platform *hvc_platform_ivshmem_guest(void);
 
 /**
  * @brief Process pending server messages (joins, leaves) without blocking.
+ *
+ * At most 4 x #HVC_IVSHMEM_HOST_MAX_PEERS x #HVC_IVSHMEM_HOST_MAX_VECTORS
+ * messages per call, so a flooding server cannot hold the caller; the rest
+ * waits for the next call. (Opening the handle does its whole setup within
+ * one 5 s deadline, however the server paces its messages.)
+ *
  * @param h a handle opened with hvc_platform_ivshmem_host().
  * @return the number of messages processed (>= 0).
  * @retval -HVC_EINVAL `h` is not an open ivshmem host handle.

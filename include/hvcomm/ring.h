@@ -15,7 +15,11 @@
  * it can be written and read in place (hvc_ring_reserve(), hvc_ring_peek()).
  * Larger messages go through the fragment API (hvc_ring_stream_send(),
  * hvc_ring_stream_recv()), which cuts them into records and puts them back
- * together.
+ * together. Every record says whether it is a whole message or a first,
+ * middle or last fragment; a reader drops (and counts in
+ * hvc_ring_stats::frag_drops) the fragments it cannot reassemble, e.g. the
+ * rest of a message after a restart in its middle, and never delivers a
+ * fragment as a message (doc/ring.md, "Fragments").
  *
  * The other side is untrusted: every index, length and tag it wrote is read
  * once, checked against the ring's bounds and this side's state, and a bad
@@ -115,6 +119,7 @@ struct hvc_ring {
     uint32_t pending_len;       /**< checked length of the peeked record */
     uint32_t stalled;           /**< 1 after a full/empty result, until progress */
     uint32_t errors;            /**< protocol errors seen by this handle */
+    uint32_t frag_drops;        /**< consumer: fragment records dropped, not reassemblable */
     uint64_t msgs;              /**< messages done by this side */
     uint64_t bytes;             /**< payload bytes done by this side */
     uint32_t stalls;            /**< full or empty stalls of this side */
@@ -157,6 +162,13 @@ struct hvc_ring_stats {
     uint32_t empty_stalls;  /**< consumer found the ring empty */
     uint32_t proto_errors;  /**< protocol errors found by either side */
     uint32_t wakeups;       /**< wake-up calls made by either side */
+    /** Fragment records the consumer dropped because their message could
+     *  not be reassembled: a middle or last fragment without its first (a
+     *  consumer that (re)started in the middle of a message), or the
+     *  fragments already received of a message cut short (see
+     *  doc/ring.md). Not protocol errors: an honest producer or consumer
+     *  that restarts causes them. */
+    uint32_t frag_drops;
 };
 
 /**
@@ -166,6 +178,8 @@ struct hvc_ring_stats {
 struct hvc_ring_stream {
     uint64_t done;  /**< bytes of the current message sent or received */
     uint32_t state; /**< private */
+    uint32_t frags; /**< private: fragments received of the current message */
+    uint32_t mark;  /**< private: the handle's record count after the last fragment */
     uint32_t reserved; /**< private */
 };
 
@@ -251,7 +265,8 @@ HVC_API uint32_t hvc_ring_capacity(const struct hvc_ring *ring);
  * @retval 0 sent.
  * @retval -HVC_EAGAIN the ring is full (an ordinary result).
  * @retval -HVC_EMSGSIZE len > max_msg (use the fragment API).
- * @retval -HVC_EINVAL not a producer handle, or a reservation is pending.
+ * @retval -HVC_EINVAL not a producer handle (or NULL), or a reservation is
+ *         pending.
  * @retval -HVC_EPROTO the consumer index is out of bounds (counted).
  *
  * Context: the producer's thread; any context (no system calls unless the
@@ -267,10 +282,14 @@ static inline int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t
  * @param buf where to copy the payload.
  * @param cap bytes at `buf`.
  * @return the payload length (>= 0).
- * @retval -HVC_EAGAIN the ring is empty (an ordinary result).
- * @retval -HVC_EMSGSIZE the next message is longer than `cap`, or is a
- *         fragment (use hvc_ring_stream_recv()); it stays in the ring.
- * @retval -HVC_EINVAL not a consumer handle, or a peek is pending.
+ * @retval -HVC_EAGAIN the ring is empty (an ordinary result), also after
+ *         dropping middle or last fragments found at the head (a message
+ *         whose first fragment this handle never saw: counted in
+ *         hvc_ring_stats::frag_drops; at most a ring's worth per call).
+ * @retval -HVC_EMSGSIZE the next message is longer than `cap`, or is the
+ *         first fragment of a fragmented message (use
+ *         hvc_ring_stream_recv()); it stays in the ring.
+ * @retval -HVC_EINVAL not a consumer handle (or NULL), or a peek is pending.
  * @retval -HVC_EPROTO the producer index or the record is invalid (counted).
  *
  * The freed space is published when this side has used up the records it
@@ -303,7 +322,8 @@ HVC_API int hvc_ring_send_batch(struct hvc_ring *ring,
  *
  * Fills `msgs[i].len` of each message received.
  * @return the number received (0..n); stops at the first that does not fit
- *         its buffer, or at a fragment.
+ *         its buffer, or at a first fragment (middle and last fragments
+ *         are dropped as by hvc_ring_recv()).
  * @retval -HVC_EAGAIN the ring is empty.
  * @retval -HVC_EMSGSIZE / -HVC_EINVAL / -HVC_EPROTO as hvc_ring_recv(), for
  *         the first message.
@@ -340,15 +360,23 @@ HVC_API int hvc_ring_commit(struct hvc_ring *ring, uint32_t len, unsigned flags)
 /**
  * @brief Look at the next message in place.
  * @param ring a consumer handle.
- * @param ptr receives the payload address (valid until hvc_ring_release();
- *        the producer may scribble on it: copy before trusting contents).
+ * @param ptr receives the payload address (valid until hvc_ring_release()).
  * @return the payload length (>= 0).
- * @retval -HVC_EAGAIN empty.
- * @retval -HVC_EMSGSIZE the next record is a fragment (stream API).
+ * @retval -HVC_EAGAIN empty (also after dropping stray middle or last
+ *         fragments, as hvc_ring_recv()).
+ * @retval -HVC_EMSGSIZE the next record is a first fragment (stream API).
  * @retval -HVC_EINVAL not a consumer.
  * @retval -HVC_EPROTO invalid index or record (counted).
  *
  * Peeking again before release returns the same message.
+ *
+ * The payload stays in memory the producer can write, and it can change
+ * under the reader at any time after this call checked the record's
+ * header (the length returned is this side's checked copy and does not
+ * change). A reader that parses the payload (reads a length or offset in
+ * it, then uses it) must parse a private copy, or accept that the bytes
+ * may change between two reads; only a trusted producer may be parsed in
+ * place. Copying the payload out once, as hvc_ring_recv() does, is safe.
  */
 HVC_API int hvc_ring_peek(struct hvc_ring *ring, const void **ptr);
 
@@ -404,6 +432,8 @@ HVC_API int hvc_ring_send_wait(struct hvc_ring *ring, const void *buf,
  *
  * Symmetric to hvc_ring_send_wait(): sleeps on the ring's "data" event,
  * which the producer signals only while the consumer's sleep word is set.
+ * Stray fragments dropped on the way do not end the wait; one deadline
+ * covers the whole call.
  *
  * @return the payload length.
  * @retval -HVC_ETIMEDOUT still empty at the deadline.
@@ -417,7 +447,11 @@ HVC_API int hvc_ring_recv_wait(struct hvc_ring *ring, void *buf, uint32_t cap,
                                int64_t timeout_ns);
 
 /**
- * @brief Wait until hvc_ring_recv() (or peek) would not return -HVC_EAGAIN.
+ * @brief Wait until a record is there to read.
+ *
+ * A record may be a stray fragment that hvc_ring_recv() then drops (and
+ * returns -HVC_EAGAIN): loop, as hvc_ring_recv_wait() does. The deadline
+ * is checked on every pass, however the producer moves its index.
  * @retval 0 something to read.
  * @retval -HVC_ETIMEDOUT / -HVC_ENOTSUP / -HVC_EINVAL / -HVC_EPROTO as above.
  */
@@ -469,8 +503,16 @@ HVC_API int hvc_ring_stream_send(struct hvc_ring *ring, struct hvc_ring_stream *
  * @retval -HVC_EAGAIN not complete yet.
  * @retval -HVC_EMSGSIZE the message was longer than `cap`: it has been
  *         read and dropped whole (`*len` tells how much had fitted).
- * @retval -HVC_EPROTO a fragment out of order, or as hvc_ring_recv().
+ * @retval -HVC_EPROTO as hvc_ring_recv().
  * @retval -HVC_EINVAL bad arguments.
+ *
+ * What cannot be reassembled is dropped and counted in
+ * hvc_ring_stats::frag_drops, and the call goes on with the next record:
+ * middle and last fragments without their first (this side started in the
+ * middle of a message), a message cut short by a whole message or a new
+ * first fragment (the producer restarted), and a message from which a
+ * plain receive on the same handle took records. Reset `st` when the ring
+ * is reopened.
  */
 HVC_API int hvc_ring_stream_recv(struct hvc_ring *ring, struct hvc_ring_stream *st,
                                  void *buf, uint64_t cap, uint64_t *len);
@@ -545,9 +587,14 @@ static inline void hvc__copy(void *dst, const void *src, uint32_t n)
 
 static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
 {
-    uint32_t size = HVC_RING_RECORD_SIZE(len), off = q->head & q->mask;
+    uint32_t size = HVC_RING_RECORD_SIZE(len), off;
 
-    if (q != NULL && q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
+    /* q is tested before anything is read through it (NULL gives the slow
+     * path's -HVC_EINVAL). */
+    if (q == NULL)
+        return hvc__ring_send_slow(q, buf, len);
+    off = q->head & q->mask;
+    if (q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
         (buf != NULL || len == 0) && size <= q->capacity - off &&
         size <= q->capacity - (q->head - q->peer)) {
         struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);

@@ -18,10 +18,19 @@
  * hvc_vnet_wait(). Output is lwIP's `linkoutput`, which copies a frame into
  * the transmit ring.
  *
- * Received frames go up without a copy when possible: a `pbuf_custom`
- * refers to the frame in the ring, and the ring slot is given back when
- * lwIP frees the pbuf. Frames are copied into a pbuf when all zero-copy
- * buffers are in use or too much of the ring is held (see doc/vnet.md).
+ * Received frames are copied, once, out of the ring into pbufs lwIP owns
+ * (pool pbufs for small frames, one heap pbuf for big ones), and the ring
+ * space goes back to the other end. Nothing lwIP reads twice or writes
+ * stays in memory the other guest can write: lwIP writes into received
+ * frames (IPv4 and IPv6 reassembly keep list pointers inside a fragment's
+ * IP header), and a frame left in the ring would let the other guest read
+ * those heap addresses and forge them.
+ *
+ * Zero-copy receive is an opt-in for a peer the user trusts
+ * (#HVC_VNET_RX_ZEROCOPY_TRUSTED): a `pbuf_custom` refers to the frame in
+ * the ring, and the ring slot is given back when lwIP frees the pbuf;
+ * frames are still copied when all zero-copy buffers are in use or too
+ * much of the ring is held (see doc/vnet.md).
  *
  * The other end is untrusted: a frame shorter than an Ethernet header or
  * longer than the MTU is dropped and counted; a ring record with a bad
@@ -36,8 +45,12 @@
  * hvc_vnet_link_delete() and hvc_vnet_link_info() may be called from any
  * thread.
  *
- * This header includes lwIP's headers: include it explicitly (it is not
- * part of hvcomm.h) and link the `hvcomm_vnet` library.
+ * This header includes lwIP's headers (`lwip/err.h`, `lwip/netif.h`, and
+ * through them the `lwipopts.h` and `arch/cc.h` lwIP was built with): it
+ * is not part of hvcomm.h. Include it explicitly and link the
+ * `hvcomm_vnet` library, which the installed package provides with the
+ * lwIP it was built against (CMake `hvcomm::hvcomm_vnet`, pkg-config
+ * `hvcomm-vnet`; see doc/vnet.md, "Using the installed libraries").
  */
 #ifndef HVCOMM_VNET_H
 #define HVCOMM_VNET_H
@@ -63,28 +76,38 @@ extern "C" {
  * @{
  */
 
-/** Most received frames lwIP may hold without a copy at once. */
+/** Most received frames lwIP may hold without a copy at once (with
+ *  #HVC_VNET_RX_ZEROCOPY_TRUSTED). */
 #define HVC_VNET_ZC_MAX 16u
 /** Bytes of caller-owned storage per zero-copy buffer (a pbuf_custom). */
 #define HVC_VNET_ZC_BYTES 64u
 /** Flags of hvc_vnet_config::flags. */
 enum hvc_vnet_flags {
-    /** Always copy received frames (never hand lwIP a pbuf that points into
-     *  shared memory). Choose this when the other end may change a frame
-     *  while lwIP parses it and that matters more than a copy. */
+    /** Copy received frames: the default, so this flag changes nothing
+     *  (kept for programs written when zero-copy was the default). With
+     *  #HVC_VNET_RX_ZEROCOPY_TRUSTED too, frames are still copied. */
     HVC_VNET_COPY_RX = 1u << 0,
     /** Use the MAC in hvc_vnet_config::mac instead of deriving one. */
     HVC_VNET_MAC_SET = 1u << 1,
     /** Do not call hvc_peer_scan() from hvc_vnet_poll(): the application
      *  scans the peer table itself. */
     HVC_VNET_NO_SCAN = 1u << 2,
+    /** Zero-copy receive: hand lwIP pbufs that point into the other end's
+     *  ring. Only for a peer you trust with this guest's memory: lwIP
+     *  writes into received frames (IPv4/IPv6 reassembly pointers) and
+     *  reads headers more than once, so the other guest can read heap
+     *  addresses of this guest from its ring and make lwIP follow pointers
+     *  it forged. Off by default (frames are copied). */
+    HVC_VNET_RX_ZEROCOPY_TRUSTED = 1u << 3,
 };
 
 /** Options of hvc_vnet_open(); NULL or zeroed for the defaults. */
 struct hvc_vnet_config {
     uint32_t flags;    /**< #hvc_vnet_flags */
     uint8_t mac[6];    /**< with #HVC_VNET_MAC_SET: the MAC (unicast) */
-    uint16_t zc_max;   /**< zero-copy buffers, 1..#HVC_VNET_ZC_MAX; 0 for 8 */
+    /** With #HVC_VNET_RX_ZEROCOPY_TRUSTED: zero-copy buffers,
+     *  1..#HVC_VNET_ZC_MAX; 0 for 8. */
+    uint16_t zc_max;
     /** Milliseconds between link checks (peer table, other end's ring);
      *  0 for 100. */
     uint32_t check_ms;
@@ -125,8 +148,8 @@ struct hvc_vnet {
  * @param name the link name.
  * @param cfg options, or NULL for the defaults.
  * @retval 0 opened; now netif_add() with hvc_vnet_netif_init().
- * @retval -HVC_EINVAL bad arguments, not joined, or a bad config (zc_max
- *         too large, a multicast MAC).
+ * @retval -HVC_EINVAL bad arguments, not joined, or a bad config (unknown
+ *         flags, zc_max too large, a multicast MAC).
  * @retval -HVC_ENAMETOOLONG name longer than #HVC_VNET_NAME_MAX.
  * @retval -HVC_ENOENT no such link.
  * @retval -HVC_ETYPE the name is not a link.

@@ -54,6 +54,10 @@ extern "C" {
 /** The largest frame lwIP handles (its pbuf lengths are 16 bits): on a
  *  link whose MTU is above 65521, lwIP's netif MTU is 65521. */
 #define HVC_VNET_LWIP_FRAME_MAX 65535u
+/** Most frames of a bad length one hvc_vnet_port_recv() or
+ *  hvc_vnet_port_peek() call drops before it returns -HVC_EAGAIN (so a
+ *  peer flooding tiny records cannot keep one call busy). */
+#define HVC_VNET_DROP_BATCH 64u
 /** Longest link name: two characters are kept for the ring names. */
 #define HVC_VNET_NAME_MAX (HVC_NAME_MAX - 2u)
 
@@ -291,14 +295,16 @@ HVC_API int hvc_vnet_port_poll(struct hvc_vnet_port *p);
  * @brief Take the next frame, copied into `buf`.
  *
  * Frames of a bad length are dropped and counted (drop_short, drop_long)
- * and the next one is tried. Does not check the link: call
- * hvc_vnet_port_poll() regularly.
+ * and the next one is tried, at most #HVC_VNET_DROP_BATCH of them per
+ * call. Does not check the link: call hvc_vnet_port_poll() regularly.
  *
  * @param p an open port.
  * @param buf receives the frame.
  * @param cap bytes at buf; #HVC_VNET_FRAME_MAX always suffices.
  * @return the frame length (14..MTU + 14).
- * @retval -HVC_EAGAIN no frame waiting, or the link is down.
+ * @retval -HVC_EAGAIN no frame waiting, the link is down, or
+ *         #HVC_VNET_DROP_BATCH frames of a bad length were dropped in this
+ *         call (call again).
  * @retval -HVC_EMSGSIZE the frame does not fit in cap (it stays queued).
  * @retval -HVC_EPROTO the other end's ring is corrupt (counted in
  *         drop_bad; the link goes down until it re-creates its ring).
@@ -312,9 +318,12 @@ HVC_API int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
  * @brief Look at the next frame where it lies in the ring, without a copy.
  *
  * Frames of a bad length are dropped and counted (drop_short, drop_long)
- * and the next one is tried. The frame stays queued (a second peek returns
- * it again) until hvc_vnet_port_release(). Its length is checked and
- * private; its bytes are shared memory the other end can still write.
+ * and the next one is tried, at most #HVC_VNET_DROP_BATCH of them per
+ * call. The frame stays queued (a second peek returns it again) until
+ * hvc_vnet_port_release(). Its length is checked and private; its bytes
+ * are shared memory the other end can still write, also after any check
+ * the caller made: parse a private copy (hvc_vnet_port_recv() makes one),
+ * never the frame in the ring, unless you trust the other end.
  * When the ring is empty, released ring space is published (unless frames
  * are held). Does not check the link: call hvc_vnet_port_poll().
  *
@@ -323,7 +332,9 @@ HVC_API int hvc_vnet_port_recv(struct hvc_vnet_port *p, void *buf, uint32_t cap)
  *        released (or, when released with #HVC_VNET_RELEASE_HOLD, until
  *        hvc_vnet_port_unhold() or hvc_vnet_port_close()).
  * @return the frame length (14..MTU + 14).
- * @retval -HVC_EAGAIN no frame waiting, or the link is down.
+ * @retval -HVC_EAGAIN no frame waiting, the link is down, or
+ *         #HVC_VNET_DROP_BATCH frames of a bad length were dropped in this
+ *         call (call again).
  * @retval -HVC_EPROTO the other end's ring is corrupt (counted in
  *         drop_bad; the link goes down until it re-creates its ring).
  * @retval -HVC_EINVAL bad arguments or not open.

@@ -278,17 +278,36 @@ _Static_assert(offsetof(struct hvc_wire_seg, recovered) == HVC_CACHELINE + 20, "
 #define HVC_SAMPLING_MAGIC 0x50535648u
 /** "HVQP": magic of a queuing port. */
 #define HVC_QUEUE_MAGIC 0x50515648u
-/** Layout version of rings and ports. */
-#define HVC_RING_VERSION 1u
+/** Layout version of rings. Version 2 gives the last fragment of a
+ *  fragmented message its own flag (#HVC_REC_LAST); a version 1 last fragment
+ *  looked like a whole message, so version 1 rings are refused
+ *  (-HVC_EVERSION) rather than misread. */
+#define HVC_RING_VERSION 2u
+/** Layout version of sampling and queuing ports (no records, so the ring's
+ *  version 2 does not concern them). */
+#define HVC_PORT_VERSION 1u
 
 /** Ring flags (hvc_wire_ring::flags, immutable). */
 #define HVC_RING_WF_BLOCKING 1u /**< sides may sleep: publishers check the sleep words */
 
-/** Record flags (low 8 bits of hvc_wire_ring_rec::tag). */
+/**
+ * Record flags (low 8 bits of hvc_wire_ring_rec::tag). A record is exactly
+ * one of: a whole message (no flag), a first fragment (#HVC_REC_FRAG_FIRST),
+ * a middle fragment (#HVC_REC_FRAG_MIDDLE), a last fragment
+ * (#HVC_REC_FRAG_LAST), or padding (#HVC_REC_PAD alone). Any other
+ * combination is a bad tag (-HVC_EPROTO).
+ */
 #define HVC_REC_PAD 0x01u   /**< padding up to the end of the data area (wrap) */
 #define HVC_REC_FIRST 0x02u /**< first fragment of a fragmented message */
 #define HVC_REC_MORE 0x04u  /**< more fragments of this message follow */
-#define HVC_REC_FLAGS 0x07u /**< every defined record flag */
+#define HVC_REC_LAST 0x08u  /**< last fragment of a fragmented message */
+#define HVC_REC_FLAGS 0x0fu /**< every defined record flag */
+/** Flags of a first fragment. */
+#define HVC_REC_FRAG_FIRST (HVC_REC_FIRST | HVC_REC_MORE)
+/** Flags of a middle fragment. */
+#define HVC_REC_FRAG_MIDDLE HVC_REC_MORE
+/** Flags of a last fragment. */
+#define HVC_REC_FRAG_LAST HVC_REC_LAST
 
 /**
  * @brief The check bits of a record tag: a hash of the record's free-running
@@ -351,7 +370,8 @@ struct hvc_wire_ring {
     uint32_t empty_stalls;  /**< times the consumer found the ring empty */
     uint32_t cons_errors;   /**< protocol errors the consumer detected */
     uint32_t rwakeups_sent; /**< wake-ups of a sleeping producer */
-    uint32_t reserved2[8];  /**< 0 */
+    uint32_t frag_drops;    /**< fragment records the consumer dropped: not reassemblable (see doc/ring.md) */
+    uint32_t reserved2[7];  /**< 0 */
     /* ---- line 3: sleep words ---- */
     uint32_t cons_sleeping; /**< atomic, consumer-written: odd while it waits for data (a new odd value per sleep) */
     uint32_t reserved3[7];  /**< 0 */
@@ -380,7 +400,7 @@ struct hvc_wire_sampling_slot {
 struct hvc_wire_sampling {
     /* ---- line 0: immutable ---- */
     uint32_t magic;      /**< #HVC_SAMPLING_MAGIC, stored last (release) */
-    uint32_t version;    /**< #HVC_RING_VERSION */
+    uint32_t version;    /**< #HVC_PORT_VERSION */
     uint32_t hdr_size;   /**< offset of slot 0 */
     uint32_t max_msg;    /**< largest payload */
     uint32_t slot_size;  /**< bytes per slot: 16 + max_msg rounded to 64 */
@@ -411,7 +431,7 @@ struct hvc_wire_queue_slot {
 struct hvc_wire_queue {
     /* ---- line 0: immutable ---- */
     uint32_t magic;      /**< #HVC_QUEUE_MAGIC, stored last (release) */
-    uint32_t version;    /**< #HVC_RING_VERSION */
+    uint32_t version;    /**< #HVC_PORT_VERSION */
     uint32_t hdr_size;   /**< offset of slot 0 */
     uint32_t max_msg;    /**< largest payload */
     uint32_t max_count;  /**< most messages waiting */
@@ -441,6 +461,7 @@ _Static_assert(offsetof(struct hvc_wire_ring, cons_sleeping) == 3 * HVC_CACHELIN
 _Static_assert(offsetof(struct hvc_wire_ring, prod_sleeping) == 3 * HVC_CACHELINE + 32, "ring prod sleep");
 _Static_assert(offsetof(struct hvc_wire_ring, full_stalls) == HVC_CACHELINE + 20, "ring full_stalls");
 _Static_assert(offsetof(struct hvc_wire_ring, empty_stalls) == 2 * HVC_CACHELINE + 20, "ring empty_stalls");
+_Static_assert(offsetof(struct hvc_wire_ring, frag_drops) == 2 * HVC_CACHELINE + 32, "ring frag_drops");
 _Static_assert(sizeof(struct hvc_wire_ring) == 4 * HVC_CACHELINE, "ring header size");
 _Static_assert(sizeof(struct hvc_wire_sampling_slot) == 16, "sampling slot header");
 _Static_assert(offsetof(struct hvc_wire_sampling, refresh_lo) == 24, "sampling refresh");

@@ -29,7 +29,12 @@
 
 #define NPEERS HVC_IVSHMEM_HOST_MAX_PEERS
 #define NVEC HVC_IVSHMEM_HOST_MAX_VECTORS
+/* The whole setup (version, id, shm fd, the peers' and our eventfds) must
+ * be done within this time, however the server paces its messages. */
 #define SETUP_TIMEOUT_MS 5000
+/* Messages taken per service call: a flooding server cannot hold a caller
+ * (the rest waits for the next call). Four times a full table. */
+#define DRAIN_MAX ((int)(4 * NPEERS * NVEC))
 
 struct ivh_state {
     uint32_t magic;
@@ -111,12 +116,13 @@ static int handle(struct ivh_state *st, int64_t v, int fd)
     return 0;
 }
 
-/* Drain pending server messages; called with the lock held. */
+/* Drain pending server messages, at most DRAIN_MAX; called with the lock
+ * held. */
 static int service_locked(struct ivh_state *st)
 {
     int n = 0, rc = 0;
 
-    while (st->sock >= 0) {
+    for (int taken = 0; st->sock >= 0 && taken < DRAIN_MAX; taken++) {
         int64_t v;
         int fd;
 
@@ -136,7 +142,25 @@ static int service_locked(struct ivh_state *st)
         n++;
         rc = handle(st, v, fd);
     }
+    if (st->sock >= 0 && n == DRAIN_MAX)
+        return n; /* bounded; more may be pending */
     return n > 0 ? n : (rc < 0 ? rc : -HVC_EPEERGONE);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Milliseconds left of the setup, or -HVC_ETIMEDOUT. */
+static int setup_left(uint64_t deadline)
+{
+    uint64_t t = now_ms();
+
+    return t >= deadline ? -HVC_ETIMEDOUT : (int)(deadline - t);
 }
 
 static int connect_to(const char *path)
@@ -160,11 +184,15 @@ static int connect_to(const char *path)
     return s;
 }
 
-/* Receive one setup message that must have the given shape. */
-static int expect(struct ivh_state *st, int want_fd, int64_t *v, int *fd)
+/* Receive one setup message that must have the given shape, before the
+ * setup's deadline. */
+static int expect(struct ivh_state *st, uint64_t deadline, int want_fd, int64_t *v, int *fd)
 {
-    int rc = hvc__ivs_recv(st->sock, v, fd, 0, SETUP_TIMEOUT_MS);
+    int rc = setup_left(deadline);
 
+    *fd = -1;
+    if (rc >= 0)
+        rc = hvc__ivs_recv(st->sock, v, fd, 0, rc);
     if (rc < 0)
         return rc == -HVC_EPEERGONE ? -HVC_EPROTO : rc;
     if ((*fd >= 0) != want_fd) {
@@ -187,6 +215,7 @@ static int host_map(const struct hvc_platform *p, void *state, const char *name,
     struct stat sb;
     int64_t v;
     int fd, rc;
+    uint64_t deadline = now_ms() + SETUP_TIMEOUT_MS;
 
     (void)p;
     st->magic = IVH_MAGIC;
@@ -198,13 +227,13 @@ static int host_map(const struct hvc_platform *p, void *state, const char *name,
         rc = st->sock;
         goto fail;
     }
-    if ((rc = expect(st, 0, &v, &fd)) < 0)
+    if ((rc = expect(st, deadline, 0, &v, &fd)) < 0)
         goto fail;
     if (v != HVC__IVS_PROTO_VERSION) {
         rc = proto_error(st, "unknown protocol version", v);
         goto fail;
     }
-    if ((rc = expect(st, 0, &v, &fd)) < 0)
+    if ((rc = expect(st, deadline, 0, &v, &fd)) < 0)
         goto fail;
     if (v < 0 || v > HVC__IVS_MAX_ID) {
         rc = proto_error(st, "own id out of range", v);
@@ -218,7 +247,7 @@ static int host_map(const struct hvc_platform *p, void *state, const char *name,
         goto fail;
     }
     st->self = (int32_t)v;
-    if ((rc = expect(st, 1, &v, &fd)) < 0)
+    if ((rc = expect(st, deadline, 1, &v, &fd)) < 0)
         goto fail;
     st->shm_fd = fd;
     if (v != HVC__IVS_SHM_ID) {
@@ -241,10 +270,12 @@ static int host_map(const struct hvc_platform *p, void *state, const char *name,
         rc = errno == ENOMEM ? -HVC_ENOMEM : -HVC_EIO;
         goto fail;
     }
-    /* The peers' eventfds follow at once, ours last: wait for our first,
-     * then take whatever else is already there. */
+    /* The peers' eventfds follow at once, ours last: wait for our first
+     * (within the one deadline, however many other messages come first),
+     * then take a bounded number of whatever else is already there. */
     while (st->nfd[st->self] == 0) {
-        if ((rc = hvc__ivs_recv(st->sock, &v, &fd, 0, SETUP_TIMEOUT_MS)) < 0) {
+        if ((rc = setup_left(deadline)) < 0 ||
+            (rc = hvc__ivs_recv(st->sock, &v, &fd, 0, rc)) < 0) {
             if (rc == -HVC_EPEERGONE)
                 rc = -HVC_EPROTO;
             goto fail;

@@ -49,7 +49,7 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
         return -HVC_EINVAL;
     /* The magic's acquire pairs with its release in hvc_queue_create(). */
     rc = hvc_obj_check_header(obj, HVC_OBJ_QUEUE, sizeof(*w), HVC_QUEUE_MAGIC,
-                              HVC_RING_VERSION);
+                              HVC_PORT_VERSION);
     if (rc == -HVC_EPROTO)
         hvc_region_proto_error(r, "queue: header");
     if (rc < 0)
@@ -137,7 +137,7 @@ int hvc_queue_create(struct hvc_queue *qp, struct hvc_region *r, const char *nam
     if (rc < 0)
         return rc;
     w = obj.ptr; /* zeroed */
-    w->version = HVC_RING_VERSION;
+    w->version = HVC_PORT_VERSION;
     w->hdr_size = sizeof(*w);
     w->max_msg = attr->max_msg;
     w->max_count = attr->max_count;

@@ -27,6 +27,12 @@ static void proto_error(struct hvc_ring *q, const char *what)
     hvc_region_proto_error(q->region, what);
 }
 
+void hvc__ring_frag_drop(struct hvc_ring *q, uint32_t n)
+{
+    q->frag_drops += n;
+    hvc_store_relaxed(&q->w->frag_drops, q->frag_drops);
+}
+
 static void stall(struct hvc_ring *q)
 {
     if (q->stalled)
@@ -219,12 +225,15 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
         tag = hvc_load_acquire(&h->tag);
         len = hvc_load_relaxed(&h->len);
         flags = tag & 0xffu;
-        if (tag != HVC_REC_TAG(q->head, len, flags) || (flags & ~HVC_REC_FLAGS) != 0)
+        /* Exactly one kind per record: whole, first, middle, last, pad. */
+        if (tag != HVC_REC_TAG(q->head, len, flags) ||
+            (flags != 0 && flags != HVC_REC_PAD && flags != HVC_REC_FRAG_FIRST &&
+             flags != HVC_REC_FRAG_MIDDLE && flags != HVC_REC_FRAG_LAST))
             return bad_record(q, "ring: bad record tag");
-        if (flags & HVC_REC_PAD) {
+        if (flags == HVC_REC_PAD) {
             /* Padding is legal only alone, not at offset 0 (a record of at
              * most capacity / 2 always fits there), exactly to the end. */
-            if (flags != HVC_REC_PAD || off == 0 || len != to_end - 8u ||
+            if (off == 0 || len != to_end - 8u ||
                 to_end > avail)
                 return bad_record(q, "ring: bad padding record");
             q->head += to_end;
@@ -248,6 +257,29 @@ void hvc__ring_consume(struct hvc_ring *q, const struct hvc__rec *rec)
     q->head += rec->size;
     q->msgs++;
     q->bytes += rec->len;
+}
+
+/*
+ * The next record that can start a message (whole or first fragment).
+ * Middle and last fragments found on the way belong to a message whose
+ * first fragment this handle never saw (it was opened in the middle of the
+ * message, or another handle read the start): nobody can reassemble them,
+ * so they are stepped over and counted. Bounded: after one ring's worth of
+ * records (a producer may keep publishing stray fragments) -HVC_EAGAIN.
+ */
+int hvc__ring_next_start(struct hvc_ring *q, struct hvc__rec *rec)
+{
+    for (uint32_t n = 0; n <= q->capacity / 8u; n++) {
+        int rc = hvc__ring_next(q, rec);
+
+        if (rc < 0)
+            return rc;
+        if (rec->flags == 0 || rec->flags == HVC_REC_FRAG_FIRST)
+            return 0;
+        q->head += rec->size;
+        hvc__ring_frag_drop(q, 1);
+    }
+    return -HVC_EAGAIN;
 }
 
 void hvc__ring_cons_publish(struct hvc_ring *q)
@@ -599,7 +631,9 @@ static inline int get_fast(struct hvc_ring *q, void *buf, uint32_t cap)
     if (q->peer == q->head)
         return -1;
     h = (const struct hvc_wire_ring_rec *)(const void *)(q->data + off);
-    /* Once each; pairs with the release store of the tag in put_header(). */
+    /* Once each; pairs with the release store of the tag in put_header().
+     * Only a whole message (no flags) matches; fragments go the general
+     * way. */
     tag = hvc_load_acquire(&h->tag);
     len = hvc_load_relaxed(&h->len);
     if (tag != HVC_REC_TAG(q->head, len, 0) || len > q->max_msg || len > cap ||
@@ -658,7 +692,7 @@ int hvc_ring_send_batch(struct hvc_ring *q, const struct hvc_ring_msg *msgs,
 static int recv_one(struct hvc_ring *q, void *buf, uint32_t cap)
 {
     struct hvc__rec rec;
-    int rc = hvc__ring_next(q, &rec);
+    int rc = hvc__ring_next_start(q, &rec);
 
     if (rc < 0)
         return rc;
@@ -757,7 +791,11 @@ int hvc_ring_peek(struct hvc_ring *q, const void **ptr)
         *ptr = q->data + (q->head & q->mask) + 8u;
         return (int)q->pending_len;
     }
-    rc = hvc__ring_next(q, &rec);
+    /* Padding or stray fragments skipped on the way move the private head
+     * only: peek never publishes (a caller holding earlier records, such
+     * as vnet's zero-copy frames, decides when the producer sees the
+     * space), the next release or hvc_ring_flush() does. */
+    rc = hvc__ring_next_start(q, &rec);
     if (rc < 0)
         return rc;
     if (rec.flags != 0)
@@ -824,5 +862,6 @@ int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
     out->empty_stalls = hvc_load_relaxed(&w->empty_stalls);
     out->proto_errors = hvc_load_relaxed(&w->prod_errors) + hvc_load_relaxed(&w->cons_errors);
     out->wakeups = hvc_load_relaxed(&w->wakeups_sent) + hvc_load_relaxed(&w->rwakeups_sent);
+    out->frag_drops = hvc_load_relaxed(&w->frag_drops);
     return 0;
 }

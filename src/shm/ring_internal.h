@@ -11,12 +11,17 @@
 struct hvc__rec {
     const uint8_t *payload; /* in the data area */
     uint32_t len;           /* payload bytes, <= max_msg */
-    uint32_t flags;         /* HVC_REC_FIRST / HVC_REC_MORE */
+    uint32_t flags;         /* 0 or HVC_REC_FRAG_FIRST / _MIDDLE / _LAST */
     uint32_t size;          /* bytes in the data area */
 };
 
 /* Consumer: find and check the next record. 0, -HVC_EAGAIN, -HVC_EPROTO. */
 int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec);
+/* Consumer: hvc__ring_next, stepping over (and counting) middle and last
+ * fragments: returns a whole message or a first fragment. Bounded. */
+int hvc__ring_next_start(struct hvc_ring *q, struct hvc__rec *rec);
+/* Consumer: count n fragment records dropped (ring counter frag_drops). */
+void hvc__ring_frag_drop(struct hvc_ring *q, uint32_t n);
 /* Consumer: account for and step over a record found by hvc__ring_next. */
 void hvc__ring_consume(struct hvc_ring *q, const struct hvc__rec *rec);
 /* Consumer: publish when it pays (see ring.c). */

@@ -1,8 +1,12 @@
 /*
  * Messages of any size through a ring: cut into records of at most max_msg
- * bytes, the first flagged FIRST, all but the last flagged MORE, and put
+ * bytes, flagged first (FIRST|MORE), middle (MORE) and last (LAST), and put
  * back together by the receiver. A message that fits one record travels as
- * an ordinary record, so the stream receiver also reads hvc_ring_send().
+ * an ordinary record (no flag), so the stream receiver also reads
+ * hvc_ring_send(). Because every fragment says which one it is, a receiver
+ * that starts in the middle of a message (a restart) recognises the rest as
+ * unusable and drops it (counted in frag_drops), never taking the last
+ * fragment for a whole message.
  *
  * The state lives in the caller's struct hvc_ring_stream, so a sender or
  * receiver that meets a full or empty ring returns -HVC_EAGAIN and carries
@@ -41,8 +45,9 @@ int hvc_ring_stream_send(struct hvc_ring *q, struct hvc_ring_stream *st,
     while (st->done < len) {
         uint64_t rest = len - st->done;
         uint32_t chunk = rest < q->max_msg ? (uint32_t)rest : q->max_msg;
-        uint32_t flags = (st->done == 0 ? HVC_REC_FIRST : 0u) |
-                         (rest > chunk ? HVC_REC_MORE : 0u);
+        uint32_t flags = st->done == 0 ? HVC_REC_FRAG_FIRST
+                         : rest > chunk ? HVC_REC_FRAG_MIDDLE
+                                        : HVC_REC_FRAG_LAST;
         int rc = hvc__ring_put(q, p + st->done, chunk, flags);
 
         if (rc < 0) {
@@ -58,46 +63,53 @@ int hvc_ring_stream_send(struct hvc_ring *q, struct hvc_ring_stream *st,
     return 0;
 }
 
-int hvc_ring_stream_recv(struct hvc_ring *q, struct hvc_ring_stream *st,
-                         void *buf, uint64_t cap, uint64_t *len)
+/* A record count of the handle that moves with every record it consumes or
+ * drops: a stream in progress checks that nobody took records in between. */
+static uint32_t records_seen(const struct hvc_ring *q)
 {
-    uint8_t *p = buf;
+    return (uint32_t)q->msgs + q->frag_drops;
+}
 
-    if (q == NULL || q->w == NULL || q->role != HVC_RING_CONSUMER || st == NULL ||
-        len == NULL || q->pending != 0 || (buf == NULL && cap != 0) ||
-        st->state > ST_DISCARD || (st->state == ST_BUSY && st->done > cap))
-        return -HVC_EINVAL;
+static int stream_recv(struct hvc_ring *q, struct hvc_ring_stream *st, uint8_t *p,
+                       uint64_t cap, uint64_t *len)
+{
+    if (st->state != ST_IDLE && st->mark != records_seen(q)) {
+        /* Records were taken from this handle outside the stream (a plain
+         * recv or peek): the message has a hole. */
+        hvc__ring_frag_drop(q, st->frags);
+        hvc_ring_stream_reset(st);
+    }
     /* Bounded: a producer that keeps sending fragments cannot hold us
      * here; after one ring's worth of records we return -HVC_EAGAIN. */
     for (uint32_t n = 0; n <= q->capacity / 8u; n++) {
         struct hvc__rec rec;
-        bool first, more;
+        bool start, end;
         int rc = hvc__ring_next(q, &rec);
 
         if (rc < 0) {
             hvc__ring_cons_publish(q);
             return rc;
         }
-        first = (rec.flags & HVC_REC_FIRST) != 0;
-        more = (rec.flags & HVC_REC_MORE) != 0;
-        if (st->state == ST_IDLE && !first && more) {
-            /* A middle fragment without its start: skip it. */
-            hvc__ring_consume(q, &rec);
+        start = rec.flags == 0 || rec.flags == HVC_REC_FRAG_FIRST;
+        end = rec.flags == 0 || rec.flags == HVC_REC_FRAG_LAST;
+        if (st->state == ST_IDLE && !start) {
+            /* A middle or last fragment without its first (we started in
+             * the middle of a message): it cannot be reassembled. */
+            q->head += rec.size;
+            hvc__ring_frag_drop(q, 1);
             hvc__ring_cons_publish(q);
-            hvc_region_proto_error(q->region, "ring: fragment without a start");
-            return -HVC_EPROTO;
+            continue;
         }
-        if (st->state != ST_IDLE && first) {
-            /* A new message before the end of the last: drop the partial
-             * one; the new one is read by the next call. */
+        if (st->state != ST_IDLE && start) {
+            /* A new message before the end of this one (its producer
+             * restarted): drop what we have; this record starts anew. */
+            hvc__ring_frag_drop(q, st->frags);
             hvc_ring_stream_reset(st);
-            hvc__ring_cons_publish(q);
-            hvc_region_proto_error(q->region, "ring: message cut short");
-            return -HVC_EPROTO;
         }
         if (st->state == ST_IDLE) {
             st->state = ST_BUSY;
             st->done = 0;
+            st->frags = 0;
         }
         if (st->state == ST_BUSY && rec.len > cap - st->done)
             st->state = ST_DISCARD;
@@ -106,18 +118,33 @@ int hvc_ring_stream_recv(struct hvc_ring *q, struct hvc_ring_stream *st,
             st->done += rec.len;
         }
         hvc__ring_consume(q, &rec);
-        if (!more) {
+        st->frags++;
+        /* Free the space fragment by fragment (see stream_send). */
+        hvc__ring_cons_publish(q);
+        if (end) {
             uint32_t state = st->state;
 
-            hvc__ring_cons_publish(q);
             *len = st->done;
             hvc_ring_stream_reset(st);
             return state == ST_DISCARD ? -HVC_EMSGSIZE : 0;
         }
-        /* Free the space fragment by fragment (see stream_send). */
-        hvc__ring_cons_publish(q);
     }
     return -HVC_EAGAIN;
+}
+
+int hvc_ring_stream_recv(struct hvc_ring *q, struct hvc_ring_stream *st,
+                         void *buf, uint64_t cap, uint64_t *len)
+{
+    int rc;
+
+    if (q == NULL || q->w == NULL || q->role != HVC_RING_CONSUMER || st == NULL ||
+        len == NULL || q->pending != 0 || (buf == NULL && cap != 0) ||
+        st->state > ST_DISCARD || (st->state == ST_BUSY && st->done > cap))
+        return -HVC_EINVAL;
+    rc = stream_recv(q, st, buf, cap, len);
+    if (st->state != ST_IDLE)
+        st->mark = records_seen(q);
+    return rc;
 }
 
 int hvc_ring_stream_send_wait(struct hvc_ring *q, struct hvc_ring_stream *st,

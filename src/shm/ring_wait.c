@@ -127,6 +127,13 @@ int hvc_ring_wait_readable(struct hvc_ring *q, int64_t timeout_ns)
         rc = hvc__ring_next(q, &rec);
         if (rc != -HVC_EAGAIN)
             return rc < 0 ? rc : 0;
+        /* The deadline is checked on every pass, before the index is
+         * watched: a producer that keeps moving prod without publishing a
+         * record (or moves it back) sends us round this loop, never past
+         * the timeout. */
+        ns = left(q, start, timeout_ns);
+        if (ns < 0 && timeout_ns != HVC_FOREVER)
+            return -HVC_ETIMEDOUT;
         seen = q->peer; /* the checked prod that showed an empty ring */
         for (int i = 0; i < SPINS; i++) {
             /* Pairs with the release store of prod: a hint only, the
@@ -181,6 +188,10 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
         q->peer = c;
         if (q->capacity - (q->head - c) >= need)
             return 0;
+        /* Every pass checks the deadline (see hvc_ring_wait_readable()). */
+        ns = left(q, start, timeout_ns);
+        if (ns < 0 && timeout_ns != HVC_FOREVER)
+            return -HVC_ETIMEDOUT;
         seen = c;
         for (int i = 0; i < SPINS; i++) {
             if (hvc_load_acquire(&q->w->cons) != seen)
@@ -223,15 +234,27 @@ int hvc_ring_send_wait(struct hvc_ring *q, const void *buf, uint32_t len,
 int hvc_ring_recv_wait(struct hvc_ring *q, void *buf, uint32_t cap,
                        int64_t timeout_ns)
 {
+    uint64_t start;
     int rc = check_blocking(q, HVC_RING_CONSUMER);
 
     if (rc < 0)
         return rc;
-    rc = hvc_ring_recv(q, buf, cap);
-    if (rc != -HVC_EAGAIN)
-        return rc;
-    rc = hvc_ring_wait_readable(q, timeout_ns);
-    if (rc < 0)
-        return rc;
-    return hvc_ring_recv(q, buf, cap);
+    if (timeout_ns < HVC_FOREVER)
+        return -HVC_EINVAL;
+    start = now(q);
+    for (;;) {
+        int64_t ns;
+
+        rc = hvc_ring_recv(q, buf, cap);
+        if (rc != -HVC_EAGAIN)
+            return rc;
+        /* Readable can mean stray fragments that the receive dropped:
+         * wait again, within the one deadline. */
+        ns = left(q, start, timeout_ns);
+        if (ns < 0 && timeout_ns != HVC_FOREVER)
+            return -HVC_ETIMEDOUT;
+        rc = hvc_ring_wait_readable(q, ns);
+        if (rc < 0)
+            return rc;
+    }
 }

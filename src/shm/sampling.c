@@ -37,7 +37,7 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
         return -HVC_EINVAL;
     /* The magic's acquire pairs with its release in hvc_sampling_create(). */
     rc = hvc_obj_check_header(obj, HVC_OBJ_SAMPLING, sizeof(*w), HVC_SAMPLING_MAGIC,
-                              HVC_RING_VERSION);
+                              HVC_PORT_VERSION);
     if (rc == -HVC_EPROTO)
         hvc_region_proto_error(r, "sampling: header");
     if (rc < 0)
@@ -110,7 +110,7 @@ int hvc_sampling_create(struct hvc_sampling *sp, struct hvc_region *r,
     if (rc < 0)
         return rc;
     w = obj.ptr; /* zeroed */
-    w->version = HVC_RING_VERSION;
+    w->version = HVC_PORT_VERSION;
     w->hdr_size = sizeof(*w);
     w->max_msg = attr->max_msg;
     w->slot_size = slot_size_for(attr->max_msg);

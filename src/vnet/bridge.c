@@ -14,7 +14,12 @@ enum { KIND_LINK = 1, KIND_EXT = 2 };
 #define AGING_DEFAULT (300ull * 1000000000ull)
 #define ALL_MATCH                                                                    \
     (HVC_BRIDGE_M_SRC_MAC | HVC_BRIDGE_M_DST_MAC | HVC_BRIDGE_M_SRC_IP |            \
-     HVC_BRIDGE_M_DST_IP | HVC_BRIDGE_M_PROTO | HVC_BRIDGE_M_DPORT)
+     HVC_BRIDGE_M_DST_IP | HVC_BRIDGE_M_PROTO | HVC_BRIDGE_M_DPORT |                \
+     HVC_BRIDGE_M_SRC_IP6 | HVC_BRIDGE_M_DST_IP6)
+/* Fields only an IP frame has. */
+#define IP_MATCH                                                                     \
+    (HVC_BRIDGE_M_SRC_IP | HVC_BRIDGE_M_DST_IP | HVC_BRIDGE_M_PROTO |               \
+     HVC_BRIDGE_M_DPORT | HVC_BRIDGE_M_SRC_IP6 | HVC_BRIDGE_M_DST_IP6)
 
 static uint64_t now_ns(const struct hvc_bridge *b)
 {
@@ -215,7 +220,11 @@ int hvc_bridge_add_rule(struct hvc_bridge *b, const struct hvc_bridge_rule *rule
     uint32_t i;
 
     if (b == NULL || b->w == NULL || rule == NULL || (rule->match & ~(uint32_t)ALL_MATCH) != 0 ||
-        rule->action > HVC_BRIDGE_DENY || rule->src_prefix > 32 || rule->dst_prefix > 32)
+        rule->action > HVC_BRIDGE_DENY ||
+        rule->src_prefix > ((rule->match & HVC_BRIDGE_M_SRC_IP6) ? 128 : 32) ||
+        rule->dst_prefix > ((rule->match & HVC_BRIDGE_M_DST_IP6) ? 128 : 32) ||
+        ((rule->match & HVC_BRIDGE_M_SRC_IP) && (rule->match & HVC_BRIDGE_M_SRC_IP6)) ||
+        ((rule->match & HVC_BRIDGE_M_DST_IP) && (rule->match & HVC_BRIDGE_M_DST_IP6)))
         return -HVC_EINVAL;
     if (b->nrules >= HVC_BRIDGE_RULES_MAX)
         return -HVC_ENOSPC;
@@ -313,6 +322,66 @@ static int parse_ip(const char *s, size_t n, uint32_t *ip, uint8_t *prefix)
     return 0;
 }
 
+/* IPv6 text: hex groups, at most one "::", an optional /prefix. */
+static int parse_ip6_text(const char *s, size_t n, uint8_t ip[16], uint8_t *prefix)
+{
+    uint16_t g[8];
+    uint32_t ng = 0, gap = 8, plen = 128, v;
+    size_t i = 0, end = n;
+
+    for (size_t k = 0; k < n; k++)
+        if (s[k] == '/') {
+            if (parse_uint(s + k + 1, n - k - 1, 128, &plen) < 0)
+                return -HVC_EINVAL;
+            end = k;
+            break;
+        }
+    if (end >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        i = 2;
+    } else if (end >= 1 && s[0] == ':') {
+        return -HVC_EINVAL;
+    }
+    while (i < end) {
+        size_t j = i;
+        int d;
+
+        v = 0;
+        while (j < end && j - i < 5 && (d = hexval(s[j])) >= 0) {
+            v = v * 16u + (uint32_t)d;
+            j++;
+        }
+        if (j == i || j - i > 4 || ng >= 8)
+            return -HVC_EINVAL;
+        g[ng++] = (uint16_t)v;
+        i = j;
+        if (i == end)
+            break;
+        if (s[i] != ':')
+            return -HVC_EINVAL;
+        i++;
+        if (i < end && s[i] == ':') {
+            if (gap != 8)
+                return -HVC_EINVAL; /* a second "::" */
+            gap = ng;
+            i++;
+        } else if (i == end) {
+            return -HVC_EINVAL; /* a trailing single ':' */
+        }
+    }
+    if (gap == 8 ? ng != 8 : ng > 7)
+        return -HVC_EINVAL;
+    memset(ip, 0, 16);
+    for (uint32_t k = 0; k < ng; k++) {
+        uint32_t at = gap != 8 && k >= gap ? 8u - ng + k : k;
+
+        ip[2 * at] = (uint8_t)(g[k] >> 8);
+        ip[2 * at + 1] = (uint8_t)g[k];
+    }
+    *prefix = (uint8_t)plen;
+    return 0;
+}
+
 static int key_is(const char *s, size_t n, const char *key)
 {
     size_t k = strlen(key);
@@ -362,16 +431,28 @@ int hvc_bridge_rule_parse(const char *text, struct hvc_bridge_rule *out)
                 return -HVC_EINVAL;
             r.match |= HVC_BRIDGE_M_DST_MAC;
         } else if (key_is(k, kn, "src")) {
-            if (parse_ip(v, vn, &r.src_ip, &r.src_prefix) < 0)
+            if (r.match & (HVC_BRIDGE_M_SRC_IP | HVC_BRIDGE_M_SRC_IP6))
                 return -HVC_EINVAL;
-            r.match |= HVC_BRIDGE_M_SRC_IP;
+            if (parse_ip(v, vn, &r.src_ip, &r.src_prefix) == 0)
+                r.match |= HVC_BRIDGE_M_SRC_IP;
+            else if (parse_ip6_text(v, vn, r.src_ip6, &r.src_prefix) == 0)
+                r.match |= HVC_BRIDGE_M_SRC_IP6;
+            else
+                return -HVC_EINVAL;
         } else if (key_is(k, kn, "dst")) {
-            if (parse_ip(v, vn, &r.dst_ip, &r.dst_prefix) < 0)
+            if (r.match & (HVC_BRIDGE_M_DST_IP | HVC_BRIDGE_M_DST_IP6))
                 return -HVC_EINVAL;
-            r.match |= HVC_BRIDGE_M_DST_IP;
+            if (parse_ip(v, vn, &r.dst_ip, &r.dst_prefix) == 0)
+                r.match |= HVC_BRIDGE_M_DST_IP;
+            else if (parse_ip6_text(v, vn, r.dst_ip6, &r.dst_prefix) == 0)
+                r.match |= HVC_BRIDGE_M_DST_IP6;
+            else
+                return -HVC_EINVAL;
         } else if (key_is(k, kn, "proto")) {
             if (key_is(v, vn, "icmp"))
                 u = 1;
+            else if (key_is(v, vn, "icmp6"))
+                u = 58;
             else if (key_is(v, vn, "tcp"))
                 u = 6;
             else if (key_is(v, vn, "udp"))
@@ -398,49 +479,136 @@ int hvc_bridge_rule_parse(const char *text, struct hvc_bridge_rule *out)
 /* The headers a rule looks at, parsed from the bridge's private copy. */
 struct hdrs {
     const uint8_t *dst, *src;
-    int ipv4, l4;
+    int ip;      /* 0 not IP, 4 or 6 */
+    int opaque;  /* IP headers the bridge cannot read: rules fail closed */
+    int l4;      /* dport is valid (TCP or UDP, first fragment) */
     uint32_t sip, dip;
+    const uint8_t *sip6, *dip6;
     uint8_t proto;
     uint16_t dport;
 };
+
+/* Most IPv6 extension headers walked before a frame counts as opaque. */
+#define IP6_EXT_MAX 8u
+
+static uint32_t be16(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 8) | p[1];
+}
 
 static uint32_t be32(const uint8_t *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+static int is_vlan(uint32_t type)
+{
+    return type == 0x8100u || type == 0x88a8u;
+}
+
+/* The destination port at off if the transport header is there: TCP or
+ * UDP needs its first four bytes (else -1: malformed). */
+static int ports(struct hdrs *h, const uint8_t *f, uint32_t off, uint32_t end)
+{
+    if (h->proto != 6 && h->proto != 17)
+        return 0;
+    if (off + 4u > end)
+        return -1;
+    h->l4 = 1;
+    h->dport = (uint16_t)be16(f + off + 2);
+    return 0;
+}
+
+static int parse_ip4(struct hdrs *h, const uint8_t *f, uint32_t off, uint32_t len)
+{
+    uint32_t ihl, tot;
+
+    if (len < off + 20u)
+        return -1;
+    ihl = (uint32_t)(f[off] & 0x0fu) * 4u;
+    tot = be16(f + off + 2);
+    if ((f[off] >> 4) != 4 || ihl < 20u || off + ihl > len || tot < ihl || off + tot > len)
+        return -1;
+    h->ip = 4;
+    h->sip = be32(f + off + 12);
+    h->dip = be32(f + off + 16);
+    h->proto = f[off + 9];
+    /* Ports only in the first fragment, which must hold them. */
+    if ((be16(f + off + 6) & 0x1fffu) != 0)
+        return 0;
+    return ports(h, f, off + ihl, off + tot);
+}
+
+static int parse_ip6(struct hdrs *h, const uint8_t *f, uint32_t off, uint32_t len)
+{
+    uint32_t end, pos, nh, first = 1;
+
+    if (len < off + 40u || (f[off] >> 4) != 6)
+        return -1;
+    end = off + 40u + be16(f + off + 4);
+    if (end > len)
+        return -1;
+    h->ip = 6;
+    h->sip6 = f + off + 8;
+    h->dip6 = f + off + 24;
+    nh = f[off + 6];
+    pos = off + 40u;
+    for (uint32_t n = 0;; n++) {
+        uint32_t hlen;
+
+        if (nh != 0 && nh != 43 && nh != 44 && nh != 51 && nh != 60)
+            break; /* the upper-layer header (or one we do not walk) */
+        if (n == IP6_EXT_MAX) {
+            h->opaque = 1;
+            return 0;
+        }
+        if (pos + 8u > end)
+            return -1;
+        if (nh == 44) {
+            hlen = 8;
+            if ((be16(f + pos + 2) & 0xfff8u) != 0)
+                first = 0;
+        } else if (nh == 51) {
+            hlen = ((uint32_t)f[pos + 1] + 2u) * 4u;
+        } else {
+            hlen = ((uint32_t)f[pos + 1] + 1u) * 8u;
+        }
+        nh = f[pos];
+        pos += hlen;
+        if (pos > end)
+            return -1;
+    }
+    h->proto = (uint8_t)nh;
+    return first ? ports(h, f, pos, end) : 0;
+}
+
 /* 0, or -1 for a frame too short for the headers it announces. */
 static int parse(const uint8_t *f, uint32_t len, struct hdrs *h)
 {
-    uint32_t ihl, tot, off;
+    uint32_t off = HVC_VNET_ETH_HLEN, type;
 
     memset(h, 0, sizeof(*h));
     if (len < HVC_VNET_ETH_HLEN)
         return -1;
     h->dst = f;
     h->src = f + 6;
-    if (f[12] != 0x08 || f[13] != 0x00)
-        return 0; /* not IPv4: only MAC fields match */
-    if (len < HVC_VNET_ETH_HLEN + 20u)
-        return -1;
-    off = HVC_VNET_ETH_HLEN;
-    ihl = (uint32_t)(f[off] & 0x0fu) * 4u;
-    tot = ((uint32_t)f[off + 2] << 8) | f[off + 3];
-    if ((f[off] >> 4) != 4 || ihl < 20u || off + ihl > len || tot < ihl ||
-        off + tot > len)
-        return -1;
-    h->ipv4 = 1;
-    h->sip = be32(f + off + 12);
-    h->dip = be32(f + off + 16);
-    h->proto = f[off + 9];
-    /* Ports only in the first fragment, which must hold them. */
-    if ((h->proto == 6 || h->proto == 17) && (((uint32_t)(f[off + 6] & 0x1fu) << 8) | f[off + 7]) == 0) {
-        if (tot < ihl + 4u)
+    type = be16(f + 12);
+    if (is_vlan(type)) {
+        /* One tag is skipped: the rules see the frame inside it. */
+        if (len < off + 4u)
             return -1;
-        h->l4 = 1;
-        h->dport = (uint16_t)(((uint32_t)f[off + ihl + 2] << 8) | f[off + ihl + 3]);
+        type = be16(f + off + 2);
+        off += 4u;
+        if (is_vlan(type)) {
+            h->opaque = 1; /* stacked tags: not parsed, rules fail closed */
+            return 0;
+        }
     }
-    return 0;
+    if (type == 0x0800u)
+        return parse_ip4(h, f, off, len);
+    if (type == 0x86ddu)
+        return parse_ip6(h, f, off, len);
+    return 0; /* not IP: only MAC fields match */
 }
 
 static int in_prefix(uint32_t ip, uint32_t net, uint8_t plen)
@@ -448,6 +616,17 @@ static int in_prefix(uint32_t ip, uint32_t net, uint8_t plen)
     uint32_t mask = plen == 0 ? 0u : ~0u << (32u - plen);
 
     return (ip & mask) == (net & mask);
+}
+
+static int in_prefix6(const uint8_t *ip, const uint8_t *net, uint8_t plen)
+{
+    uint32_t full = plen / 8u, rest = plen % 8u;
+
+    if (memcmp(ip, net, full) != 0)
+        return 0;
+    if (rest == 0)
+        return 1;
+    return ((ip[full] ^ net[full]) & (uint8_t)(0xffu << (8u - rest))) == 0;
 }
 
 static int rule_match(const struct hvc_bridge_rule *r, const struct hdrs *h)
@@ -458,12 +637,24 @@ static int rule_match(const struct hvc_bridge_rule *r, const struct hdrs *h)
         return 0;
     if ((m & HVC_BRIDGE_M_DST_MAC) && memcmp(h->dst, r->dst_mac, 6) != 0)
         return 0;
-    if ((m & (HVC_BRIDGE_M_SRC_IP | HVC_BRIDGE_M_DST_IP | HVC_BRIDGE_M_PROTO |
-              HVC_BRIDGE_M_DPORT)) && !h->ipv4)
+    if (!(m & IP_MATCH))
+        return 1;
+    /* Headers we could not read: deny rules match, allow rules do not. */
+    if (h->opaque)
+        return r->action == HVC_BRIDGE_DENY;
+    if (h->ip == 0)
+        return 0;
+    if ((m & (HVC_BRIDGE_M_SRC_IP | HVC_BRIDGE_M_DST_IP)) && h->ip != 4)
+        return 0;
+    if ((m & (HVC_BRIDGE_M_SRC_IP6 | HVC_BRIDGE_M_DST_IP6)) && h->ip != 6)
         return 0;
     if ((m & HVC_BRIDGE_M_SRC_IP) && !in_prefix(h->sip, r->src_ip, r->src_prefix))
         return 0;
     if ((m & HVC_BRIDGE_M_DST_IP) && !in_prefix(h->dip, r->dst_ip, r->dst_prefix))
+        return 0;
+    if ((m & HVC_BRIDGE_M_SRC_IP6) && !in_prefix6(h->sip6, r->src_ip6, r->src_prefix))
+        return 0;
+    if ((m & HVC_BRIDGE_M_DST_IP6) && !in_prefix6(h->dip6, r->dst_ip6, r->dst_prefix))
         return 0;
     if ((m & HVC_BRIDGE_M_PROTO) && h->proto != r->proto)
         return 0;

@@ -18,7 +18,8 @@ int hvc_vnet_open(struct hvc_vnet *v, struct hvc_region *r, const char *name,
         return -HVC_EINVAL;
     if (cfg != NULL && (cfg->zc_max > HVC_VNET_ZC_MAX ||
                         (cfg->flags & ~(uint32_t)(HVC_VNET_COPY_RX | HVC_VNET_MAC_SET |
-                                                  HVC_VNET_NO_SCAN)) != 0 ||
+                                                  HVC_VNET_NO_SCAN |
+                                                  HVC_VNET_RX_ZEROCOPY_TRUSTED)) != 0 ||
                         ((cfg->flags & HVC_VNET_MAC_SET) && (cfg->mac[0] & 1u))))
         return -HVC_EINVAL;
     if (cfg != NULL) {

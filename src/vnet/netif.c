@@ -1,10 +1,18 @@
 /*
- * vnet's lwIP glue: netif init, link output, input (zero-copy or copy),
- * link up/down told to lwIP. Everything link-level (attach and drop the
- * other end's ring, validation, counters, batching, the sleep) is the
- * embedded port's (port.c).
+ * vnet's lwIP glue: netif init, link output, input (copy, or zero-copy
+ * for a trusted peer), link up/down told to lwIP. Everything link-level
+ * (attach and drop the other end's ring, validation, counters, batching,
+ * the sleep) is the embedded port's (port.c).
  *
- * Zero-copy receive: a frame handed to lwIP without a copy is released
+ * Receive copies by default: the frame is read once out of the ring into
+ * a pbuf lwIP owns, and the ring space is given back. lwIP reads headers
+ * more than once and writes into received frames (IPv4 and IPv6
+ * reassembly keep their list pointers inside the fragment's IP header),
+ * so a frame left in the ring would let the other guest read those
+ * pointers back and forge them (doc/vnet.md, "Receive").
+ *
+ * Zero-copy receive, only with HVC_VNET_RX_ZEROCOPY_TRUSTED (the user
+ * trusts the other guest): a frame handed to lwIP without a copy is released
  * from the port with HVC_VNET_RELEASE_HOLD, and the ring space is given
  * back only when lwIP holds no zero-copy frame of this ring (port.c says
  * why). Two bounds keep a frame that lwIP keeps for long (TCP out-of-order
@@ -79,7 +87,7 @@ static int zc_pick(struct hvc_vnet *v, uint32_t len)
 {
     uint32_t free_map;
 
-    if ((v->flags & HVC_VNET_COPY_RX) ||
+    if (!(v->flags & HVC_VNET_RX_ZEROCOPY_TRUSTED) || (v->flags & HVC_VNET_COPY_RX) ||
         v->port.rx_unpublished + HVC_RING_RECORD_SIZE(len) > v->port.capacity / 2u)
         return -1;
     free_map = ~v->zc_busy & ((v->zc_max >= 32u ? 0u : (1u << v->zc_max)) - 1u);
@@ -88,7 +96,8 @@ static int zc_pick(struct hvc_vnet *v, uint32_t len)
     return __builtin_ctz(free_map);
 }
 
-/* One frame up to lwIP: a pbuf_custom over the ring, or a copy. */
+/* One frame up to lwIP: a copy, or (trusted peer) a pbuf_custom over the
+ * ring. */
 static void input_one(struct hvc_vnet *v, const void *ptr, uint32_t len)
 {
     struct pbuf *p;

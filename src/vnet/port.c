@@ -296,7 +296,10 @@ int hvc_vnet_port_peek(struct hvc_vnet_port *p, const void **frame)
     p->rx_peeked = 0;
     if ((p->state & PORT_LIVE_MASK) != PORT_RX)
         return -HVC_EAGAIN;
-    for (;;) {
+    /* Bounded: a producer flooding records of a bad length cannot hold
+     * the caller here; after a batch of them the caller hears "again"
+     * (and may poll its other work first). */
+    for (uint32_t dropped = 0;;) {
         const void *ptr;
         uint32_t len;
         int rc = hvc_ring_peek(&p->rx, &ptr);
@@ -318,6 +321,10 @@ int hvc_vnet_port_peek(struct hvc_vnet_port *p, const void **frame)
             else
                 p->st.drop_long++;
             rx_consumed(p, len);
+            if (++dropped >= HVC_VNET_DROP_BATCH) {
+                rx_publish(p);
+                return -HVC_EAGAIN;
+            }
             continue;
         }
         p->rx_peeked = len;

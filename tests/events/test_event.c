@@ -185,7 +185,49 @@ struct pp {
     uint64_t spin;
     int rounds;
     int fd; /* pipe to report readiness */
+    uint32_t base; /* sleeps counter of the event before the child starts */
 };
+
+/*
+ * Conditions instead of "sleep, the other side is surely there": the
+ * event's own counters say when a waiter has registered (every sleep, on
+ * the futex and the doorbell path, counts in `sleeps` as it registers) and
+ * when a signal has been taken (the state is 0 again). The 10 s is a
+ * failure bound; the poll interval is not a guess about the other side.
+ */
+static struct hvc_event_stats ev_stats(struct hvc_region *r, struct hvc_event *e)
+{
+    struct hvc_event_stats st = {0};
+
+    (void)hvc_event_stats(r, &e->obj, &st);
+    return st;
+}
+
+/* Wait until the event's sleeps counter is above `base`; 0, or -1. */
+static int await_sleeps(struct hvc_region *r, struct hvc_event *e, uint32_t base)
+{
+    unsigned long long t0 = hvct_now_ns();
+
+    while (ev_stats(r, e).sleeps <= base) {
+        if (hvct_now_ns() - t0 > 10000000000ull)
+            return -1;
+        usleep(100);
+    }
+    return 0;
+}
+
+/* Wait until an auto or counting event holds no signal (it was taken). */
+static int await_taken(struct hvc_region *r, struct hvc_event *e)
+{
+    unsigned long long t0 = hvct_now_ns();
+
+    while ((ev_stats(r, e).state & 0x7fffffffu) != 0) {
+        if (hvct_now_ns() - t0 > 10000000000ull)
+            return -1;
+        usleep(100);
+    }
+    return 0;
+}
 
 /* Child side of a ping-pong: wait on "ping", signal "pong". */
 static int child_pong(void *arg)
@@ -322,9 +364,16 @@ START_TEST(event_broadcast_wakes_all)
             p.bell_self = mode == 2 ? i + 1 : -1;
             pid[i] = hvct_fork(child_bcast, &p);
         }
+        uint32_t base = 0;
+
         for (int i = 0; i < 3; i++)
             hvct_assert_rc(hvc_event_wait(&ack, 5000000000ll), 0);
-        usleep(20000); /* let them sleep */
+        /* All three have registered as sleepers (spinning ones after their
+         * spin). */
+        for (int i = 0; i < 3; i++) /* a fresh event: from 0 */
+            ck_assert_msg(await_sleeps(&a, &bc, base + (uint32_t)i) == 0,
+                          "mode %d: %u sleeps, base %u, waiters %u", mode,
+                          ev_stats(&a, &bc).sleeps, base, ev_stats(&a, &bc).waiters);
         hvct_assert_rc(hvc_event_signal(&bc), 0);
         for (int i = 0; i < 3; i++)
             ck_assert_int_eq(hvct_wait(pid[i]), 0);
@@ -352,10 +401,12 @@ static int child_ops(void *arg)
     if (hvc_event_signal(&sem) != 0 || hvc_event_signal(&sem) != 0 ||
         hvc_event_signal(&sem) != -HVC_EOVERFLOW)
         return 3;
-    usleep(30000); /* the parent is asleep in wait_until / wait_gen */
+    if (await_sleeps(&r, &flag, 0) != 0) /* the parent sleeps in wait_until */
+        return 7;
     if (hvc_event_signal(&flag) != 0)
         return 4;
-    usleep(30000);
+    if (await_sleeps(&r, &bc, 0) != 0) /* ... and then in wait_gen */
+        return 8;
     if (hvc_event_signal(&bc) != 0)
         return 5;
     /* and the parent's signals reach us */
@@ -416,7 +467,24 @@ static int child_signal_list(void *arg)
         if (hvc_event_open(&r, names[i], 0, NULL, &ev[i]) < 0)
             return 3;
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        usleep(10000); /* the parent is asleep by now */
+        uint32_t s;
+
+        /* The parent took the previous signal (so it cannot see two at
+         * once and return the lower index), and has registered again
+         * since: it is in its next wait_any (every registration counts in
+         * each event's sleeps). */
+        if (i > 0 && await_taken(&r, &ev[order[i - 1]]) != 0) {
+            fprintf(stderr, "wait_any child: signal %u not taken (state %#x)\n", i - 1,
+                    ev_stats(&r, &ev[order[i - 1]]).state);
+            return 5;
+        }
+        if (await_sleeps(&r, &ev[0], i == 0 ? 0 : p->base) != 0) {
+            fprintf(stderr, "wait_any child: no sleep after %u (sleeps %u)\n", p->base,
+                    ev_stats(&r, &ev[0]).sleeps);
+            return 6;
+        }
+        s = ev_stats(&r, &ev[0]).sleeps;
+        p->base = s;
         if (hvc_event_signal(&ev[order[i]]) < 0)
             return 4;
     }
@@ -503,7 +571,8 @@ static int child_signal_once(void *arg)
 
     if (child_join(&r, posix, p->path, "again") || hvc_event_open(&r, "only1", 0, NULL, &e) < 0)
         return 2;
-    usleep(30000); /* the parent sleeps by now */
+    if (await_sleeps(&r, &e, p->base) != 0) /* the parent sleeps */
+        return 4;
     if (hvc_event_signal(&e) != 0)
         return 3;
     hvc_region_detach(&r);
@@ -543,6 +612,7 @@ START_TEST(event_signaler_gone)
     /* Recovery: the dead signaler's slot is reclaimed, a new incarnation
      * joins in it and its signals reach us again. */
     hvct_assert_rc(hvc_peer_reclaim(&a, 1), 0);
+    p.base = ev_stats(&a, &e).sleeps;
     pid = hvct_fork(child_signal_once, &p);
     hvct_assert_rc(hvc_event_wait(&e, 5000000000ll), 0);
     ck_assert_int_eq(hvct_wait(pid), 0);
@@ -601,9 +671,10 @@ START_TEST(event_killed_waiter_and_signaler)
     hvct_assert_rc(hvc_event_signal(&e), 0);
     hvct_assert_rc(hvc_event_wait(&e, 0), 0);
     /* A second waiter gets a signal made while it sleeps. */
+    p.base = ev_stats(&a, &e).sleeps;
     pid = hvct_fork(child_wait_forever, &p);
     ck_assert_int_eq(read(fds[0], &c, 1), 1);
-    usleep(20000);
+    ck_assert_int_eq(await_sleeps(&a, &e, p.base), 0);
     hvct_assert_rc(hvc_event_signal(&e), 0);
     ck_assert_int_eq(hvct_wait(pid), 0);
     hvct_assert_rc(hvc_event_trywait(&e), -HVC_EAGAIN);

@@ -37,6 +37,24 @@ struct sc {
 
 enum { HOLD_AND_HANG, HOLD_BRIEFLY, UNLOCK_NOT_HELD, COUNT, WRITE_RO, READ_RO };
 
+/* Wait until the lock has had `contended` waits and a waiter sleeps on it
+ * now (an observable condition instead of "it sleeps by now"); the 10 s is
+ * a failure bound. 0, or -1. */
+static int await_lock_waiter(struct hvc_region *r, struct hvc_seg *s, uint32_t contended)
+{
+    unsigned long long t0 = hvct_now_ns();
+    struct hvc_seg_stats st;
+
+    for (;;) {
+        if (hvc_seg_stats(r, &s->obj, &st) == 0 && st.contended >= contended &&
+            st.waiters >= 1)
+            return 0;
+        if (hvct_now_ns() - t0 > 10000000000ull)
+            return -1;
+        usleep(100);
+    }
+}
+
 static int child(void *arg)
 {
     struct sc *c = arg;
@@ -63,7 +81,10 @@ static int child(void *arg)
             return 4;
         if (write(c->fd, &b, 1) != 1)
             return 5;
-        usleep(200000);
+        /* Hold it until the other peer sleeps in its second wait (the
+         * first, lock_timeout, times out). */
+        if (await_lock_waiter(&r, &s, 2) != 0)
+            return 8;
         return hvc_seg_unlock(&s) == 0 ? 0 : 6;
     case UNLOCK_NOT_HELD:
         return hvc_seg_unlock(&s) == -HVC_EPERM && hvc_seg_trylock(&s) == -HVC_EBUSY ? 0 : 7;
@@ -159,7 +180,7 @@ START_TEST(seg_two_process_lock_timeout_unlock)
     c.mode = UNLOCK_NOT_HELD;
     ck_assert_int_eq(hvct_wait(hvct_fork(child, &c)), 0);
     hvct_assert_rc(hvc_seg_unlock(&s), 0);
-    /* the other peer holds it for 200 ms */
+    /* the other peer holds it until we sleep in lock() */
     c.mode = HOLD_BRIEFLY;
     pid = hvct_fork(child, &c);
     ck_assert_int_eq(read(fds[0], &b, 1), 1);
@@ -169,7 +190,12 @@ START_TEST(seg_two_process_lock_timeout_unlock)
     ck_assert_uint_ge(hvct_now_ns() - t0, 30000000ull);
     hvc_seg_set_spin(&s, 0);
     hvct_assert_rc(hvc_seg_lock(&s), 0); /* sleeps until the unlock */
-    ck_assert_uint_ge(hvct_now_ns() - t0, 150000000ull);
+    {
+        struct hvc_seg_stats st;
+
+        hvct_assert_rc(hvc_seg_stats(&a, &s.obj, &st), 0);
+        ck_assert_uint_ge(st.contended, 2); /* it did wait */
+    }
     hvct_assert_rc(hvc_seg_unlock(&s), 0);
     ck_assert_int_eq(hvct_wait(pid), 0);
     close(fds[0]);
@@ -215,10 +241,16 @@ START_TEST(seg_owner_dead_recovery)
     pid = hvct_fork(child, &c);
     ck_assert_int_eq(read(fds[0], &b, 1), 1);
     hvc_seg_set_spin(&s, 0);
-    if (fork() == 0) { /* a killer, so that we are already asleep */
-        usleep(80000);
-        kill(pid, SIGKILL);
-        _exit(0);
+    {
+        struct hvc_seg_stats st0;
+
+        hvct_assert_rc(hvc_seg_stats(&a, &s.obj, &st0), 0);
+        if (fork() == 0) { /* a killer, once we are asleep in lock() */
+            if (await_lock_waiter(&a, &s, st0.contended + 1) != 0)
+                _exit(1);
+            kill(pid, SIGKILL);
+            _exit(0);
+        }
     }
     hvct_assert_rc(hvc_seg_lock(&s), HVC_SEG_OWNERDEAD);
     ck_assert_int_eq(hvct_wait(pid), 128 + SIGKILL);

@@ -645,8 +645,13 @@ static double events_vm(void)
     hvc_event_set_spin(&g2h.data_ev, 0);
     /* Let the guest fall asleep on the h2g ring's event before the first
      * message: back to back, its ring's spin can catch every message and it
-     * never sleeps (its check fails: seen 2 runs in 6 on a fast host). */
-    usleep(50000);
+     * never sleeps (its check fails: seen 2 runs in 6 on a fast host).
+     * Asleep is observable: its registration counts in the event's sleeps. */
+    while (hvc_event_stats(&region, &h2g.data_ev.obj, &es) < 0 || es.sleeps == 0) {
+        vm_result(vm);
+        check_deadline();
+        usleep(1000);
+    }
     t0 = now_ns();
     for (uint32_t i = 1; i <= rounds; i++) {
         snprintf(msg, sizeof(msg), "msg %u", i);

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,15 +209,34 @@ START_TEST(hostile_clients)
     int s1, s2, s3, status;
 
     start_server("3");
-    /* Garbage from a client: it is dropped. */
-    s1 = raw_connect();
-    ck_assert_int_eq(write(s1, "garbage!garbage!", 16), 16);
     /* A client that hangs up at once. */
     s2 = raw_connect();
     close(s2);
-    /* A client that never reads anything and stays. */
+    /* Garbage from a client: it is dropped (we see the server close it,
+     * after its greeting). */
+    s1 = raw_connect();
+    ck_assert_int_eq(write(s1, "garbage!garbage!", 16), 16);
+    {
+        struct pollfd pfd = {.fd = s1, .events = POLLIN};
+        char junk[256];
+        ssize_t n;
+
+        do {
+            ck_assert_int_eq(poll(&pfd, 1, 10000), 1); /* 10 s: a failure bound */
+            n = read(s1, junk, sizeof(junk));
+        } while (n > 0);
+    }
+    /* A client that reads nothing after the server's first message (which
+     * shows it was accepted and holds an id) and stays. */
     s3 = raw_connect();
-    usleep(100000);
+    {
+        int64_t v;
+        int fd;
+
+        hvct_assert_rc(hvc__ivs_recv(s3, &v, &fd, 0, 10000), 0);
+        if (fd >= 0)
+            close(fd);
+    }
 
     hvct_assert_rc(hvc_region_format(&a, host, sock_path, &cfg), 0);
     ck_assert_int_ge(hvc_peer_join(&a, "a"), 0);
@@ -357,8 +377,15 @@ struct msg {
     int fd;
 };
 
-/* Serve one client with a script, then hold the connection until it closes. */
-static void fake_server(const struct msg *script, int n, uint64_t shm_size)
+/* What the fake server does after its script. */
+enum tail { HOLD, FLOOD, TRICKLE };
+
+/* Serve one client with a script, then hold the connection until it closes,
+ * or repeat the script's last message: as fast as the socket takes it
+ * (FLOOD) or one every 100 ms (TRICKLE, well within the old 5 s per
+ * message), until the client hangs up. */
+static void fake_server_tail(const struct msg *script, int n, uint64_t shm_size,
+                             enum tail tail)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -381,11 +408,39 @@ static void fake_server(const struct msg *script, int n, uint64_t shm_size)
             if (hvc__ivs_send(c, script[i].value, fd) < 0)
                 _exit(1);
         }
+        if (tail != HOLD) {
+            const struct msg *last = &script[n - 1];
+
+            for (;;) {
+                int fd = last->fd == EVFD ? eventfd(0, EFD_CLOEXEC) : -1;
+                int rc = hvc__ivs_send(c, last->value, fd);
+
+                if (fd >= 0)
+                    close(fd);
+                if (rc == -HVC_EAGAIN) {
+                    /* The socket is full: wait until it takes more. */
+                    struct pollfd pfd = {.fd = c, .events = POLLOUT};
+
+                    if (poll(&pfd, 1, -1) < 0 || (pfd.revents & (POLLERR | POLLHUP)))
+                        _exit(0);
+                    continue;
+                }
+                if (rc < 0)
+                    _exit(0); /* the client hung up */
+                if (tail == TRICKLE)
+                    usleep(100000); /* the pace of the hostile server, not a wait */
+            }
+        }
         while (read(c, &b, 1) > 0)
             ;
         _exit(0);
     }
     close(ls);
+}
+
+static void fake_server(const struct msg *script, int n, uint64_t shm_size)
+{
+    fake_server_tail(script, n, shm_size, HOLD);
 }
 
 static int map_against(const struct msg *script, int n, uint64_t size)
@@ -434,6 +489,64 @@ START_TEST(hostile_server_setup)
 }
 END_TEST
 
+/*
+ * A server that never stops talking: setup has one overall deadline (5 s),
+ * however the messages are paced, and the drain after setup (and each
+ * service call) takes a bounded number of messages.
+ */
+START_TEST(hostile_server_pacing)
+{
+    /* Never our own eventfd: "peer 1 left" again and again. */
+    static const struct msg trickle[] = {{0, NOFD}, {0, NOFD}, {-1, SHMFD}, {1, NOFD}};
+    /* A complete setup, then peer 1's eventfd again and again. */
+    static const struct msg flood[] = {{0, NOFD}, {0, NOFD}, {-1, SHMFD}, {0, EVFD},
+                                       {1, EVFD}};
+    struct hvc_platform_handle h;
+    unsigned long long t0, spent;
+    int rc;
+
+    for (int k = 0; k < 2; k++) {
+        fake_server_tail(trickle, 4, 1u << 20, k == 0 ? TRICKLE : FLOOD);
+        t0 = hvct_now_ns();
+        rc = hvc_platform_open(&h, host, sock_path, 0, 0);
+        spent = hvct_now_ns() - t0;
+        if (rc == 0)
+            hvc_platform_close(&h);
+        kill(server, SIGKILL);
+        waitpid(server, NULL, 0);
+        server = 0;
+        unlink(sock_path);
+        ck_assert_msg(rc == -HVC_ETIMEDOUT, "%s: %d (%s)", k == 0 ? "trickle" : "flood", rc,
+                      hvc_errname(rc));
+        ck_assert_uint_ge(spent, 4 * (unsigned long long)SEC);
+        ck_assert_msg(spent < 20 * (unsigned long long)SEC, "setup took %llu ns", spent);
+    }
+
+    fake_server_tail(flood, 5, 1u << 20, FLOOD);
+    t0 = hvct_now_ns();
+    hvct_assert_rc(hvc_platform_open(&h, host, sock_path, 0, 0), 0);
+    ck_assert_uint_lt(hvct_now_ns() - t0, 20 * (unsigned long long)SEC);
+    /* Each call returns; some find the socket full and stop at the bound
+     * (the 5 s is a failure bound only). */
+    {
+        int at_bound = 0;
+
+        t0 = hvct_now_ns();
+        while (at_bound < 3 && hvct_now_ns() - t0 < 5 * (unsigned long long)SEC) {
+            rc = hvc_ivshmem_host_service(&h);
+            ck_assert_msg(rc >= 0 && rc <= 4 * 16 * 4, "service took %d messages", rc);
+            at_bound += rc == 4 * 16 * 4;
+        }
+        ck_assert_int_eq(at_bound, 3);
+    }
+    hvc_platform_close(&h);
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    server = 0;
+    unlink(sock_path);
+}
+END_TEST
+
 /* The guest backend on a machine without an ivshmem device. */
 START_TEST(guest_without_device)
 {
@@ -469,6 +582,7 @@ int main(void)
     tcase_add_test(tc, no_id_reuse_under_qemu);
     tcase_add_test(tc, events_over_doorbells);
     tcase_add_test(tc, hostile_server_setup);
+    tcase_add_test(tc, hostile_server_pacing);
     tcase_add_test(tc, guest_without_device);
     suite_add_tcase(s, tc);
     return hvct_run(s);

@@ -2,6 +2,8 @@
  * under a writer that never stops, both overflow policies. */
 #define _GNU_SOURCE
 #include "testutil.h"
+
+#include <sched.h>
 #include "ringtest.h"
 
 #include <stdio.h>
@@ -342,8 +344,22 @@ static int queue_writer(void *arg)
         memset(buf + 4, (int)(seq & 0xff), len - 4);
         if (hvc_queue_send(&w, buf, len) != 0)
             return 11;
-        if (seq % 64 == 63)
-            usleep(20); /* now and then the reader catches up: whole runs arrive */
+        if (seq % 64 == 63) {
+            /* Now and then let the reader catch up (its index reaches ours:
+             * an observable condition, so whole runs arrive however busy
+             * the machine is); the 10 s is a failure bound. */
+            unsigned long long t0 = hvct_now_ns();
+
+            for (unsigned spins = 0;
+                 hvc_load_acquire(&w.w->cons) != hvc_load_acquire(&w.w->prod); spins++) {
+                if (hvct_now_ns() - t0 > 10000000000ull)
+                    return 12;
+                if (spins < 2000)
+                    hvc_cpu_relax();
+                else
+                    sched_yield();
+            }
+        }
     }
     hvc_region_detach(&r);
     return 0;

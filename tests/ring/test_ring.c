@@ -5,6 +5,8 @@
 #include "testutil.h"
 #include "ringtest.h"
 
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,15 +347,346 @@ START_TEST(fragments)
     hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), -HVC_EMSGSIZE);
     hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), 0);
     ck_assert_uint_eq(len, 200);
-    /* A middle fragment without its start is a protocol error, skipped. */
+    /* A middle fragment without its start cannot be reassembled: dropped
+     * and counted (not a protocol error: a restart makes them). */
     hvct_assert_rc(hvc_ring_send(&p, in, 10), 0);
     {
         struct hvc_wire_ring_rec *h = (void *)(c.data + (c.head & c.mask));
 
-        h->tag = HVC_REC_TAG(c.head, 10, HVC_REC_MORE);
+        h->tag = HVC_REC_TAG(c.head, 10, HVC_REC_FRAG_MIDDLE);
     }
-    hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), -HVC_EPROTO);
     hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), -HVC_EAGAIN);
+    ck_assert_uint_eq(c.frag_drops, 1);
+    ck_assert_uint_eq(c.errors, 0);
+    /* Flags that are no record kind (first without more, first and last,
+     * pad with another flag, an undefined bit) are bad tags. */
+    {
+        const uint32_t bad[] = {HVC_REC_FIRST, HVC_REC_FIRST | HVC_REC_LAST,
+                                HVC_REC_MORE | HVC_REC_LAST, HVC_REC_PAD | HVC_REC_MORE, 0x10};
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            struct hvc_wire_ring_rec *h = (void *)(c.data + (c.head & c.mask));
+            uint32_t errors = c.errors;
+
+            hvct_assert_rc(hvc_ring_send(&p, in, 10), 0);
+            h->tag = HVC_REC_TAG(c.head, 10, bad[i]);
+            hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), -HVC_EPROTO);
+            hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), -HVC_EPROTO);
+            ck_assert_uint_eq(c.errors, errors + 2);
+            h->tag = HVC_REC_TAG(c.head, 10, 0);
+            hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), 10);
+        }
+    }
+}
+END_TEST
+
+/*
+ * A consumer restarted in the middle of a fragmented message (150 bytes sent
+ * as 56 + 56 + 38): the first consumer took the first fragment (or the first
+ * two) and went away; the reopened one finds the rest. No reader may take
+ * the rest for a message (the 38-byte last fragment looked exactly like one
+ * before the last fragment had its own flag); each drops it, counts it, and
+ * delivers the whole message that follows.
+ */
+enum reader { R_RECV, R_BATCH, R_PEEK, R_STREAM, R_WAIT, R_COUNT };
+static const char *const reader_name[R_COUNT] = {"recv", "batch", "peek", "stream", "recv_wait"};
+
+static int read_one(struct hvc_ring *c, enum reader how, uint8_t *buf, uint32_t cap)
+{
+    struct hvc_ring_stream st = {0};
+    struct hvc_ring_msg m = {.data = buf, .cap = cap};
+    const void *ptr;
+    uint64_t len;
+    int rc;
+
+    switch (how) {
+    case R_RECV:
+        return hvc_ring_recv(c, buf, cap);
+    case R_BATCH:
+        rc = hvc_ring_recv_batch(c, &m, 1);
+        return rc == 1 ? (int)m.len : (rc == 0 ? -HVC_EAGAIN : rc);
+    case R_PEEK:
+        rc = hvc_ring_peek(c, &ptr);
+        if (rc >= 0) {
+            memcpy(buf, ptr, (size_t)rc);
+            hvct_assert_rc(hvc_ring_release(c, 0), 0);
+        }
+        return rc;
+    case R_STREAM:
+        rc = hvc_ring_stream_recv(c, &st, buf, cap, &len);
+        return rc == 0 ? (int)len : rc;
+    default:
+        return hvc_ring_recv_wait(c, buf, cap, 2000000000);
+    }
+}
+
+START_TEST(restart_mid_message)
+{
+    static uint8_t in[150], out[256];
+
+    for (uint32_t i = 0; i < sizeof(in); i++)
+        in[i] = (uint8_t)(i * 7 + 1);
+    for (int taken = 1; taken <= 2; taken++) {
+        for (int how = 0; how < R_COUNT; how++) {
+            struct hvc_ring p, c1, c2;
+            struct hvc_ring_stream ts = {0}, rs = {0};
+            struct hvc_ring_stats stats;
+            struct hvc_obj o;
+            char name[32];
+            uint64_t len;
+            int rc;
+
+            snprintf(name, sizeof(name), "restart.%d.%d", taken, how);
+            /* 256 bytes: records of 56 take 64; `4 - taken` whole messages
+             * before the stream leave room for exactly `taken` fragments. */
+            make_pair(&p, &c1, name, 256, 56, how == R_WAIT ? HVC_RING_BLOCKING : 0);
+            for (int k = 0; k < 4 - taken; k++)
+                hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
+            hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, sizeof(in)), -HVC_EAGAIN);
+            ck_assert_uint_eq(ts.done, 56u * (uint32_t)taken);
+            /* The first consumer: the whole messages, then part of the
+             * fragmented one; then it is gone. */
+            for (int k = 0; k < 4 - taken; k++)
+                hvct_assert_rc(hvc_ring_recv(&c1, out, sizeof(out)), 56);
+            hvct_assert_rc(hvc_ring_stream_recv(&c1, &rs, out, sizeof(out), &len), -HVC_EAGAIN);
+            ck_assert_uint_eq(rs.done, 56u * (uint32_t)taken);
+            /* The producer finishes the message and sends a whole one. */
+            hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, sizeof(in)), 0);
+            hvct_assert_rc(hvc_ring_send(&p, in, 20), 0);
+            /* The restarted consumer. */
+            hvct_assert_rc(hvc_ring_open(&c2, &reg, name, HVC_RING_CONSUMER), 0);
+            memset(out, 0, sizeof(out));
+            rc = read_one(&c2, (enum reader)how, out, sizeof(out));
+            ck_assert_msg(rc == 20, "%s after %d fragments: got %d (%s), want the 20-byte message",
+                          reader_name[how], taken, rc, rc < 0 ? hvc_errname(rc) : "a message");
+            ck_assert(memcmp(out, in, 20) == 0);
+            ck_assert_uint_eq(c2.frag_drops, 3u - (uint32_t)taken);
+            ck_assert_uint_eq(c2.errors, 0);
+            hvct_assert_rc(hvc_ring_recv(&c2, out, sizeof(out)), -HVC_EAGAIN);
+            hvct_assert_rc(hvc_obj_open(&reg, name, HVC_OBJ_RING, &o), 0);
+            hvct_assert_rc(hvc_ring_stats(&reg, &o, &stats), 0);
+            ck_assert_uint_eq(stats.frag_drops, 3u - (uint32_t)taken);
+            ck_assert_uint_eq(stats.proto_errors, 0);
+            ck_assert_uint_eq(stats.used, 0); /* the dropped space is freed */
+        }
+    }
+}
+END_TEST
+
+/* The stream receiver notices records taken from its handle by a plain
+ * reader in the middle of a message (a hole), and a message cut short by
+ * a new one; neither is delivered. */
+START_TEST(stream_holes)
+{
+    struct hvc_ring p, c;
+    struct hvc_ring_stream ts = {0}, rs = {0};
+    static uint8_t in[200], out[256];
+    uint64_t len;
+
+    for (uint32_t i = 0; i < sizeof(in); i++)
+        in[i] = (uint8_t)(i ^ 0x5a);
+    make_pair(&p, &c, "holes", 256, 56, 0);
+    /* 150 bytes: only the first fragment fits behind three whole messages. */
+    for (int k = 0; k < 3; k++)
+        hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
+    hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, 150), -HVC_EAGAIN);
+    ck_assert_uint_eq(ts.done, 56);
+    for (int k = 0; k < 3; k++)
+        hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), 56);
+    /* The plain reader refuses the first fragment and leaves it. */
+    hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), -HVC_EMSGSIZE);
+    hvct_assert_rc(hvc_ring_peek(&c, &(const void *){NULL}), -HVC_EMSGSIZE);
+    /* The stream takes it... */
+    hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), -HVC_EAGAIN);
+    ck_assert_uint_eq(rs.done, 56);
+    /* ... a plain recv drops the middle (stray for it) ... */
+    hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, 150), 0);
+    hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), -HVC_EAGAIN);
+    ck_assert_uint_eq(c.frag_drops, 2); /* the middle and the last */
+    /* ... so the stream, which had the first, drops it and delivers only
+     * the next whole message. */
+    hvct_assert_rc(hvc_ring_send(&p, in, 30), 0);
+    hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), 0);
+    ck_assert_uint_eq(len, 30);
+    ck_assert_uint_eq(c.frag_drops, 3);
+    /* Cut short: a first fragment, then (the producer restarted) a whole
+     * message: the partial one is dropped, the whole one delivered. */
+    hvc_ring_stream_reset(&ts);
+    hvc_ring_stream_reset(&rs);
+    make_pair(&p, &c, "holes2", 256, 56, 0);
+    hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
+    hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
+    hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
+    hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, 150), -HVC_EAGAIN); /* first only */
+    ck_assert_uint_eq(ts.done, 56);
+    for (int k = 0; k < 3; k++)
+        hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), 56);
+    hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), -HVC_EAGAIN);
+    hvc_ring_stream_reset(&ts); /* the producer "restarts" */
+    hvct_assert_rc(hvc_ring_send(&p, in + 1, 40), 0);
+    hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), 0);
+    ck_assert_uint_eq(len, 40);
+    ck_assert(memcmp(out, in + 1, 40) == 0);
+    ck_assert_uint_eq(c.frag_drops, 1);
+    /* And cut short by a new first fragment: the second message arrives
+     * whole. */
+    make_pair(&p, &c, "holes3", 256, 56, 0);
+    for (int k = 0; k < 3; k++)
+        hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
+    hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, 150), -HVC_EAGAIN);
+    ck_assert_uint_eq(ts.done, 56);
+    for (int k = 0; k < 3; k++)
+        hvct_assert_rc(hvc_ring_recv(&c, out, sizeof(out)), 56);
+    hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), -HVC_EAGAIN);
+    ck_assert_uint_eq(rs.done, 56);
+    hvc_ring_stream_reset(&ts); /* restarts again */
+    hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in + 2, 100), 0);
+    hvct_assert_rc(hvc_ring_stream_recv(&c, &rs, out, sizeof(out), &len), 0);
+    ck_assert_uint_eq(len, 100);
+    ck_assert(memcmp(out, in + 2, 100) == 0);
+    ck_assert_uint_eq(c.frag_drops, 1);
+    ck_assert_uint_eq(c.errors, 0);
+}
+END_TEST
+
+/*
+ * The deadline holds while the other side keeps moving its index without
+ * ever making the wait succeed (a peer in another process, started and
+ * stopped through a shared flag):
+ * - wait_writable for a large record while the consumer index creeps
+ *   forward 8 bytes at a time, far too slowly to make room before the
+ *   timeout but often enough that every spin of the waiter sees it move
+ *   (the path that used to skip the deadline check);
+ * - recv_wait while the producer publishes nothing but stray middle
+ *   fragments, which the receiver drops (counted).
+ * Both must end with -HVC_ETIMEDOUT near the timeout (a generous upper
+ * bound only catches a waiter held far past it).
+ */
+#define WAIT_TIMEOUT_NS 20000000ll
+
+struct mover_args {
+    int what; /* 0: creep cons, 1: publish stray fragments */
+};
+
+static uint32_t *mover_flag(struct hvc_region *r)
+{
+    struct hvc_obj o;
+
+    if (hvc_obj_open(r, "flag", HVC_OBJ_RAW, &o) < 0)
+        return NULL;
+    return o.ptr;
+}
+
+static int mover(void *arg)
+{
+    const struct mover_args *a = arg;
+    struct hvc_region r;
+    struct hvc_ring q;
+    uint32_t *flag;
+    unsigned long long next = 0;
+
+    if (hvc_region_attach(&r, posix, path, 0) < 0 || hvc_peer_join(&r, "mover") != 1 ||
+        (flag = mover_flag(&r)) == NULL ||
+        hvc_ring_open(&q, &r, "moving", a->what == 0 ? HVC_RING_CONSUMER : HVC_RING_PRODUCER) < 0)
+        return 10;
+    hvc_store_release(&flag[1], 1); /* running */
+    while (hvc_load_acquire(&flag[0]) == 0) {
+        unsigned long long t = hvct_now_ns();
+
+        if (t < next) {
+            hvc_cpu_relax();
+            continue;
+        }
+        next = t + 1000; /* a step every microsecond: within every spin */
+        if (a->what == 0) {
+            uint32_t c = hvc_load_acquire(&q.w->cons), pr = hvc_load_acquire(&q.w->prod);
+
+            if (c != pr)
+                hvc_store_release(&q.w->cons, c + 8u); /* a 0-byte record read */
+        } else {
+            uint32_t off = q.head & q.mask, c = hvc_load_acquire(&q.w->cons);
+            struct hvc_wire_ring_rec *h = (void *)(q.data + off);
+
+            if (q.capacity - (q.head - c) < 16u || q.capacity - off < 16u) {
+                if (q.head != q.published || q.capacity - (q.head - c) < q.capacity - off)
+                    continue;
+                /* Wrap with padding once the consumer has caught up. */
+                hvc_store_relaxed(&h->len, q.capacity - off - 8u);
+                hvc_store_release(&h->tag, HVC_REC_TAG(q.head, q.capacity - off - 8u, HVC_REC_PAD));
+                q.head += q.capacity - off;
+                continue;
+            }
+            hvc_store_relaxed(&h->len, 8);
+            hvc_store_release(&h->tag, HVC_REC_TAG(q.head, 8, HVC_REC_FRAG_MIDDLE));
+            q.head += 16u;
+            hvc_store_release(&q.w->prod, q.head);
+            q.published = q.head;
+        }
+    }
+    hvc_region_detach(&r);
+    return 0;
+}
+
+START_TEST(wait_deadline_vs_moving_index)
+{
+    struct hvc_obj_spec fs = {.name = "flag", .type = HVC_OBJ_RAW, .size = 64,
+                              .writer = HVC_PEER_ANY};
+    struct hvc_obj fo;
+
+    hvct_assert_rc(hvc_obj_create(&reg, &fs, &fo), 0);
+    for (int what = 0; what < 2; what++) {
+        struct mover_args a = {.what = what};
+        struct hvc_ring_attr at = {.capacity = 2u << 20, .max_msg = (1u << 20) - 8u,
+                                   .writer = what == 0 ? -1 : 1, .flags = HVC_RING_BLOCKING};
+        struct hvc_ring q;
+        uint32_t *flag = fo.ptr;
+        static uint8_t buf[1u << 20];
+        unsigned long long t0, spent;
+        pid_t pid;
+        int rc;
+
+        if (what == 1) /* now the mover (peer 1) is the writer */
+            hvct_assert_rc(hvc_obj_delete(&reg, "moving"), 0);
+        hvct_assert_rc(hvc_ring_create(&q, &reg, "moving", &at), 0);
+        if (what == 0) {
+            /* Full of 0-byte records: room for the large record comes
+             * back 8 bytes per step, 131072 steps (>= 0.13 s) away. */
+            while (hvc_ring_send(&q, NULL, 0) == 0)
+                ;
+        }
+        hvc_store_release(&flag[0], 0);
+        hvc_store_release(&flag[1], 0);
+        pid = hvct_fork(mover, &a);
+        while (hvc_load_acquire(&flag[1]) == 0) /* the mover runs */
+            sched_yield();
+        t0 = hvct_now_ns();
+        if (what == 0)
+            rc = hvc_ring_wait_writable(&q, at.max_msg, WAIT_TIMEOUT_NS);
+        else
+            rc = hvc_ring_recv_wait(&q, buf, sizeof(buf), WAIT_TIMEOUT_NS);
+        spent = hvct_now_ns() - t0;
+        hvc_store_release(&flag[0], 1);
+        ck_assert_int_eq(hvct_wait(pid), 0);
+        ck_assert_msg(rc == -HVC_ETIMEDOUT, "%s: %d (%s) after %llu ns",
+                      what == 0 ? "wait_writable" : "recv_wait", rc, hvc_errname(rc), spent);
+        ck_assert_uint_ge(spent, (unsigned long long)WAIT_TIMEOUT_NS);
+        ck_assert_msg(spent < 5000000000ull, "held %llu ns past a %lld ns timeout", spent,
+                      WAIT_TIMEOUT_NS);
+        if (what == 1)
+            ck_assert_uint_gt(q.frag_drops, 0);
+    }
+}
+END_TEST
+
+/* Every inline call with a NULL handle: -HVC_EINVAL, no crash. */
+START_TEST(null_handles)
+{
+    uint8_t buf[8] = {0};
+
+    hvct_assert_rc(hvc_ring_send(NULL, buf, 1), -HVC_EINVAL);
+    hvct_assert_rc(hvc_ring_send(NULL, NULL, 0), -HVC_EINVAL);
+    hvct_assert_rc(hvc_ring_recv(NULL, buf, sizeof(buf)), -HVC_EINVAL);
+    hvct_assert_rc(hvc_ring_recv(NULL, NULL, 0), -HVC_EINVAL);
 }
 END_TEST
 
@@ -395,6 +728,10 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, zero_copy);
     tcase_add_test(tc, batch);
     tcase_add_test(tc, fragments);
+    tcase_add_test(tc, restart_mid_message);
+    tcase_add_test(tc, stream_holes);
+    tcase_add_test(tc, null_handles);
+    tcase_add_test(tc, wait_deadline_vs_moving_index);
     tcase_add_test(tc, blocking_timeouts);
     suite_add_tcase(s, tc);
     return s;

@@ -47,6 +47,7 @@ static uint64_t cpu_ns(void)
 struct child_args {
     const char *path;
     int role; /* the child's ring role */
+    int done_fd; /* read end: the parent writes (or dies) when it has checked */
 };
 
 /* The slow peer (peer 1): pauses, then runs its side of the stream in
@@ -62,6 +63,20 @@ static int slow_peer(void *arg)
     if (hvc_region_attach(&r, nowait_platform(), a->path, 0) < 0 ||
         hvc_peer_join(&r, "slow") != 1 || hvc_ring_open(&q, &r, "dbring", a->role) < 0)
         return 2;
+    {
+        /* The parent sleeps on its event (its sleeps counter moved: an
+         * observable condition; 10 s is a failure bound), then we stay
+         * away DELAY_US more, the interval in which it must use no CPU. */
+        struct hvc_event *theirs = a->role == HVC_RING_PRODUCER ? &q.data_ev : &q.space_ev;
+        struct hvc_event_stats es = {0};
+        unsigned long long t0 = hvct_now_ns();
+
+        while (hvc_event_stats(&r, &theirs->obj, &es) == 0 && es.sleeps == 0) {
+            if (hvct_now_ns() - t0 > 10000000000ull)
+                return 4;
+            usleep(1000);
+        }
+    }
     usleep(DELAY_US);
     for (uint64_t seq = 0; seq < NMSG; seq++) {
         int rc;
@@ -84,7 +99,11 @@ static int slow_peer(void *arg)
         }
     }
     /* Stay a member until the parent has checked the counters. */
-    usleep(200000);
+    {
+        char b;
+
+        (void)!read(a->done_fd, &b, 1);
+    }
     hvc_region_detach(&r);
     return 0;
 }
@@ -108,6 +127,7 @@ static void doorbell_case(int parent_role)
     uint8_t buf[MAXMSG];
     unsigned long bells0;
     uint64_t t0, c0, wall, cpu;
+    int done[2];
     pid_t pid;
 
     hvct_bell_self = 0;
@@ -121,6 +141,8 @@ static void doorbell_case(int parent_role)
     ck_assert_int_eq((int)q.role, parent_role);
     mine = parent_role == HVC_RING_PRODUCER ? &q.space_ev : &q.data_ev;
     bells0 = hvct_bell_received;
+    ck_assert_int_eq(pipe(done), 0);
+    a.done_fd = done[0];
     pid = hvct_fork(slow_peer, &a);
 
     /* The first message (or the first room, for a producer that filled
@@ -182,7 +204,10 @@ static void doorbell_case(int parent_role)
     fprintf(stderr, "%s: event sleeps %u wakes %u, doorbells received %lu, ring wake-ups %u\n",
             parent_role == HVC_RING_PRODUCER ? "producer" : "consumer", es.sleeps, es.wakes,
             hvct_bell_received - bells0, rs.wakeups);
+    ck_assert_int_eq(write(done[1], "x", 1), 1);
     ck_assert_int_eq(hvct_wait(pid), 0);
+    close(done[0]);
+    close(done[1]);
     hvc_region_detach(&r);
     hvct_bell_unlink(path);
 }

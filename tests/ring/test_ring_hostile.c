@@ -1,15 +1,19 @@
 /*
  * A hostile peer on the other side of a ring (another process), writing
  * random values into the indices, record lengths and tags while the victim
- * runs. The victim must only ever see -HVC_EPROTO or correct messages
- * (sequence number and checksum), and must never write outside its own
- * side of the ring. Meant to run under AddressSanitizer too.
+ * runs, and bad fragment sequences (middle or last without first, first
+ * after first, a first cut short). The victim reads through every reader
+ * path (inline recv, batch, peek, stream) and must only ever see
+ * -HVC_EPROTO, dropped fragments (counted) or correct messages (sequence
+ * number and checksum), and must never write outside its own side of the
+ * ring. Meant to run under AddressSanitizer too.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "ringtest.h"
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +51,48 @@ static void spin_a_little(void)
 
 /* ---- hostile producer (child), victim consumer (parent) ---- */
 
+/*
+ * Write one record with any flags at the producer's next position, as an
+ * honest producer would place it (padding first when it does not fit before
+ * the end), in free space only, and publish it. False when there is no room.
+ */
+static bool put_raw(struct hvc_ring *p, uint32_t len, uint32_t flags)
+{
+    uint32_t size = HVC_RING_RECORD_SIZE(len), off = p->head & p->mask;
+    uint32_t to_end = p->capacity - off, need = size <= to_end ? size : to_end + size;
+    uint32_t cons = hvc_load_acquire(&p->w->cons);
+    struct hvc_wire_ring_rec *h;
+
+    p->peer = cons; /* keep the handle's cache consistent for its own sends */
+    if (p->capacity - (p->head - cons) < need)
+        return false;
+    if (size > to_end) {
+        h = (void *)(p->data + off);
+        hvc_store_relaxed(&h->len, to_end - 8u);
+        hvc_store_release(&h->tag, HVC_REC_TAG(p->head, to_end - 8u, HVC_REC_PAD));
+        p->head += to_end;
+        off = 0;
+    }
+    h = (void *)(p->data + off);
+    memset(h + 1, 0xee, len); /* never a valid message */
+    hvc_store_relaxed(&h->len, len);
+    hvc_store_release(&h->tag, HVC_REC_TAG(p->head, len, flags));
+    p->head += size;
+    hvc_store_release(&p->w->prod, p->head);
+    p->published = p->head;
+    return true;
+}
+
+/* Bad fragment sequences: none can be reassembled into a message. */
+static const uint32_t bad_seqs[][4] = {
+    {HVC_REC_FRAG_MIDDLE, HVC_REC_FRAG_LAST, 0, 0},    /* middle, last without first */
+    {HVC_REC_FRAG_LAST, 0, 0, 0},                      /* last without first */
+    {HVC_REC_FRAG_MIDDLE, 0, 0, 0},                    /* middle without first */
+    {HVC_REC_FRAG_FIRST, HVC_REC_FRAG_FIRST, HVC_REC_FRAG_MIDDLE, 0}, /* first after first */
+    {HVC_REC_FRAG_FIRST, 0, 0, 0},                     /* first, cut short */
+};
+#define BAD_SEQS (sizeof(bad_seqs) / sizeof(bad_seqs[0]))
+
 static int hostile_producer(void *arg)
 {
     const struct args *a = arg;
@@ -54,7 +100,7 @@ static int hostile_producer(void *arg)
     struct hvc_ring p;
     uint8_t buf[MAXMSG];
     uint64_t seq = 0;
-    unsigned done = 0;
+    unsigned done = 0, fragments_sent = 0;
 
     rng_state = a->seed;
     if (hvc_region_attach(&r, posix, a->path, 0) < 0 || hvc_peer_join(&r, "hostile") != 1 ||
@@ -63,7 +109,7 @@ static int hostile_producer(void *arg)
     while (done < CORRUPTIONS) {
         struct hvc_wire_ring *w = p.w;
         uint32_t cons = hvc_load_acquire(&w->cons);
-        uint32_t what = (uint32_t)(rnd() % 5);
+        uint32_t what = (uint32_t)(rnd() % 7);
 
         /* Some honest messages. */
         for (unsigned k = (unsigned)(rnd() % 8); k > 0; k--) {
@@ -108,6 +154,28 @@ static int hostile_producer(void *arg)
             hvc_store_release(&w->prod, cons + 8u * (uint32_t)(rnd() % (p.capacity / 8 + 2)));
             spin_a_little();
             hvc_store_release(&w->prod, p.published);
+        } else if (what >= 5) {
+            /* A bad fragment sequence in free space, each record correctly
+             * tagged, then an honest whole message at once (so that two
+             * bad sequences never join into a valid one: first + last).
+             * The victim's fast path meets these flags too. */
+            const uint32_t *seq_flags = bad_seqs[rnd() % BAD_SEQS];
+
+            for (int k = 0; k < 4 && seq_flags[k] != 0; k++) {
+                while (!put_raw(&p, (uint32_t)(rnd() % (MAXMSG + 1)), seq_flags[k]))
+                    sched_yield();
+            }
+            fragments_sent++;
+            rt_fill(buf, rt_len(seq, MAXMSG), seq);
+            {
+                int rc;
+
+                while ((rc = hvc_ring_send(&p, buf, rt_len(seq, MAXMSG))) == -HVC_EAGAIN)
+                    sched_yield();
+                if (rc != 0)
+                    return 12;
+            }
+            seq++;
         } else {
             /* A wrong padding record (a length that is not exactly to the
              * end) at the next record position, in free space only. */
@@ -133,8 +201,9 @@ static int hostile_producer(void *arg)
         }
         done++;
     }
-    /* The end: a message of length MAXMSG + 1 means "stop" to nobody; the
-     * victim counts. Tell it how many honest messages there were. */
+    /* The end: tell the victim how many honest messages there were. */
+    if (fragments_sent < 100)
+        return 13;
     memcpy(buf, &seq, 8);
     {
         int rc;
@@ -146,6 +215,56 @@ static int hostile_producer(void *arg)
     return 0;
 }
 
+/*
+ * One read by the victim through one of the reader paths (inline recv,
+ * batch, peek with a private copy, stream); after a -HVC_EMSGSIZE (a first
+ * fragment at the head, which plain readers leave) the stream receiver
+ * must be used until it delivers, as an application would.
+ */
+static int victim_read(struct hvc_ring *c, struct hvc_ring_stream *st, bool *stream,
+                       uint8_t *buf, uint32_t cap, uint64_t *paths)
+{
+    unsigned how = *stream ? 3u : (unsigned)(rnd() % 4);
+    struct hvc_ring_msg m;
+    const void *ptr;
+    uint64_t len;
+    int rc;
+
+    paths[how]++;
+    switch (how) {
+    case 0:
+        rc = hvc_ring_recv(c, buf, cap);
+        break;
+    case 1:
+        m = (struct hvc_ring_msg){.data = buf, .cap = cap};
+        rc = hvc_ring_recv_batch(c, &m, 1);
+        rc = rc == 1 ? (int)m.len : rc == 0 ? -HVC_EAGAIN : rc;
+        break;
+    case 2:
+        rc = hvc_ring_peek(c, &ptr);
+        if (rc >= 0) {
+            memcpy(buf, ptr, (size_t)rc); /* private copy before any check */
+            if (hvc_ring_release(c, 0) != 0)
+                return -1000;
+        }
+        break;
+    default:
+        rc = hvc_ring_stream_recv(c, st, buf, cap, &len);
+        if (rc == 0) {
+            *stream = false;
+            rc = (int)len;
+        } else if (rc == -HVC_EMSGSIZE) {
+            rc = -HVC_EAGAIN; /* a junk message too big for us: dropped */
+        }
+        return rc;
+    }
+    if (rc == -HVC_EMSGSIZE) {
+        *stream = true;
+        return -HVC_EAGAIN;
+    }
+    return rc;
+}
+
 START_TEST(hostile_producer_victim_consumer)
 {
     struct args a = {.path = hvct_region_path("hostile"), .seed = 12345};
@@ -153,16 +272,19 @@ START_TEST(hostile_producer_victim_consumer)
     struct hvc_ring_attr attr = {.capacity = 1024, .max_msg = MAXMSG, .writer = 1};
     struct hvc_region r;
     struct hvc_ring c;
+    struct hvc_ring_stream st = {0};
     uint8_t buf[MAXMSG + 16];
-    uint64_t seq = 0, eproto = 0, total = UINT64_MAX, idle = 0;
+    uint64_t seq = 0, eproto = 0, total = UINT64_MAX, idle = 0, paths[4] = {0};
+    bool stream = false;
     pid_t pid;
 
     hvct_assert_rc(hvc_region_format(&r, posix, a.path, &cfg), 0);
     ck_assert_int_eq(hvc_peer_join(&r, "victim"), 0);
     hvct_assert_rc(hvc_ring_create(&c, &r, "victim", &attr), 0);
+    rng_state = 99;
     pid = hvct_fork(hostile_producer, &a);
     for (;;) {
-        int rc = hvc_ring_recv(&c, buf, sizeof(buf));
+        int rc = victim_read(&c, &st, &stream, buf, sizeof(buf), paths);
 
         if (rc == -HVC_EAGAIN || rc == -HVC_EPROTO) {
             int status;
@@ -198,10 +320,17 @@ START_TEST(hostile_producer_victim_consumer)
         break;
     }
     ck_assert_int_eq(hvct_wait(pid), 0);
-    fprintf(stderr, "hostile producer: %llu messages checked, %llu EPROTO results\n",
-            (unsigned long long)seq, (unsigned long long)eproto);
+    fprintf(stderr, "hostile producer: %llu messages checked, %llu EPROTO results, "
+            "%u fragment records dropped; reads: %llu recv, %llu batch, %llu peek, "
+            "%llu stream\n",
+            (unsigned long long)seq, (unsigned long long)eproto, c.frag_drops,
+            (unsigned long long)paths[0], (unsigned long long)paths[1],
+            (unsigned long long)paths[2], (unsigned long long)paths[3]);
     ck_assert_uint_gt(eproto, 100);
     ck_assert_uint_eq(c.errors, eproto);
+    ck_assert_uint_gt(c.frag_drops, 100);
+    for (int k = 0; k < 4; k++)
+        ck_assert_uint_gt(paths[k], 100);
     hvc_region_detach(&r);
 }
 END_TEST

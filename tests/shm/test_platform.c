@@ -186,7 +186,31 @@ static int child_waker(void *arg)
     if (hvc_platform_open(&h, hvc_platform_posix(), a->path, 0, 0) < 0)
         return 1;
     word = h.base;
-    usleep(50000);
+    /* Wake the parent once it sleeps (its state in /proc says so; an
+     * observable condition, 10 s a failure bound). Were it not asleep yet,
+     * its wait would see the new value and return at once: correct too,
+     * only the sleeping path would go untested. */
+    {
+        unsigned long long t0 = hvct_now_ns();
+        char fn[64], buf[512];
+
+        snprintf(fn, sizeof(fn), "/proc/%d/stat", (int)getppid());
+        for (;;) {
+            FILE *f = fopen(fn, "r");
+            size_t n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+            const char *rp;
+
+            if (f != NULL)
+                fclose(f);
+            buf[n] = '\0';
+            rp = strrchr(buf, ')');
+            if (rp != NULL && rp[1] == ' ' && rp[2] == 'S')
+                break;
+            if (hvct_now_ns() - t0 > 10000000000ull)
+                return 3;
+            usleep(100);
+        }
+    }
     __atomic_store_n(word, 1, __ATOMIC_RELEASE);
     if (hvc_platform_wake_word(&h, word, 1) < 0)
         return 2;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SIZE (1u << 20)
@@ -381,8 +382,13 @@ START_TEST(peer_death_detected)
     ck_assert_uint_eq(pi.state, HVC_PEER_READY);
     hvct_assert_rc(hvc_peer_scan(&a, 0), 0); /* alive: nothing to do */
     kill(pid, SIGKILL);
-    /* Not reaped yet: a zombie is dead all the same. */
-    usleep(20000);
+    /* Not reaped yet: a zombie is dead all the same. Wait until it is one
+     * (waitid with WNOWAIT leaves it unreaped) instead of guessing. */
+    {
+        siginfo_t si;
+
+        ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+    }
     hvct_assert_rc(hvc_peer_scan(&a, 0), 1);
     hvct_assert_rc(hvc_peer_info(&a, 1, &pi), 0);
     ck_assert_uint_eq(pi.state, HVC_PEER_GONE);

@@ -354,6 +354,55 @@ static void bridge_info(struct run *rn, struct hvc_bridge_info *bi)
     hvct_assert_rc(hvc_bridge_stats(&rn->r, &o, bi), 0);
 }
 
+/* The bridge publishes its counters at the end of a poll: read them until
+ * cond holds (what the test is about to check has been counted), at most
+ * 10 s; the assertions after the call say what is missing. */
+typedef int (*bi_cond)(const struct hvc_bridge_info *bi, const struct hvc_bridge_info *base);
+
+static void bridge_info_until(struct run *rn, struct hvc_bridge_info *bi,
+                              const struct hvc_bridge_info *base, bi_cond cond)
+{
+    uint64_t end = vt_ms() + 10000;
+
+    for (;;) {
+        bridge_info(rn, bi);
+        if (cond(bi, base) || vt_ms() > end)
+            return;
+        usleep(1000);
+    }
+}
+
+static int learned_and_flooded(const struct hvc_bridge_info *bi, const struct hvc_bridge_info *base)
+{
+    (void)base;
+    return bi->fdb_used >= 3 && bi->port[0].flood >= 1 && bi->port[1].flood >= 1 &&
+           bi->port[2].flood >= 1;
+}
+
+static int twenty_pairs(const struct hvc_bridge_info *bi, const struct hvc_bridge_info *base)
+{
+    return bi->port[0].tx_frames - base->port[0].tx_frames >= 20 &&
+           bi->port[1].tx_frames - base->port[1].tx_frames >= 20;
+}
+
+static int rule_hit(const struct hvc_bridge_info *bi, const struct hvc_bridge_info *base)
+{
+    (void)base;
+    return bi->nrules == 1 && bi->rule[0].hits >= 3 && bi->port[0].drop_rule >= 3;
+}
+
+static int rate_dropped(const struct hvc_bridge_info *bi, const struct hvc_bridge_info *base)
+{
+    (void)base;
+    return bi->port[0].drop_rate > 0;
+}
+
+static int malformed_seen(const struct hvc_bridge_info *bi, const struct hvc_bridge_info *base)
+{
+    (void)base;
+    return bi->port[3].drop_malformed >= 5 && bi->port[3].drop_len >= 1;
+}
+
 static void finish(struct run *rn)
 {
     vt_set(&rn->board->flag[F_STOP], 1);
@@ -380,16 +429,14 @@ START_TEST(ping_pairs_and_learning)
     for (int i = 0; i < NG; i++)
         ck_assert_msg(vt_get(&rn.board->value[i]) == 6, "guest %d got %u of 6 replies", i,
                       (unsigned)vt_get(&rn.board->value[i]));
-    usleep(50000); /* let the bridge mirror its counters */
-    bridge_info(&rn, &s1);
+    bridge_info_until(&rn, &s1, NULL, learned_and_flooded);
     ck_assert_uint_eq(s1.nports, 3);
     ck_assert_uint_ge(s1.fdb_used, 3);
     for (int i = 0; i < NG; i++)
         ck_assert_uint_ge(s1.port[i].flood, 1); /* ARP requests */
     phase(&rn, 2, 15000);
     ck_assert_uint_eq(vt_get(&rn.board->value[3]), 20);
-    usleep(50000);
-    bridge_info(&rn, &s2);
+    bridge_info_until(&rn, &s2, &s1, twenty_pairs);
     /* 20 requests and 20 replies between A and B, learned: not flooded,
      * C sees (nearly) nothing of them. */
     ck_assert_uint_ge(s2.port[1].tx_frames - s1.port[1].tx_frames, 20);
@@ -402,6 +449,7 @@ END_TEST
 
 static void inject_malformed(struct run *rn)
 {
+    static struct hvc_bridge_info bi;
     struct hvc_vnet_port port;
     uint8_t f[64];
     uint64_t end = vt_ms() + 5000;
@@ -433,7 +481,8 @@ static void inject_malformed(struct run *rn)
     /* too short for Ethernet: written into the ring directly */
     ck_assert_int_ge(hvc_ring_send(&port.tx, f, 5), 0);
     hvct_assert_rc(hvc_vnet_port_send(&port, f, 5, 0), -HVC_EMSGSIZE);
-    usleep(100000);
+    /* The bridge has taken them all before our end goes away. */
+    bridge_info_until(rn, &bi, NULL, malformed_seen);
     hvct_assert_rc(hvc_vnet_port_close(&port), 0);
 }
 
@@ -453,15 +502,13 @@ START_TEST(rules_rate_malformed)
     phase(&rn, 1, 15000);
     ck_assert_uint_eq(vt_get(&rn.board->value[0]), 3);
     ck_assert_uint_eq(vt_get(&rn.board->value[1]), 0);
-    usleep(50000);
-    bridge_info(&rn, &s1);
+    bridge_info_until(&rn, &s1, NULL, rule_hit);
     ck_assert_uint_eq(s1.nrules, 1);
     ck_assert_uint_ge(s1.rule[0].hits, 3);
     ck_assert_uint_ge(s1.port[0].drop_rule, 3);
     /* rate: A's port polices at RATE bytes/s */
     phase(&rn, 2, 15000);
-    usleep(50000);
-    bridge_info(&rn, &s2);
+    bridge_info_until(&rn, &s2, NULL, rate_dropped);
     rate = (double)vt_get64(&rn.board->big[0]) / secs;
     /* A policer and TCP: a loss at the tail of a burst costs lwIP a
      * retransmission timeout (its timers tick every 250/500 ms), so TCP

@@ -113,13 +113,14 @@ static int guest_up(struct vt_guest *g, const char *link, const struct hvc_vnet_
     s8_t slot;
     int rc = -HVC_EBUSY;
 
-    /* A peer that just died may still look live: scan, then retry. */
-    for (int tries = 0; tries < 100; tries++) {
+    /* A peer that just died may still look live: scan, then retry until
+     * the scan has declared it gone (10 s at most). */
+    for (uint64_t end = vt_ms() + 10000;;) {
         hvc_peer_scan(&g->r, 0);
         rc = hvc_vnet_open(&g->v, &g->r, link, cfg);
-        if (rc != -HVC_EBUSY)
+        if (rc != -HVC_EBUSY || vt_ms() > end)
             break;
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     if (rc < 0)
