@@ -431,6 +431,10 @@ int hvc_system_apply(struct hvc_region *r, const struct hvc_system *sys, const c
     p = hvc_system_peer_find(sys, peer);
     if (p < 0)
         return p;
+    /* Refuse what cannot be made before anything is made. */
+    for (uint32_t i = 0; i < sys->nobjects; i++)
+        if (sys->objects[i].type == HVC_OBJ_VNET && sys->create_vnet == NULL)
+            return -HVC_ENOTSUP;
     rc = join_at(r, sys->peers[p].id, sys->peers[p].name);
     if (rc < 0)
         return rc;
