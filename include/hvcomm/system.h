@@ -211,6 +211,37 @@ HVC_API int hvc_system_apply(struct hvc_region *r, const struct hvc_system *sys,
                              const char *peer);
 
 /**
+ * @brief Map the region of a system and apply it: the whole start-up of a
+ *        peer in one call.
+ *
+ * The creator formats the region (hvc_region_format() with
+ * hvc_system_region_config(), without #HVC_FORMAT_FORCE) unless it already
+ * holds this system, which it then verifies (a restart of the creator keeps
+ * the objects and their contents); every other peer attaches. Then
+ * hvc_system_apply(). On failure the region is left detached.
+ *
+ * @param r caller-owned region, attached and joined on success.
+ * @param ops the platform backend.
+ * @param name the region's name for that backend (e.g. the table's
+ *        hvc_system_region::posix, or a bare-metal window's name).
+ * @param sys the system.
+ * @param peer this peer's name in the system.
+ * @retval 0 started: joined at the peer's id, every object checked.
+ * @retval -HVC_ENOENT / -HVC_EMAGIC (not the creator) the region does not
+ *         exist yet, or is being formatted: try again later.
+ * @retval -HVC_ENOTREADY (not the creator) the creator has not finished.
+ * @retval -HVC_EBUSY (the creator) the region holds something else with
+ *         live peers.
+ * @retval others as hvc_region_format(), hvc_region_attach() and
+ *         hvc_system_apply().
+ *
+ * Context: thread.
+ */
+HVC_API int hvc_system_start(struct hvc_region *r, const struct hvc_platform *ops,
+                             const char *name, const struct hvc_system *sys,
+                             const char *peer);
+
+/**
  * @brief Join the region at the declared id of peer `peer` (the first step
  *        of hvc_system_apply()).
  *

@@ -371,6 +371,42 @@ static int count_objects(struct hvc_region *r)
     return rc < 0 ? rc : (int)info.objects;
 }
 
+int hvc_system_start(struct hvc_region *r, const struct hvc_platform *ops,
+                     const char *name, const struct hvc_system *sys, const char *peer)
+{
+    struct hvc_region_config cfg;
+    int p, rc;
+
+    if (r == NULL || ops == NULL || name == NULL || peer == NULL ||
+        hvc_system_validate(sys) < 0)
+        return -HVC_EINVAL;
+    p = hvc_system_peer_find(sys, peer);
+    if (p < 0)
+        return p;
+    rc = hvc_region_attach(r, ops, name, 0);
+    if ((uint32_t)p == sys->creator) {
+        /* A restart of the creator keeps a region that holds this system;
+         * anything else it formats (refused while live peers use it). */
+        if (rc == 0) {
+            rc = hvc_system_apply(r, sys, peer);
+            if (rc != -HVC_EEXIST && rc != -HVC_EINVAL)
+                goto out;
+            hvc_region_detach(r);
+        }
+        hvc_system_region_config(sys, &cfg);
+        rc = hvc_region_format(r, ops, name, &cfg);
+        if (rc < 0)
+            return rc;
+    } else if (rc < 0) {
+        return rc;
+    }
+    rc = hvc_system_apply(r, sys, peer);
+out:
+    if (rc < 0)
+        hvc_region_detach(r);
+    return rc;
+}
+
 int hvc_system_apply(struct hvc_region *r, const struct hvc_system *sys, const char *peer)
 {
     struct hvc_system_info si;

@@ -43,13 +43,9 @@ static int attach_apply(struct hvc_region *r, const struct hvc_system *sys, cons
     int rc;
 
     for (;;) {
-        rc = hvc_region_attach(r, hvc_platform_posix(), region_path, 0);
-        if (rc == 0) {
-            rc = hvc_system_apply(r, sys, peer);
-            if (rc != -HVC_ENOTREADY)
-                return rc;
-            hvc_region_detach(r);
-        }
+        rc = hvc_system_start(r, hvc_platform_posix(), region_path, sys, peer);
+        if (rc != -HVC_ENOTREADY && rc != -HVC_ENOENT && rc != -HVC_EMAGIC)
+            return rc;
         if (hvct_now_ns() > end)
             return rc;
         pause_1ms(); /* poll interval only; the condition decides */
@@ -59,7 +55,6 @@ static int attach_apply(struct hvc_region *r, const struct hvc_system *sys, cons
 static int sensor(void *arg)
 {
     struct hvc_config *cfg = load();
-    struct hvc_region_config rc_cfg;
     struct hvc_region r;
     struct hvc_ring ring;
     struct hvc_event ready;
@@ -73,10 +68,7 @@ static int sensor(void *arg)
     (void)arg;
     if (cfg == NULL)
         return 10;
-    hvc_system_region_config(&cfg->system, &rc_cfg);
-    if (hvc_region_format(&r, hvc_platform_posix(), region_path, &rc_cfg) < 0)
-        return 11;
-    if (hvc_system_apply(&r, &cfg->system, "sensor") < 0)
+    if (hvc_system_start(&r, hvc_platform_posix(), region_path, &cfg->system, "sensor") < 0)
         return 12;
     if (hvc_peer_self(&r) != 0)
         return 13;
@@ -183,6 +175,46 @@ START_TEST(two_processes_one_file)
     ea = hvct_wait(a);
     eb = hvct_wait(b);
     ck_assert_msg(ea == 0 && eb == 0, "sensor exit %d, control exit %d", ea, eb);
+}
+END_TEST
+
+/* hvc_system_start(): a non-creator before the region exists waits
+ * (-HVC_ENOENT); the creator formats; a restarted creator keeps the region
+ * and its contents (it verifies, it does not format again). */
+START_TEST(start_and_restart)
+{
+    struct hvc_config *cfg = load();
+    struct hvc_region r, r2;
+    struct hvc_seg seg;
+    uint64_t session;
+
+    ck_assert_ptr_nonnull(cfg);
+    region_path = hvct_region_path("start");
+    hvct_assert_rc(hvc_system_start(&r2, hvc_platform_posix(), region_path, &cfg->system,
+                                    "control"), -HVC_ENOENT);
+    hvct_assert_rc(hvc_system_start(&r, hvc_platform_posix(), region_path, &cfg->system,
+                                    "nobody"), -HVC_ENOENT);
+    hvct_assert_rc(hvc_system_start(&r, hvc_platform_posix(), region_path, &cfg->system,
+                                    "sensor"), 0);
+    session = r.session_id;
+    hvct_assert_rc(hvc_system_start(&r2, hvc_platform_posix(), region_path, &cfg->system,
+                                    "control"), 0);
+    hvct_assert_rc(hvc_system_open_segment(&r2, &cfg->system, "calibration", &seg), 0);
+    hvct_assert_rc(hvc_seg_lock(&seg), 0);
+    memcpy(hvc_seg_data(&seg), "kept", 5);
+    hvct_assert_rc(hvc_seg_unlock(&seg), 0);
+    hvc_seg_close(&seg);
+    hvc_region_detach(&r);
+    /* The creator restarts: same session, same data. */
+    hvct_assert_rc(hvc_system_start(&r, hvc_platform_posix(), region_path, &cfg->system,
+                                    "sensor"), 0);
+    ck_assert_uint_eq(r.session_id, session);
+    hvct_assert_rc(hvc_system_open_segment(&r, &cfg->system, "calibration", &seg), 0);
+    ck_assert_str_eq((const char *)hvc_seg_data(&seg), "kept");
+    hvc_seg_close(&seg);
+    hvc_region_detach(&r2);
+    hvc_region_detach(&r);
+    hvc_config_free(cfg);
 }
 END_TEST
 
@@ -346,6 +378,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, two_processes_one_file);
     tcase_add_test(tc, roles_refused);
+    tcase_add_test(tc, start_and_restart);
     tcase_add_test(tc, other_system_refused);
     tcase_add_test(tc, bad_tables_refused);
     suite_add_tcase(s, tc);
