@@ -1,0 +1,35 @@
+#!/bin/sh
+# Build the bare-metal riscv64 virt guest of tests/rtos (the core, the
+# bare-metal backend, ports/riscv-virt, the system table `hvcomm gen`
+# writes from rtos-linux.yaml) and run the Linux side (HOST), which boots
+# it under QEMU with its RAM in a file shared with Linux.
+# Usage: run.sh HVCOMM_TOOL HOST SOURCE_DIR BUILD_DIR -- CORE_SOURCES...
+# A missing cross compiler, picolibc or QEMU gives SKIP (77) with the reason.
+set -eu
+gen=$1 host=$2 src=$3 out=$4
+shift 4
+[ "${1:-}" = "--" ] && shift
+core=
+for f in "$@"; do
+    case $f in /*) core="$core $f" ;; *) core="$core $src/$f" ;; esac
+done
+mkdir -p "$out"
+need() {
+    command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 not installed (Debian package $2)"; exit 77; }
+}
+cc=riscv64-unknown-elf-gcc
+specs=/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
+need $cc gcc-riscv64-unknown-elf
+need qemu-system-riscv64 qemu-system-misc
+[ -e "$specs" ] || { echo "SKIP: $specs missing (Debian package picolibc-riscv64-unknown-elf)"; exit 77; }
+tests=$src/tests/rtos
+port=$src/ports/riscv-virt
+"$gen" gen "$tests/rtos-linux.yaml" -o "$out/system.c" --name hvc_system_rtos >/dev/null
+# shellcheck disable=SC2086
+$cc -misa-spec=2.2 -march=rv64imac -mabi=lp64 -mcmodel=medany \
+    -std=gnu11 -ffreestanding -O2 -g -ffunction-sections -fdata-sections -I"$src/include" \
+    -Wall -Wextra -Werror -Wno-unused-parameter --specs="$specs" -nostartfiles \
+    -T "$port/link.ld" -Wl,--gc-sections -Wl,-Map="$out/guest.elf.map" -o "$out/guest.elf" \
+    "$port/start.S" "$port/board.c" "$tests/guest.c" "$src/tests/baremetal/bmlib.c" \
+    "$out/system.c" $core "$src/src/platform/baremetal/backend.c" -lc -lgcc
+exec timeout "${HVC_RTOS_TIMEOUT:-150}" "$host" "$tests/rtos-linux.yaml" "$out/guest.elf"
