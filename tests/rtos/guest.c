@@ -1,6 +1,6 @@
 /*
  * The bare-metal guest of tests/rtos: one riscv64 virt hart, the region of
- * rtos-linux.yaml at guest-physical 0x80400000 in RAM that QEMU shares with
+ * rtos-linux.yaml at guest-physical 0x82000000 in RAM that QEMU shares with
  * Linux through memory-backend-file. No doorbells (QEMU cannot deliver a
  * host eventfd into the CLINT): every wait is a poll in the main loop.
  *
@@ -13,12 +13,20 @@
  * STALE_NS) is declared gone, which it counts and survives.
  */
 #include <hvcomm/hvcomm.h>
+#include <hvcomm/vnet.h>
 
 #include "../baremetal/bmlib.h"
 #include "proto.h"
 
+#include "lwip/apps/lwiperf.h"
+#include "lwip/init.h"
+#include "lwip/ip6_addr.h"
+#include "lwip/netif.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
 #define STALE_NS 2000000000ull /* a peer silent this long (guest clock) is gone */
-#define PEER_LINUX 0u
+#define PEER_LINUX 3u
 
 extern const struct hvc_system hvc_system_rtos;
 #define SYS (&hvc_system_rtos)
@@ -31,6 +39,69 @@ static struct hvc_sampling status_port;
 static struct rtos_status st;
 static struct rtos_msg in, out;
 static struct hvc_baremetal_region window;
+static struct hvc_vnet vnet;
+static struct netif nif;
+
+/* lwIP's clock (NO_SYS=1): milliseconds of the board timer. */
+u32_t sys_now(void)
+{
+    return (u32_t)(board_now_ns() / 1000000u);
+}
+
+static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *la,
+                         u16_t lp, const ip_addr_t *ra, u16_t rp, u32_t bytes, u32_t ms,
+                         u32_t kbps)
+{
+    (void)arg, (void)la, (void)lp, (void)ra, (void)rp;
+    st.iperf_runs++;
+    st.iperf_kbps = kbps;
+    st.iperf_kb = bytes / 1024u;
+    bm_printf("guest: lwiperf session done (type %d): %u KiB in %u ms, %u kbit/s\n", (int)type,
+              (unsigned)(bytes / 1024u), (unsigned)ms, (unsigned)kbps);
+}
+
+/* lwIP on the vnet link "net" of the system: IPv4 from the table, a
+ * static IPv6 address, lwiperf's TCP server on port 5001. */
+static int net_up(void)
+{
+    int idx = hvc_system_object_find(SYS, "net");
+    const struct hvc_system_vnet_end *e;
+    ip4_addr_t ip, mask, gw;
+    ip6_addr_t ip6;
+    s8_t slot;
+    int rc;
+
+    if (idx < 0)
+        return idx;
+    {
+    e = &SYS->objects[idx].end[SYS->objects[idx].end[0].peer == 1u ? 0 : 1];
+    struct hvc_vnet_config vc = {0};
+
+    if (e->has_mac) {
+        vc.flags = HVC_VNET_MAC_SET;
+        __builtin_memcpy(vc.mac, e->mac, 6);
+    }
+    lwip_init();
+    rc = hvc_vnet_open(&vnet, &region, "net", &vc);
+    if (rc < 0)
+        return rc;
+    ip4_addr_set_u32(&ip, lwip_htonl(e->ipv4));
+    ip4_addr_set_u32(&mask, e->prefix ? lwip_htonl(~0u << (32 - e->prefix)) : 0);
+    ip4_addr_set_zero(&gw);
+    if (netif_add(&nif, &ip, &mask, &gw, &vnet, hvc_vnet_netif_init, ethernet_input) == NULL)
+        return -HVC_EINVAL;
+    netif_set_default(&nif);
+    netif_create_ip6_linklocal_address(&nif, 1);
+    IP6_ADDR(&ip6, PP_HTONL(0xfd000009u), 0, 0, PP_HTONL(2u)); /* fd00:9::2 */
+    if (netif_add_ip6_address(&nif, &ip6, &slot) != ERR_OK)
+        return -HVC_ENOSPC;
+    netif_ip6_addr_set_state(&nif, slot, IP6_ADDR_PREFERRED);
+    netif_set_up(&nif);
+    if (lwiperf_start_tcp_server_default(iperf_report, NULL) == NULL)
+        return -HVC_ENOMEM;
+    }
+    return 0;
+}
 
 static uint64_t now_hook(void *ctx)
 {
@@ -108,12 +179,25 @@ int board_main(uint32_t core)
     }
     st.magic = RTOS_MSG_MAGIC;
     st.boot = (uint32_t)board_now_ns();
+    rc = net_up();
+    if (rc < 0) {
+        st.net = 2;
+        bm_printf("guest: no network: %s\n", hvc_errname(rc));
+    }
     bm_printf("guest: joined %s as peer %d (region at 0x%lx, %u bytes), serving\n",
               SYS->name, hvc_peer_self(&region), (unsigned long)window.base,
               (unsigned)window.size);
 
     for (;;) {
         st.loops++;
+        if (st.net != 2) {
+            hvc_vnet_poll(&vnet, 32);
+            sys_check_timeouts();
+            if (st.net == 0 && netif_is_link_up(&nif)) {
+                st.net = 1;
+                bm_printf("guest: vnet link up: 10.9.0.2, fd00:9::2\n");
+            }
+        }
         if (hvc_event_trywait(&ping) == 0) {
             hvc_event_signal(&pong);
             st.pings++;

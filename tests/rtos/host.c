@@ -1,8 +1,8 @@
 /*
  * The Linux side of tests/rtos: a bare-metal riscv64 virt guest under QEMU
  * and two Linux processes in one hvcomm system (rtos-linux.yaml), the
- * region a window of the guest's RAM file (FILE@0x400000 on the POSIX
- * backend = guest-physical 0x80400000).
+ * region a window of the guest's RAM file (FILE@0x2000000 on the POSIX
+ * backend = guest-physical 0x82000000).
  *
  * The parent is peer "monitor": it creates the RAM file, formats the
  * region and applies the system as the creator, boots QEMU, and forks peer
@@ -10,13 +10,16 @@
  * each way, the guest's sampling port). Then the lifecycle: QEMU is killed,
  * the monitor sees the guest go stale in the peer table, boots a new guest
  * and traffic resumes; a "linux" process dies (SIGKILL), the guest sees it
- * gone (its own heartbeat scan) and keeps serving the monitor.
+ * gone (its own heartbeat scan) and keeps serving the monitor. Between
+ * the two, the network: hvcomm-bridge joins with a TAP edge in a network
+ * namespace a child makes, and Linux's ping (v4, v6) and iperf 2 reach
+ * lwIP and lwiperf on the guest over the vnet link "net".
  *
  * Every wait is for an observable condition (a peer state, an event, a
  * counter on the sampling port), polled: the guest has no doorbell into
  * Linux. Deadlines only bound failures.
  *
- * Usage: test_rtos_host SYSTEM.yaml GUEST.elf [RAMFILE]
+ * Usage: test_rtos_host SYSTEM.yaml GUEST.elf BRIDGE_TOOL [RAMFILE]
  */
 #define _GNU_SOURCE
 #include <hvcomm/config.h>
@@ -29,14 +32,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
 
-#define RAM_SIZE (32u << 20)
-#define REGION_OFFSET 0x400000u /* guest-physical 0x80400000 */
+#define RAM_SIZE (64u << 20)
+#define REGION_OFFSET 0x2000000u /* guest-physical 0x82000000 */
 #define DEADLINE_NS 30000000000ull
 #define STALE_NS 500000000ull   /* the monitor's heartbeat timeout for the guest */
 #define ROUND_TRIPS 300
@@ -59,7 +66,8 @@
 static struct hvc_config *cfg;
 static const struct hvc_system *sys;
 static char region_name[512];
-static const char *guest_elf, *ram_file;
+static const char *guest_elf, *ram_file, *bridge_tool;
+static struct hvc_sampling *g_status; /* the monitor's reader, for the net child */
 
 static uint64_t now_ns(void)
 {
@@ -101,7 +109,7 @@ static void round_trips(struct hvc_region *r, struct hvc_event *req, struct hvc_
                         int n, const char *what)
 {
     static uint64_t t[ROUND_TRIPS];
-    uint64_t deadline = now_ns() + DEADLINE_NS;
+    uint64_t deadline = now_ns() + DEADLINE_NS, start = now_ns();
 
     if (n > ROUND_TRIPS)
         n = ROUND_TRIPS;
@@ -119,9 +127,11 @@ static void round_trips(struct hvc_region *r, struct hvc_event *req, struct hvc_
         CHECK_RC(rc);
         t[i] = now_ns() - t0;
     }
+    start = now_ns() - start;
     qsort(t, (size_t)n, sizeof(t[0]), cmp_u64);
-    printf("%s: %d event round trips (polling both sides), median %.1f us, p10 %.1f, "
-           "p90 %.1f\n", what, n, t[n / 2] / 1e3, t[n / 10] / 1e3, t[n * 9 / 10] / 1e3);
+    printf("%s: %d event round trips (polling both sides) in %.1f ms: median %.1f us, "
+           "p10 %.1f, p90 %.1f\n", what, n, start / 1e6, t[n / 2] / 1e3, t[n / 10] / 1e3,
+           t[n * 9 / 10] / 1e3);
 }
 
 static void wait_peer(struct hvc_region *r, uint32_t id, int ready, uint32_t not_epoch)
@@ -245,6 +255,125 @@ static int linux_run(int die)
     return 0;
 }
 
+/* ---- the network: hvcomm-bridge's TAP edge in a network namespace ---- */
+
+#define TAP_IF "hvctap0"
+
+static int tap_ready(void)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ok = 0;
+
+    if (s < 0)
+        return 0;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", TAP_IF);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) &&
+        ioctl(s, SIOCGIFADDR, &ifr) == 0)
+        ok = 1;
+    close(s);
+    return ok;
+}
+
+/* Run a shell command line; its output into out (the tail), its status. */
+static int run_cmd(const char *cmd, char *out, size_t cap)
+{
+    FILE *f = popen(cmd, "r");
+    size_t got = 0;
+    int st;
+
+    if (f == NULL)
+        return -1;
+    for (;;) {
+        size_t n = fread(out + got, 1, cap - 1 - got, f);
+
+        if (n == 0)
+            break;
+        got += n;
+        if (got == cap - 1)
+            got = 0;
+    }
+    out[got] = '\0';
+    st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* In a child, in its own network namespace: the bridge with a TAP edge,
+ * Linux's ping (v4, v6) and iperf 2 against the guest's lwiperf. */
+static int net_run(void)
+{
+    static char out[16384];
+    struct rtos_status s0, s;
+    uint64_t deadline;
+    pid_t bridge;
+    const char *comma;
+    double bps;
+    int rc = 0, status;
+
+    if (unshare(CLONE_NEWNET) < 0)
+        FAIL("unshare(CLONE_NEWNET): %s (the test needs root)", strerror(errno));
+    read_status(g_status, &s0);
+    bridge = fork();
+    if (bridge == 0) {
+        execl(bridge_tool, bridge_tool, region_name, "--link", "net", "--tap", TAP_IF,
+              "--tap-addr", "10.9.0.1/24", (char *)NULL);
+        perror(bridge_tool);
+        _exit(127);
+    }
+    deadline = now_ns() + DEADLINE_NS;
+    for (;;) {
+        read_status(g_status, &s);
+        if (tap_ready() && s.net == 1)
+            break;
+        if (s.net == 2 || now_ns() > deadline || waitpid(bridge, &status, WNOHANG) == bridge)
+            FAIL("no link: tap %s, guest net %u", tap_ready() ? "up" : "down", s.net);
+        usleep(2000); /* the pace of a poll for the TAP and the link */
+    }
+    printf("net: bridge up, TAP %s 10.9.0.1/24 + fd00:9::1/64 in a new namespace\n", TAP_IF);
+    if (run_cmd("ip -6 addr add fd00:9::1/64 dev " TAP_IF " nodad 2>&1", out, sizeof(out)) != 0)
+        FAIL("ip -6 addr add: %s", out);
+    if (run_cmd("ping -c 3 -i 0.2 -W 5 10.9.0.2 2>&1", out, sizeof(out)) != 0)
+        FAIL("ping 10.9.0.2:\n%s", out);
+    printf("net: ping 10.9.0.2 %s", strstr(out, "---") ? strstr(out, "---") : out);
+    if (run_cmd("ping -6 -c 3 -i 0.2 -W 5 fd00:9::2 2>&1", out, sizeof(out)) != 0)
+        FAIL("ping -6 fd00:9::2:\n%s", out);
+    printf("net: ping -6 fd00:9::2 %s", strstr(out, "---") ? strstr(out, "---") : out);
+    if (run_cmd("iperf -c 10.9.0.2 -t 2 -y C 2>&1", out, sizeof(out)) != 0)
+        FAIL("iperf:\n%s", out);
+    comma = strrchr(out, ',');
+    bps = comma != NULL ? strtod(comma + 1, NULL) : 0.0;
+    if (bps <= 0.0)
+        FAIL("iperf gave no figure:\n%s", out);
+    printf("net: iperf 2 client (Linux) -> lwiperf on the bare-metal guest through the "
+           "bridge: %.2f Mbit/s\n", bps / 1e6);
+    deadline = now_ns() + DEADLINE_NS;
+    do {
+        if (now_ns() > deadline)
+            FAIL("the guest's lwiperf never reported the session");
+        usleep(2000);
+        read_status(g_status, &s);
+    } while (s.iperf_runs == s0.iperf_runs);
+    printf("net: the guest's lwiperf counted %u KiB at %u kbit/s\n", s.iperf_kb, s.iperf_kbps);
+    kill(bridge, SIGTERM);
+    waitpid(bridge, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        FAIL("the bridge ended with status %#x", status);
+    return rc;
+}
+
+static pid_t spawn_net(void)
+{
+    pid_t pid;
+
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0)
+        _exit(net_run());
+    if (pid < 0)
+        FAIL("fork: %s", strerror(errno));
+    return pid;
+}
+
 /* ---- the monitor ---- */
 
 static pid_t boot_guest(void)
@@ -257,8 +386,9 @@ static pid_t boot_guest(void)
     fflush(stdout);
     pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failing monitor takes QEMU with it */
         execlp("qemu-system-riscv64", "qemu-system-riscv64", "-machine",
-               "virt,memory-backend=m", "-m", "32M", "-smp", "1", "-bios", "none",
+               "virt,memory-backend=m", "-m", "64M", "-smp", "1", "-bios", "none",
                "-nographic", "-monitor", "none", "-serial", "stdio", "-object", obj,
                "-kernel", guest_elf, (char *)NULL);
         perror("qemu-system-riscv64");
@@ -333,13 +463,14 @@ int main(int argc, char **argv)
     int fd, status;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s SYSTEM.yaml GUEST.elf [RAMFILE]\n", argv[0]);
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s SYSTEM.yaml GUEST.elf BRIDGE_TOOL [RAMFILE]\n", argv[0]);
         return 2;
     }
     guest_elf = argv[2];
+    bridge_tool = argv[3];
     snprintf(tmp, sizeof(tmp), "/dev/shm/hvc-rtos-%d", (int)getpid());
-    ram_file = argc > 3 ? argv[3] : tmp;
+    ram_file = argc > 4 ? argv[4] : tmp;
     if (hvc_system_load(argv[1], &cfg, NULL, NULL) < 0)
         FAIL("cannot load %s", argv[1]);
     sys = &cfg->system;
@@ -359,6 +490,7 @@ int main(int argc, char **argv)
     CHECK_RC(hvc_system_open_event(&r, sys, "mpong", &mpong));
     CHECK_RC(hvc_system_open_event(&r, sys, "quit", &quit));
     CHECK_RC(hvc_system_open_sampling(&r, sys, "status", &sp));
+    g_status = &sp;
     printf("monitor: region %s (%llu bytes) formatted from %s; booting the guest\n",
            region_name, (unsigned long long)sys->region.size, argv[1]);
 
@@ -371,6 +503,8 @@ int main(int argc, char **argv)
     round_trips(&r, &mping, &mpong, 100, "monitor <-> guest");
     if (wait_child(&r, spawn_linux(0), "linux run 1") != 0)
         FAIL("linux run 1 failed");
+    if (wait_child(&r, spawn_net(), "network run") != 0)
+        FAIL("network run failed");
 
     /* 2. The guest is killed: the monitor sees it go stale, a new one joins. */
     CHECK_RC(hvc_peer_info(&r, 1, &pi));
@@ -434,7 +568,7 @@ int main(int argc, char **argv)
     CHECK_RC(hvc_peer_info(&r, 1, &pi));
     printf("monitor: guest quit (%s); pass\n", hvc_peer_state_name(pi.state));
     hvc_region_detach(&r);
-    if (argc <= 3)
+    if (argc <= 4)
         unlink(ram_file);
     hvc_config_free(cfg);
     return 0;

@@ -39,6 +39,10 @@ struct rtos_status {
     uint32_t bad;        /* bad messages (checksum, sequence, size) */
     uint32_t linux_gone; /* times it saw peer "linux" leave READY */
     uint32_t linux_seen; /* times it saw peer "linux" become READY */
+    uint32_t net;        /* 1: vnet open and the link up; 2: opening failed */
+    uint32_t iperf_runs; /* lwiperf sessions finished */
+    uint32_t iperf_kbps; /* lwiperf's figure of the last session */
+    uint32_t iperf_kb;   /* KiB received in the last session */
 };
 
 static inline uint32_t rtos_fnv(uint32_t h, const void *p, uint32_t n)
