@@ -39,7 +39,7 @@ lwip=${HVC_LWIP_DIR:-$src/third_party/lwip}
 # shellcheck disable=SC2086
 $cc $arch $cflags -I"$src/include" -I"$src/ports/lwip" -I"$lwip/src/include" \
     -Wall -Wextra -Werror -Wno-unused-parameter -nostartfiles \
-    -T "$src/ports/rtos-guest/link.ld" -Wl,--gc-sections -Wl,-Map="$out/guest.elf.map" \
+    -T "$src/ports/rtos-guest/link.ld" -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-Map="$out/guest.elf.map" \
     -o "$out/guest.elf" "$port/start.S" "$port/board.c" "$tests/guest.c" \
     "$src/tests/baremetal/bmlib.c" "$src/ports/rtos-guest/libc.c" "$out/system.c" $core \
     "$src/src/platform/baremetal/backend.c" "$out/liblwip-vnet.a" -lc -lgcc
