@@ -329,6 +329,10 @@ int main(int argc, char **argv)
     while (!stop) {
         int n = hvc_bridge_poll(&br, 64);
 
+        /* Peers that find the dead by heartbeat (a bare-metal guest has no
+         * other way) must see this one beat. */
+        hvc_peer_heartbeat(&r);
+
         if (tap_fd >= 0) {
             for (int k = 0; k < 64; k++) {
                 ssize_t got = read(tap_fd, frame, sizeof(frame));

@@ -419,6 +419,19 @@ HVC_API void hvc_log(int level, const char *fmt, ...)
  * `shm:NAME`, is a POSIX shared-memory object; any other name is a file
  * path (so a region can be the same file QEMU maps with
  * `memory-backend-file`). Available on Linux hosts only; elsewhere NULL.
+ *
+ * A window of a file: `NAME@OFFSET` (OFFSET decimal or `0x` hex, a
+ * multiple of the page size) maps the region that starts OFFSET bytes into
+ * NAME, e.g. `/dev/shm/guest-ram@0x400000` for the guest-physical address
+ * 0x80400000 of a riscv64 `virt` guest whose RAM is that file. Only a `@`
+ * followed by a digit starts an offset. Size 0 maps the rest of the file
+ * from OFFSET; a given size maps that many bytes (with #HVC_MAP_CREATE the
+ * file grows to OFFSET + size if shorter). Views (hvc_platform_map_view())
+ * are relative to OFFSET. Errors of the syntax: `-HVC_EINVAL` for an
+ * offset that does not parse, is not page-aligned, or is at or past the
+ * end of the file when mapping the rest; `-HVC_EOVERFLOW` when OFFSET (or
+ * OFFSET + size) exceeds 2^63 - 1. Unlinking a window with a non-zero
+ * OFFSET is `-HVC_ENOTSUP` (it would remove the whole file).
  */
 HVC_API const struct hvc_platform *hvc_platform_posix(void);
 

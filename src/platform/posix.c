@@ -14,6 +14,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@ struct posix_state {
     int fd;
     void *base;
     uint64_t size;
+    uint64_t offset; /* where the region starts in the file (NAME@OFFSET) */
 };
 
 _Static_assert(sizeof(struct posix_state) <= HVC_PLATFORM_STATE_MAX, "state");
@@ -58,6 +60,48 @@ static const char *shm_name(const char *name, char *buf, size_t len)
     return NULL;
 }
 
+/*
+ * "PATH@OFFSET": the region starts OFFSET bytes into PATH (decimal or 0x
+ * hex, a multiple of the page size), so a process can map a window of the
+ * file QEMU's memory-backend-file uses as guest RAM. Only a '@' followed
+ * by a digit starts an offset; any other '@' belongs to the path. Copies
+ * the path part into buf. Returns 0, or a negative code for a bad offset.
+ */
+static int split_offset(const char *name, char *buf, size_t len, uint64_t *offset)
+{
+    const char *at = strrchr(name, '@');
+    unsigned long long v;
+    char *end;
+    long page = sysconf(_SC_PAGESIZE);
+
+    *offset = 0;
+    if (at == NULL || at[1] < '0' || at[1] > '9') {
+        if (strlen(name) >= len)
+            return -HVC_ENAMETOOLONG;
+        strcpy(buf, name);
+        return 0;
+    }
+    if ((size_t)(at - name) >= len)
+        return -HVC_ENAMETOOLONG;
+    errno = 0;
+    v = strtoull(at + 1, &end, 0);
+    if (*end != '\0' || errno == ERANGE || at == name) {
+        hvc_log(HVC_LOG_ERROR, "posix: %s: bad offset after '@'", name);
+        return -HVC_EINVAL;
+    }
+    if (page > 0 && v % (unsigned long long)page != 0) {
+        hvc_log(HVC_LOG_ERROR, "posix: %s: offset %#llx is not a multiple of the page "
+                "size (%ld)", name, v, page);
+        return -HVC_EINVAL;
+    }
+    if (v > (unsigned long long)INT64_MAX)
+        return -HVC_EOVERFLOW;
+    memcpy(buf, name, (size_t)(at - name));
+    buf[at - name] = '\0';
+    *offset = v;
+    return 0;
+}
+
 static int posix_open(const char *name, int oflags)
 {
     char buf[256];
@@ -74,11 +118,20 @@ static int posix_map(const struct hvc_platform *p, void *state, const char *name
     struct posix_state *st = state;
     bool rdonly = flags & HVC_MAP_RDONLY;
     int oflags = rdonly ? O_RDONLY : O_RDWR;
+    char path[PATH_MAX];
+    uint64_t off;
     struct stat sb;
     void *base;
     int rc;
 
     (void)p;
+    st->fd = -1;
+    rc = split_offset(name, path, sizeof(path), &off);
+    if (rc < 0)
+        return rc;
+    name = path;
+    if (size > (uint64_t)INT64_MAX - off)
+        return -HVC_EOVERFLOW;
     if (name[0] == '\0' || size > (uint64_t)SIZE_MAX || (size == 0 && (flags & HVC_MAP_CREATE)) ||
         (rdonly && (flags & HVC_MAP_CREATE)))
         return -HVC_EINVAL;
@@ -96,25 +149,37 @@ static int posix_map(const struct hvc_platform *p, void *state, const char *name
             rc = -HVC_EMAGIC; /* an empty file holds no region */
             goto fail;
         }
-        size = (uint64_t)sb.st_size;
-    } else if ((uint64_t)sb.st_size < size) {
+        if ((uint64_t)sb.st_size <= off) {
+            hvc_log(HVC_LOG_ERROR, "posix: %s: offset %#llx is at or past the end of "
+                    "the file (%lld bytes)", name, (unsigned long long)off,
+                    (long long)sb.st_size);
+            rc = -HVC_EINVAL;
+            goto fail;
+        }
+        size = (uint64_t)sb.st_size - off; /* the rest of the file */
+    } else if ((uint64_t)sb.st_size < off + size) {
         if (!(flags & HVC_MAP_CREATE)) {
             rc = -HVC_EINVAL;
             goto fail;
         }
-        if (ftruncate(st->fd, (off_t)size) < 0) {
+        if (ftruncate(st->fd, (off_t)(off + size)) < 0) {
             rc = from_errno(errno);
             goto fail;
         }
     }
+    if (size > (uint64_t)SIZE_MAX) {
+        rc = -HVC_ENOMEM;
+        goto fail;
+    }
     base = mmap(NULL, (size_t)size, PROT_READ | (rdonly ? 0 : PROT_WRITE),
-                MAP_SHARED, st->fd, 0);
+                MAP_SHARED, st->fd, (off_t)off);
     if (base == MAP_FAILED) {
         rc = from_errno(errno);
         goto fail;
     }
     st->base = base;
     st->size = size;
+    st->offset = off;
     out->base = base;
     out->size = size;
     out->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
@@ -142,10 +207,18 @@ static int posix_unmap(const struct hvc_platform *p, void *state)
 
 static int posix_unlink(const struct hvc_platform *p, const char *name)
 {
-    char buf[256];
-    const char *shm = shm_name(name, buf, sizeof(buf));
+    char buf[256], path[PATH_MAX];
+    const char *shm;
+    uint64_t off;
+    int rc;
 
     (void)p;
+    rc = split_offset(name, path, sizeof(path), &off);
+    if (rc < 0)
+        return rc;
+    if (off != 0)
+        return -HVC_ENOTSUP; /* a window of a file: removing it removes the rest */
+    shm = shm_name(name, buf, sizeof(buf));
     if ((shm != NULL ? shm_unlink(shm) : unlink(name)) < 0)
         return from_errno(errno);
     return 0;
@@ -267,7 +340,7 @@ static int posix_map_view(const struct hvc_platform *p, void *state,
     (void)p;
     v = mmap(NULL, (size_t)len,
              PROT_READ | ((flags & HVC_MAP_RDONLY) ? 0 : PROT_WRITE), MAP_SHARED,
-             st->fd, (off_t)offset);
+             st->fd, (off_t)(st->offset + offset));
     if (v == MAP_FAILED)
         return from_errno(errno);
     *addr = v;

@@ -291,6 +291,77 @@ START_TEST(posix_errors)
 }
 END_TEST
 
+/* NAME@OFFSET: a window of a file (guest RAM of memory-backend-file). */
+START_TEST(posix_offset_window)
+{
+    const char *path = hvct_region_path("window");
+    long pg = sysconf(_SC_PAGESIZE);
+    struct hvc_platform_handle whole, h;
+    char name[512];
+    uint8_t *file;
+    void *v;
+
+    hvct_assert_rc(hvc_platform_open(&whole, hvc_platform_posix(), path, 8 * (uint64_t)pg,
+                                     HVC_MAP_CREATE), 0);
+    file = whole.base;
+    for (long i = 0; i < 8 * pg; i++)
+        file[i] = (uint8_t)(i / pg);
+
+    /* The rest of the file from page 2, in hex. */
+    snprintf(name, sizeof(name), "%s@%#lx", path, 2 * pg);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0, 0), 0);
+    ck_assert_uint_eq(h.size, 6 * (uint64_t)pg);
+    ck_assert_uint_eq(((uint8_t *)h.base)[0], 2);
+    ck_assert_uint_eq(((uint8_t *)h.base)[h.size - 1], 7);
+    ((uint8_t *)h.base)[1] = 0xaa; /* the same file bytes */
+    ck_assert_uint_eq(file[2 * pg + 1], 0xaa);
+    /* Views are relative to the offset. */
+    ck_assert_int_eq(hvc_platform_map_view(&h, (uint64_t)pg, (uint64_t)pg, HVC_MAP_RDONLY, &v), 1);
+    ck_assert_uint_eq(((uint8_t *)v)[0], 3);
+    hvct_assert_rc(hvc_platform_unmap_view(&h, v, (uint64_t)pg), 0);
+    hvct_assert_rc(hvc_platform_map_view(&h, 6 * (uint64_t)pg, (uint64_t)pg, 0, &v), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_close(&h), 0);
+
+    /* A given size, in decimal. */
+    snprintf(name, sizeof(name), "%s@%ld", path, 5 * pg);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, (uint64_t)pg, 0), 0);
+    ck_assert_uint_eq(h.size, (uint64_t)pg);
+    ck_assert_uint_eq(((uint8_t *)h.base)[0], 5);
+    hvct_assert_rc(hvc_platform_close(&h), 0);
+    /* Past the end without create; with create the file grows. */
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 4 * (uint64_t)pg, 0),
+                   -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 4 * (uint64_t)pg,
+                                     HVC_MAP_CREATE), 0);
+    ck_assert_uint_eq(((uint8_t *)h.base)[0], 5);
+    ck_assert_uint_eq(((uint8_t *)h.base)[3 * pg], 0);
+    hvct_assert_rc(hvc_platform_close(&h), 0);
+
+    /* Bad offsets. */
+    snprintf(name, sizeof(name), "%s@%ld", path, pg + 1);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0, 0), -HVC_EINVAL);
+    snprintf(name, sizeof(name), "%s@0x1000zz", path);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0, 0), -HVC_EINVAL);
+    snprintf(name, sizeof(name), "%s@%ld", path, 9 * pg);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0, 0), -HVC_EINVAL);
+    snprintf(name, sizeof(name), "%s@99999999999999999999999", path);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0, 0), -HVC_EINVAL);
+    snprintf(name, sizeof(name), "%s@0x8000000000000000", path);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0, 0), -HVC_EOVERFLOW);
+    snprintf(name, sizeof(name), "%s@0x7ffffffffffff000", path);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0x2000, 0), -HVC_EOVERFLOW);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), "@4096", 0, 0), -HVC_EINVAL);
+    /* A window is not unlinked (the file is someone's RAM); a '@' not
+     * followed by a digit is part of the path. */
+    snprintf(name, sizeof(name), "%s@%ld", path, pg);
+    hvct_assert_rc(hvc_platform_unlink(hvc_platform_posix(), name), -HVC_ENOTSUP);
+    snprintf(name, sizeof(name), "%s@x", path);
+    hvct_assert_rc(hvc_platform_open(&h, hvc_platform_posix(), name, 0, 0), -HVC_ENOENT);
+    hvct_assert_rc(hvc_platform_close(&whole), 0);
+    hvct_assert_rc(hvc_platform_unlink(hvc_platform_posix(), path), 0);
+}
+END_TEST
+
 static Suite *platform_suite(void)
 {
     Suite *s = suite_create("platform");
@@ -304,6 +375,7 @@ static Suite *platform_suite(void)
     tcase_add_test(tc, posix_futex_across_processes);
     tcase_add_test(tc, posix_read_only_view_enforced);
     tcase_add_test(tc, posix_errors);
+    tcase_add_test(tc, posix_offset_window);
     suite_add_tcase(s, tc);
     return s;
 }
