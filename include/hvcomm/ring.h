@@ -583,6 +583,40 @@ static inline void hvc__copy(void *dst, const void *src, uint32_t n)
     for (; n > 0; n--)
         *d++ = *s++;
 }
+
+/* Results of hvc__ring_rec_check() that reject a record. */
+#define HVC__REC_BAD_TAG (-1) /* tag does not match position/length, or no kind */
+#define HVC__REC_BAD_PAD (-2) /* padding at offset 0, not to the end, or unpublished */
+#define HVC__REC_BAD_LEN (-3) /* over max_msg, past the end, or past what is published */
+
+/*
+ * The one record-acceptance rule of the consumer, used by the inline fast
+ * path, the batch loop and hvc__ring_next() (every other reader): `tag` and `len` are the private copies (each read once) of the
+ * header at the consumer's head, `avail` the checked number of bytes the
+ * producer has published after the head. Exactly one kind per record
+ * (whole, first, middle, last, padding); the tag must match the position
+ * and length; padding only alone, not at offset 0 (a record of at most
+ * capacity / 2 always fits there), exactly to the end; any other record
+ * at most max_msg, before the end and within what is published. Returns
+ * the record's flags (0 for a whole message) or an HVC__REC_BAD_ code.
+ */
+static inline int hvc__ring_rec_check(const struct hvc_ring *q, uint32_t tag, uint32_t len,
+                                      uint32_t avail)
+{
+    uint32_t flags = tag & 0xffu, to_end = q->capacity - (q->head & q->mask);
+
+    if (tag != HVC_REC_TAG(q->head, len, flags) ||
+        (flags != 0 && flags != HVC_REC_PAD && flags != HVC_REC_FRAG_FIRST &&
+         flags != HVC_REC_FRAG_MIDDLE && flags != HVC_REC_FRAG_LAST))
+        return HVC__REC_BAD_TAG;
+    if (flags == HVC_REC_PAD)
+        return to_end == q->capacity || len != to_end - 8u || to_end > avail ? HVC__REC_BAD_PAD
+                                                                            : (int)flags;
+    if (len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
+        HVC_RING_RECORD_SIZE(len) > avail)
+        return HVC__REC_BAD_LEN;
+    return (int)flags;
+}
 /** @endcond */
 
 static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
@@ -638,9 +672,7 @@ static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
         uint32_t tag = hvc_load_acquire(&h->tag);
         uint32_t len = hvc_load_relaxed(&h->len);
 
-        if (tag == HVC_REC_TAG(q->head, len, 0) && len <= q->max_msg && len <= cap &&
-            HVC_RING_RECORD_SIZE(len) <= q->capacity - off &&
-            HVC_RING_RECORD_SIZE(len) <= q->peer - q->head) {
+        if (hvc__ring_rec_check(q, tag, len, q->peer - q->head) == 0 && len <= cap) {
             hvc__copy(buf, h + 1, len);
             q->head += HVC_RING_RECORD_SIZE(len);
             q->msgs++;
