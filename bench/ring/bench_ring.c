@@ -884,7 +884,7 @@ static void write_tsv(const char *path)
     fclose(f);
 }
 
-static int pct_p99; /* target(): compare p99 instead of the median */
+static int pct_p99; /* target(): 1 compares p99, 2 p50, instead of the median */
 
 static void target(const char *what, const char *a, const char *b, enum kind kind,
                    uint32_t size, double limit, int at_most)
@@ -897,8 +897,10 @@ static void target(const char *what, const char *a, const char *b, enum kind kin
         return;
     }
     ratio = x->med / y->med;
-    if (pct_p99)
+    if (pct_p99 == 1)
         ratio = x->p99 / y->p99;
+    else if (pct_p99 == 2)
+        ratio = x->p50 / y->p50;
     printf("  %-58s %7.2fx  %s %.2fx  %s\n", what, ratio, at_most ? "<=" : ">=", limit,
            (at_most ? ratio <= limit : ratio >= limit) ? "met" : "MISSED");
 }
@@ -1006,6 +1008,13 @@ int main(int argc, char **argv)
     pct_p99 = 1;
     target("8 B round trip p99: hvcomm / raw ping-pong", "hvcomm ring", "raw ping-pong", RTT, 8, 1.3, 1);
     target("64 B round trip p99: hvcomm / raw ping-pong", "hvcomm ring", "raw ping-pong", RTT, 64, 1.3, 1);
+    /* Not goals: the median single round trip, which a loaded machine's
+     * preemptions (in the mean of a run) do not move. */
+    pct_p99 = 2;
+    target("8 B round trip p50 (not a goal): hvcomm / raw", "hvcomm ring", "raw ping-pong", RTT, 8,
+           1.15, 1);
+    target("64 B round trip p50 (not a goal): hvcomm / raw", "hvcomm ring", "raw ping-pong", RTT,
+           64, 1.15, 1);
     pct_p99 = 0;
     target("8 B throughput: hvcomm copy / ck_ring", "hvcomm copy", "ck_ring", TPUT, 8, 1.5, 0);
     target("8 B throughput: hvcomm batch-32 / rte_ring burst-32", "hvcomm batch-32",

@@ -605,17 +605,19 @@ static inline int hvc__ring_rec_check(const struct hvc_ring *q, uint32_t tag, ui
 {
     uint32_t flags = tag & 0xffu, to_end = q->capacity - (q->head & q->mask);
 
-    if (tag != HVC_REC_TAG(q->head, len, flags) ||
-        (flags != 0 && flags != HVC_REC_PAD && flags != HVC_REC_FRAG_FIRST &&
-         flags != HVC_REC_FRAG_MIDDLE && flags != HVC_REC_FRAG_LAST))
+    /* The tag's low 8 bits are the flags: one hash for every kind. */
+    if ((tag & ~0xffu) != HVC_REC_TAG(q->head, len, 0))
         return HVC__REC_BAD_TAG;
-    if (flags == HVC_REC_PAD)
-        return to_end == q->capacity || len != to_end - 8u || to_end > avail ? HVC__REC_BAD_PAD
-                                                                            : (int)flags;
-    if (len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
-        HVC_RING_RECORD_SIZE(len) > avail)
-        return HVC__REC_BAD_LEN;
-    return (int)flags;
+    if (flags == 0 || flags == HVC_REC_FRAG_FIRST || flags == HVC_REC_FRAG_MIDDLE ||
+        flags == HVC_REC_FRAG_LAST)
+        return len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
+                       HVC_RING_RECORD_SIZE(len) > avail
+                   ? HVC__REC_BAD_LEN
+                   : (int)flags;
+    if (flags != HVC_REC_PAD)
+        return HVC__REC_BAD_TAG;
+    return to_end == q->capacity || len != to_end - 8u || to_end > avail ? HVC__REC_BAD_PAD
+                                                                        : (int)flags;
 }
 /** @endcond */
 
@@ -672,7 +674,9 @@ static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
         uint32_t tag = hvc_load_acquire(&h->tag);
         uint32_t len = hvc_load_relaxed(&h->len);
 
-        if (hvc__ring_rec_check(q, tag, len, q->peer - q->head) == 0 && len <= cap) {
+        /* Whole messages only (flags 0), the rule folds to the plain checks. */
+        if ((tag & 0xffu) == 0 && hvc__ring_rec_check(q, tag, len, q->peer - q->head) == 0 &&
+            len <= cap) {
             hvc__copy(buf, h + 1, len);
             q->head += HVC_RING_RECORD_SIZE(len);
             q->msgs++;

@@ -631,7 +631,8 @@ static inline int get_fast(struct hvc_ring *q, void *buf, uint32_t cap)
      * way. */
     tag = hvc_load_acquire(&h->tag);
     len = hvc_load_relaxed(&h->len);
-    if (hvc__ring_rec_check(q, tag, len, q->peer - q->head) != 0 || len > cap)
+    if ((tag & 0xffu) != 0 || hvc__ring_rec_check(q, tag, len, q->peer - q->head) != 0 ||
+        len > cap)
         return -1;
     hvc__copy(buf, h + 1, len);
     q->head += HVC_RING_RECORD_SIZE(len);
