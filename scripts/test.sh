@@ -18,6 +18,7 @@ need_pkgs cmake make gcc clang libclang-rt-14-dev libc6-dev pkg-config check dox
     qemu-system-x86 cpio gzip xz-utils ca-certificates \
     iputils-ping iperf iproute2 ethtool
 need_pkgs libyaml-dev # system files: the hvcomm_config loader (doc/config.md)
+need_pkgs libdpdk-dev # bench/ring: the rte_ring baseline column (doc/ring.md)
 ./scripts/fetch-lwip.sh
 
 jobs=$(nproc)

@@ -583,6 +583,79 @@ static inline void hvc__copy(void *dst, const void *src, uint32_t n)
     for (; n > 0; n--)
         *d++ = *s++;
 }
+
+/*
+ * Inline refreshes of the cached index of the other side, with the checks
+ * of the out-of-line paths (read once into a local, checked, only then
+ * cached). They return 0 when the index brought nothing new or is bad:
+ * the out-of-line path then reads it afresh, decides on its own copy and
+ * counts the stall or the error. They keep the common "cache used up"
+ * case inline, so a send or receive costs the same number of instructions
+ * whether or not the cache had to be refreshed (bench/ring/callgrind.sh).
+ */
+static inline int hvc__ring_prod_refresh(struct hvc_ring *q)
+{
+    uint32_t p;
+
+    /* A hint: the record's line travels with prod's. */
+    __builtin_prefetch(q->data + (q->head & q->mask));
+    /* Pairs with the producer's release store of prod. */
+    p = hvc_load_acquire(&q->w->prod);
+    if ((p & 7u) != 0 || p - q->head > q->capacity || p == q->head)
+        return 0;
+    q->peer = p;
+    return 1;
+}
+
+/** @copydoc hvc__ring_prod_refresh */
+static inline int hvc__ring_cons_refresh(struct hvc_ring *q)
+{
+    /* Pairs with the consumer's release store of cons: its reads of the
+     * records before it are done. The consumer only moves forward, up to
+     * what we published. */
+    uint32_t c = hvc_load_acquire(&q->w->cons);
+
+    if ((c & 7u) != 0 || c - q->peer > q->published - q->peer)
+        return 0;
+    q->peer = c;
+    return 1;
+}
+
+/* Results of hvc__ring_rec_check() that reject a record. */
+#define HVC__REC_BAD_TAG (-1) /* tag does not match position/length, or no kind */
+#define HVC__REC_BAD_PAD (-2) /* padding at offset 0, not to the end, or unpublished */
+#define HVC__REC_BAD_LEN (-3) /* over max_msg, past the end, or past what is published */
+
+/*
+ * The one record-acceptance rule of the consumer, used by the inline fast
+ * path, the batch loop and hvc__ring_next() (every other reader): `tag` and `len` are the private copies (each read once) of the
+ * header at the consumer's head, `avail` the checked number of bytes the
+ * producer has published after the head. Exactly one kind per record
+ * (whole, first, middle, last, padding); the tag must match the position
+ * and length; padding only alone, not at offset 0 (a record of at most
+ * capacity / 2 always fits there), exactly to the end; any other record
+ * at most max_msg, before the end and within what is published. Returns
+ * the record's flags (0 for a whole message) or an HVC__REC_BAD_ code.
+ */
+static inline int hvc__ring_rec_check(const struct hvc_ring *q, uint32_t tag, uint32_t len,
+                                      uint32_t avail)
+{
+    uint32_t flags = tag & 0xffu, to_end = q->capacity - (q->head & q->mask);
+
+    /* The tag's low 8 bits are the flags: one hash for every kind. */
+    if ((tag & ~0xffu) != HVC_REC_TAG(q->head, len, 0))
+        return HVC__REC_BAD_TAG;
+    if (flags == 0 || flags == HVC_REC_FRAG_FIRST || flags == HVC_REC_FRAG_MIDDLE ||
+        flags == HVC_REC_FRAG_LAST)
+        return len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
+                       HVC_RING_RECORD_SIZE(len) > avail
+                   ? HVC__REC_BAD_LEN
+                   : (int)flags;
+    if (flags != HVC_REC_PAD)
+        return HVC__REC_BAD_TAG;
+    return to_end == q->capacity || len != to_end - 8u || to_end > avail ? HVC__REC_BAD_PAD
+                                                                        : (int)flags;
+}
 /** @endcond */
 
 static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
@@ -596,7 +669,8 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
     off = q->head & q->mask;
     if (q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
         (buf != NULL || len == 0) && size <= q->capacity - off &&
-        size <= q->capacity - (q->head - q->peer)) {
+        (size <= q->capacity - (q->head - q->peer) ||
+         (hvc__ring_cons_refresh(q) && size <= q->capacity - (q->head - q->peer)))) {
         struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
         struct hvc_wire_ring *w = q->w;
 
@@ -627,8 +701,8 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
 
 static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
 {
-    if (q != NULL && q->role == HVC_RING_CONSUMER && q->pending == 0 && q->peer != q->head &&
-        (buf != NULL || cap == 0)) {
+    if (q != NULL && q->role == HVC_RING_CONSUMER && q->pending == 0 &&
+        (buf != NULL || cap == 0) && (q->peer != q->head || hvc__ring_prod_refresh(q))) {
         uint32_t off = q->head & q->mask;
         const struct hvc_wire_ring_rec *h =
             (const struct hvc_wire_ring_rec *)(const void *)(q->data + off);
@@ -638,9 +712,9 @@ static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
         uint32_t tag = hvc_load_acquire(&h->tag);
         uint32_t len = hvc_load_relaxed(&h->len);
 
-        if (tag == HVC_REC_TAG(q->head, len, 0) && len <= q->max_msg && len <= cap &&
-            HVC_RING_RECORD_SIZE(len) <= q->capacity - off &&
-            HVC_RING_RECORD_SIZE(len) <= q->peer - q->head) {
+        /* Whole messages only (flags 0), the rule folds to the plain checks. */
+        if ((tag & 0xffu) == 0 && hvc__ring_rec_check(q, tag, len, q->peer - q->head) == 0 &&
+            len <= cap) {
             hvc__copy(buf, h + 1, len);
             q->head += HVC_RING_RECORD_SIZE(len);
             q->msgs++;

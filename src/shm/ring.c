@@ -194,6 +194,7 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
         uint32_t off = q->head & q->mask, to_end = q->capacity - off;
         struct hvc_wire_ring_rec *h;
         uint32_t tag, len, flags;
+        int kind;
 
         if (avail == 0) {
             uint32_t p;
@@ -224,24 +225,18 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
         /* Pairs with the release store of the tag in put_header(). */
         tag = hvc_load_acquire(&h->tag);
         len = hvc_load_relaxed(&h->len);
-        flags = tag & 0xffu;
-        /* Exactly one kind per record: whole, first, middle, last, pad. */
-        if (tag != HVC_REC_TAG(q->head, len, flags) ||
-            (flags != 0 && flags != HVC_REC_PAD && flags != HVC_REC_FRAG_FIRST &&
-             flags != HVC_REC_FRAG_MIDDLE && flags != HVC_REC_FRAG_LAST))
+        kind = hvc__ring_rec_check(q, tag, len, avail);
+        if (kind == HVC__REC_BAD_TAG)
             return bad_record(q, "ring: bad record tag");
+        if (kind == HVC__REC_BAD_PAD)
+            return bad_record(q, "ring: bad padding record");
+        if (kind == HVC__REC_BAD_LEN)
+            return bad_record(q, "ring: bad record length");
+        flags = (uint32_t)kind;
         if (flags == HVC_REC_PAD) {
-            /* Padding is legal only alone, not at offset 0 (a record of at
-             * most capacity / 2 always fits there), exactly to the end. */
-            if (off == 0 || len != to_end - 8u ||
-                to_end > avail)
-                return bad_record(q, "ring: bad padding record");
             q->head += to_end;
             continue;
         }
-        if (len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
-            HVC_RING_RECORD_SIZE(len) > avail)
-            return bad_record(q, "ring: bad record length");
         q->stalled = 0;
         rec->payload = q->data + off + 8u;
         rec->len = len;
@@ -636,9 +631,8 @@ static inline int get_fast(struct hvc_ring *q, void *buf, uint32_t cap)
      * way. */
     tag = hvc_load_acquire(&h->tag);
     len = hvc_load_relaxed(&h->len);
-    if (tag != HVC_REC_TAG(q->head, len, 0) || len > q->max_msg || len > cap ||
-        HVC_RING_RECORD_SIZE(len) > q->capacity - off ||
-        HVC_RING_RECORD_SIZE(len) > q->peer - q->head)
+    if ((tag & 0xffu) != 0 || hvc__ring_rec_check(q, tag, len, q->peer - q->head) != 0 ||
+        len > cap)
         return -1;
     hvc__copy(buf, h + 1, len);
     q->head += HVC_RING_RECORD_SIZE(len);
