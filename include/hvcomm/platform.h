@@ -33,7 +33,10 @@
  * | wake_word         | no       | nothing to do: pollers see the change     |
  * | map_view          | no       | a pointer into the main mapping, writable |
  * | unmap_view        | no       | nothing to do                             |
- * | cache_clean       | no       | nothing to do: memory is coherent         |
+ * | cache_clean       | no       | nothing to do: memory is coherent (with   |
+ * |                   |          | either set: #HVC_CAP_CACHE, and rings and |
+ * |                   |          | ports clean/invalidate around every       |
+ * |                   |          | publication, doc/baremetal.md)            |
  * | cache_invalidate  | no       | nothing to do: memory is coherent         |
  * | caps              | no       | every method the table sets works         |
  */

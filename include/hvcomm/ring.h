@@ -593,9 +593,17 @@ static inline void hvc__copy(void *dst, const void *src, uint32_t n)
  * case inline, so a send or receive costs the same number of instructions
  * whether or not the cache had to be refreshed (bench/ring/callgrind.sh).
  */
+/** Handle-only bit of hvc_ring::wflags (never in shared memory): the
+ *  region is not coherent, the out-of-line paths do the cache maintenance
+ *  (ring.c), the inline ones step aside. */
+#define HVC__RING_WF_CACHE 0x80000000u
+
 static inline int hvc__ring_prod_refresh(struct hvc_ring *q)
 {
     uint32_t p;
+
+    if (q->wflags & HVC__RING_WF_CACHE)
+        return 0;
 
     /* A hint: the record's line travels with prod's. */
     __builtin_prefetch(q->data + (q->head & q->mask));
@@ -610,6 +618,9 @@ static inline int hvc__ring_prod_refresh(struct hvc_ring *q)
 /** @copydoc hvc__ring_prod_refresh */
 static inline int hvc__ring_cons_refresh(struct hvc_ring *q)
 {
+    if (q->wflags & HVC__RING_WF_CACHE)
+        return 0;
+    {
     /* Pairs with the consumer's release store of cons: its reads of the
      * records before it are done. The consumer only moves forward, up to
      * what we published. */
@@ -619,6 +630,7 @@ static inline int hvc__ring_cons_refresh(struct hvc_ring *q)
         return 0;
     q->peer = c;
     return 1;
+    }
 }
 
 /* Results of hvc__ring_rec_check() that reject a record. */
@@ -682,8 +694,8 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
         q->msgs++;
         q->bytes += len;
         q->stalled = 0;
-        if (q->wflags & HVC_RING_WF_BLOCKING) {
-            hvc__ring_prod_publish(q); /* with the sleep-word check */
+        if (q->wflags & (HVC_RING_WF_BLOCKING | HVC__RING_WF_CACHE)) {
+            hvc__ring_prod_publish(q); /* sleep-word check, cache maintenance */
             return 0;
         }
         hvc_store_relaxed(&w->msgs_lo, (uint32_t)q->msgs);

@@ -73,6 +73,30 @@ static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
 
 /* ---- producer ---- */
 
+/* ---- cache maintenance (non-coherent regions, internal.h) ---- */
+
+/* Apply a maintenance op to the data bytes between free-running indices a
+ * and b (b - a <= capacity), in at most two pieces (the area wraps). */
+static void data_range(struct hvc_ring *q, uint32_t a, uint32_t b,
+                       void (*op)(struct hvc_region *, const void *, uint64_t))
+{
+    uint32_t len = b - a, off = a & q->mask, first;
+
+    if (!(q->wflags & HVC__RING_WF_CACHE) || len == 0 || len > q->capacity)
+        return;
+    first = len < q->capacity - off ? len : q->capacity - off;
+    op(q->region, q->data + off, first);
+    if (len > first)
+        op(q->region, q->data, len - first);
+}
+
+static void word_op(struct hvc_ring *q, const uint32_t *w,
+                    void (*op)(struct hvc_region *, const void *, uint64_t))
+{
+    if (q->wflags & HVC__RING_WF_CACHE)
+        op(q->region, w, sizeof(*w));
+}
+
 /* Make sure `need` bytes are free after the private head. */
 static int prod_room(struct hvc_ring *q, uint32_t need)
 {
@@ -83,6 +107,7 @@ static int prod_room(struct hvc_ring *q, uint32_t need)
     /* Pairs with the release store of cons in hvc__ring_cons_publish(): the
      * consumer's reads of the records before c are done before we reuse
      * their space. */
+    word_op(q, &q->w->cons, hvc__invalidate);
     c = hvc_load_acquire(&q->w->cons);
     /* Read once; the checks and the cache use only the local copy. The
      * consumer can only have moved forward, and only up to what we
@@ -157,12 +182,17 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
     hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
     hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
     hvc_store_relaxed(&w->bytes_hi, (uint32_t)(q->bytes >> 32));
+    /* The records written since the last publication reach memory before
+     * the index that covers them (the consumer invalidates them after it
+     * loads the index: hvc__ring_next()). */
+    data_range(q, q->published, q->head, hvc__clean);
     q->published = q->head;
     if (!(q->wflags & HVC_RING_WF_BLOCKING)) {
         /* Pairs with the acquire load of prod in hvc__ring_next(): the
          * records and counters are visible before the index that covers
          * them. */
         hvc_store_release(&w->prod, q->head);
+        word_op(q, &w->prod, hvc__clean); /* the producer's line, counters too */
         return;
     }
     /* A sequentially consistent exchange: the release of the records as
@@ -171,6 +201,7 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
      * and does not sleep, or we see its flag and wake it. One locked
      * instruction is cheaper than a store and a separate fence. */
     (void)hvc_exchange(&w->prod, q->head);
+    word_op(q, &w->prod, hvc__clean);
     wake_if_asleep(q, &w->cons_sleeping, &q->data_ev, &w->wakeups_sent);
 }
 
@@ -207,6 +238,7 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
             __builtin_prefetch(q->data + ((off + 64u) & q->mask));
             /* Pairs with the release store of prod in
              * hvc__ring_prod_publish(): records up to p are written. */
+            word_op(q, &q->w->prod, hvc__invalidate);
             p = hvc_load_acquire(&q->w->prod);
 
             /* Read once, checked, then cached. */
@@ -214,6 +246,8 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
                 proto_error(q, "ring: producer index out of bounds");
                 return -HVC_EPROTO;
             }
+            /* The records the new index covers, fresh from memory. */
+            data_range(q, q->head, p, hvc__invalidate);
             q->peer = p;
             avail = p - q->head;
             if (avail == 0) {
@@ -293,12 +327,14 @@ void hvc__ring_cons_publish(struct hvc_ring *q)
          * the records before head are done before the producer reuses
          * them. */
         hvc_store_release(&w->cons, q->head);
+        word_op(q, &w->cons, hvc__clean);
         return;
     }
     /* Release as above, plus the full fence that pairs with the one in
      * sleep_on() after the producer raises prod_sleeping (see
      * hvc__ring_prod_publish()). */
     (void)hvc_exchange(&w->cons, q->head);
+    word_op(q, &w->cons, hvc__clean);
     wake_if_asleep(q, &w->prod_sleeping, &q->space_ev, &w->rwakeups_sent);
 }
 
@@ -476,6 +512,10 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     w = obj->ptr;
     /* Both indices once, checked together: the producer resumes at prod,
      * the consumer at cons. */
+    if (hvc_platform_caps(hvc_region_platform(r)) & HVC_CAP_CACHE) {
+        hvc_platform_cache_invalidate(hvc_region_platform(r), &w->prod, sizeof(w->prod));
+        hvc_platform_cache_invalidate(hvc_region_platform(r), &w->cons, sizeof(w->cons));
+    }
     p = hvc_load_acquire(&w->prod);
     c = hvc_load_acquire(&w->cons);
     if (((p | c) & 7u) != 0 || p - c > g.capacity) {
@@ -490,6 +530,8 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     ring->mask = g.capacity - 1u;
     ring->max_msg = g.max_msg;
     ring->wflags = g.flags;
+    if (hvc_platform_caps(hvc_region_platform(r)) & HVC_CAP_CACHE)
+        ring->wflags |= HVC__RING_WF_CACHE;
     ring->role = (uint32_t)role;
     ring->head = ring->published = role == HVC_RING_PRODUCER ? p : c;
     ring->peer = role == HVC_RING_PRODUCER ? c : p;

@@ -178,6 +178,8 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
         int64_t ns;
 
         /* Pairs with the release store of cons in hvc__ring_cons_publish(). */
+        if (q->wflags & HVC__RING_WF_CACHE)
+            hvc__invalidate(q->region, &q->w->cons, sizeof(q->w->cons));
         c = hvc_load_acquire(&q->w->cons);
         if ((c & 7u) != 0 || c - q->peer > q->published - q->peer) {
             hvc_region_proto_error(q->region, "ring: consumer index out of bounds");

@@ -226,6 +226,64 @@ START_TEST(queue_send_and_recv)
 }
 END_TEST
 
+START_TEST(ring_send_and_recv)
+{
+    struct hvc_ring_attr a = {.capacity = 4096, .max_msg = 256, .writer = -1};
+    struct hvc_ring prod, cons;
+    struct hvc_wire_ring *w;
+    struct hvc_ring_msg m[3];
+    uint8_t msg[3][100], out[256];
+    const uint8_t *data;
+    int c_data, c_prod, i_prod, i_data, c_cons;
+
+    hvct_assert_rc(hvc_ring_create(&prod, &r, "ring", &a), 0);
+    hvct_assert_rc(hvc_ring_open(&cons, &r, "ring", HVC_RING_CONSUMER), 0);
+    w = prod.w;
+    data = (const uint8_t *)w + sizeof(*w);
+    for (int i = 0; i < 3; i++) {
+        memset(msg[i], 0x40 + i, sizeof(msg[i]));
+        m[i].data = msg[i];
+        m[i].len = sizeof(msg[i]);
+    }
+    /* Three records, one publication: every record byte is cleaned before
+     * prod, and prod's line after its store. */
+    nlog = 0;
+    hvct_assert_rc(hvc_ring_send_batch(&prod, m, 3), 3);
+    c_data = find_last(CLEAN, data, 3 * HVC_RING_RECORD_SIZE(100));
+    c_prod = find_last(CLEAN, &w->prod, 4);
+    ck_assert_msg(c_data >= 0, "the records are not cleaned");
+    ck_assert_msg(c_prod > c_data && c_prod == nlog - 1, "prod is not cleaned last");
+    none_touch(INVAL, data, 3 * HVC_RING_RECORD_SIZE(100), "the producer's own records");
+    /* The inline send takes the out-of-line publication on such a region. */
+    nlog = 0;
+    hvct_assert_rc(hvc_ring_send(&prod, msg[0], 8), 0);
+    ck_assert_int_ge(find(CLEAN, data + 3 * HVC_RING_RECORD_SIZE(100), HVC_RING_RECORD_SIZE(8), 0), 0);
+    ck_assert_int_eq(find_last(CLEAN, &w->prod, 4), nlog - 1);
+
+    /* The consumer invalidates prod before it loads it, then the records
+     * it covers before reading them; it cleans cons after its store. */
+    nlog = 0;
+    for (int i = 0; i < 3; i++) {
+        hvct_assert_rc(hvc_ring_recv(&cons, out, sizeof(out)), 100);
+        ck_assert_mem_eq(out, msg[i], 100);
+    }
+    hvct_assert_rc(hvc_ring_recv(&cons, out, sizeof(out)), 8);
+    i_prod = find(INVAL, &w->prod, 4, 0);
+    i_data = find(INVAL, data, 3 * HVC_RING_RECORD_SIZE(100) + HVC_RING_RECORD_SIZE(8), 0);
+    c_cons = find_last(CLEAN, &w->cons, 4);
+    ck_assert_msg(i_prod == 0, "prod is not invalidated before it is read");
+    ck_assert_msg(i_data > i_prod, "the records are not invalidated after prod, before reading");
+    ck_assert_msg(c_cons > i_data, "cons is not cleaned after its store");
+    none_touch(CLEAN, data, 4096, "the consumer (writes no record)");
+    none_touch(INVAL, &w->cons, 4, "the consumer's own index");
+    /* A full ring makes the producer invalidate cons before it reads it. */
+    nlog = 0;
+    while (hvc_ring_send(&prod, msg[0], 100) == 0)
+        ;
+    ck_assert_int_ge(find(INVAL, &w->cons, 4, 0), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache maintenance");
@@ -235,6 +293,7 @@ int main(void)
     tcase_add_test(tc, coherent_backend_has_no_cache_cap);
     tcase_add_test(tc, sampling_write_and_read);
     tcase_add_test(tc, queue_send_and_recv);
+    tcase_add_test(tc, ring_send_and_recv);
     suite_add_tcase(s, tc);
     return hvct_run(s);
 }
