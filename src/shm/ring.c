@@ -534,6 +534,22 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
         ring->wflags |= HVC__RING_WF_CACHE;
     ring->role = (uint32_t)role;
     ring->head = ring->published = role == HVC_RING_PRODUCER ? p : c;
+    /* The shared counters go on from where a former handle of this side
+     * left them (statistics only: whatever they hold is never trusted). */
+    if (role == HVC_RING_PRODUCER) {
+        ring->msgs = hvc_load_split64(&w->msgs_lo, &w->msgs_hi);
+        ring->bytes = hvc_load_split64(&w->bytes_lo, &w->bytes_hi);
+        ring->errors = hvc_load_relaxed(&w->prod_errors);
+        ring->stalls = hvc_load_relaxed(&w->full_stalls);
+        ring->wakeups = hvc_load_relaxed(&w->wakeups_sent);
+    } else {
+        ring->msgs = hvc_load_split64(&w->rmsgs_lo, &w->rmsgs_hi);
+        ring->bytes = hvc_load_split64(&w->rbytes_lo, &w->rbytes_hi);
+        ring->errors = hvc_load_relaxed(&w->cons_errors);
+        ring->stalls = hvc_load_relaxed(&w->empty_stalls);
+        ring->wakeups = hvc_load_relaxed(&w->rwakeups_sent);
+        ring->frag_drops = hvc_load_relaxed(&w->frag_drops);
+    }
     ring->peer = role == HVC_RING_PRODUCER ? c : p;
     /* Our own sleep word, even (awake); a former handle may have died
      * asleep. */

@@ -679,6 +679,35 @@ START_TEST(wait_deadline_vs_moving_index)
 END_TEST
 
 /* Every inline call with a NULL handle: -HVC_EINVAL, no crash. */
+/* A reopened handle (a restarted producer or consumer) carries the shared
+ * counters on instead of starting them again at 0. */
+START_TEST(stats_survive_reopen)
+{
+    struct hvc_ring p, c, p2, c2;
+    struct hvc_ring_stats st;
+    struct hvc_obj o;
+    uint8_t buf[32] = {0};
+
+    make_pair(&p, &c, "reopen", 1024, 32, 0);
+    for (int i = 0; i < 5; i++)
+        hvct_assert_rc(hvc_ring_send(&p, buf, 10), 0);
+    for (int i = 0; i < 3; i++)
+        hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), 10);
+    hvct_assert_rc(hvc_ring_flush(&c), 0); /* what a handle did not publish is redone */
+    hvct_assert_rc(hvc_ring_open(&p2, &reg, "reopen", HVC_RING_PRODUCER), 0);
+    hvct_assert_rc(hvc_ring_open(&c2, &reg, "reopen", HVC_RING_CONSUMER), 0);
+    hvct_assert_rc(hvc_ring_send(&p2, buf, 10), 0);
+    hvct_assert_rc(hvc_ring_recv(&c2, buf, sizeof(buf)), 10);
+    hvct_assert_rc(hvc_ring_flush(&c2), 0);
+    hvct_assert_rc(hvc_obj_open(&reg, "reopen", HVC_OBJ_RING, &o), 0);
+    hvct_assert_rc(hvc_ring_stats(&reg, &o, &st), 0);
+    ck_assert_uint_eq(st.msgs_sent, 6);
+    ck_assert_uint_eq(st.bytes_sent, 60);
+    ck_assert_uint_eq(st.msgs_recv, 4);
+    ck_assert_uint_eq(st.bytes_recv, 40);
+}
+END_TEST
+
 START_TEST(null_handles)
 {
     uint8_t buf[8] = {0};
@@ -731,6 +760,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, restart_mid_message);
     tcase_add_test(tc, stream_holes);
     tcase_add_test(tc, null_handles);
+    tcase_add_test(tc, stats_survive_reopen);
     tcase_add_test(tc, wait_deadline_vs_moving_index);
     tcase_add_test(tc, blocking_timeouts);
     suite_add_tcase(s, tc);
