@@ -64,10 +64,11 @@ static void ring_details(struct hvc_region *r, const struct hvc_obj *o, char *bu
     }
     snprintf(buf, len,
              "cap=%u max=%u used=%u sent=%" PRIu64 "/%" PRIu64 "B recv=%" PRIu64 "/%" PRIu64
-             "B full=%u empty=%u wakeups=%u proto_errors=%u",
+             "B full=%u empty=%u wakeups=%u frag_drops=%u proto_errors=%u",
              (unsigned)s.capacity, (unsigned)s.max_msg, (unsigned)s.used, s.msgs_sent,
              s.bytes_sent, s.msgs_recv, s.bytes_recv, (unsigned)s.full_stalls,
-             (unsigned)s.empty_stalls, (unsigned)s.wakeups, (unsigned)s.proto_errors);
+             (unsigned)s.empty_stalls, (unsigned)s.wakeups, (unsigned)s.frag_drops,
+             (unsigned)s.proto_errors);
 }
 
 static void sampling_details(struct hvc_region *r, const struct hvc_obj *o, char *buf,
