@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-need_pkgs cmake make gcc clang libclang-rt-14-dev libc6-dev pkg-config check doxygen \
+need_pkgs cmake make gcc clang libclang-rt-14-dev llvm-14 libc6-dev pkg-config check doxygen \
     gcc-arm-none-eabi libnewlib-arm-none-eabi spin libck-dev binutils \
     gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu picolibc-riscv64-unknown-elf \
     picolibc-arm-none-eabi picolibc-aarch64-linux-gnu qemu-system-misc qemu-system-arm \
