@@ -36,6 +36,14 @@
  * | cache_clean       | no       | nothing to do: memory is coherent         |
  * | cache_invalidate  | no       | nothing to do: memory is coherent         |
  * | caps              | no       | every method the table sets works         |
+ * | token_ns (v2)     | no       | 0: tokens never asked about (heartbeat)   |
+ *
+ * Liveness tokens carry a namespace (#hvc_token_ns): the backend that issued
+ * a token. The peer table stores both, and the dispatch layer
+ * (hvc_platform_token_alive()) asks a backend only about tokens of its own
+ * namespace: a pid from a POSIX host means nothing to a bare-metal core, and
+ * a core number means nothing to a POSIX host. Token 0 or namespace 0 is
+ * "unknown" (liveness by heartbeat only).
  */
 #ifndef HVCOMM_PLATFORM_H
 #define HVCOMM_PLATFORM_H
@@ -59,7 +67,7 @@ extern "C" {
  */
 
 /** The version of `struct hvc_platform` this header describes. */
-#define HVC_PLATFORM_VERSION 1
+#define HVC_PLATFORM_VERSION 2
 
 /** The largest private state (bytes) a backend may ask for per region. */
 #define HVC_PLATFORM_STATE_MAX 512
@@ -90,6 +98,22 @@ enum hvc_log_level {
  * stays freestanding). It may be called from any thread that calls hvcomm.
  */
 typedef void (*hvc_log_fn)(void *ctx, int level, const char *fmt, va_list ap);
+
+/**
+ * @brief Namespaces of liveness tokens: which kind of backend issued one.
+ *
+ * A backend sets its namespace in hvc_platform::token_ns (version 2). The
+ * numbers are part of the wire format (stored in every peer slot): new ones
+ * are only ever appended; out-of-tree backends use #HVC_TOKEN_NS_USER and up.
+ */
+enum hvc_token_ns {
+    HVC_TOKEN_NS_NONE = 0,      /**< no token, or issued by an unknown backend */
+    HVC_TOKEN_NS_POSIX = 1,     /**< POSIX host: process id and start time */
+    HVC_TOKEN_NS_IVSHMEM = 2,   /**< ivshmem host or guest: HVC_IVSHMEM_TOKEN() */
+    HVC_TOKEN_NS_BAREMETAL = 3, /**< bare metal: HVC_BAREMETAL_TOKEN() */
+    HVC_TOKEN_NS_X86HV = 4,     /**< the x86 hypervisor's guest tokens */
+    HVC_TOKEN_NS_USER = 0x100,  /**< first namespace free for other backends */
+};
 
 /** A mapping, as described by a backend's `map` method. */
 struct hvc_mapping {
@@ -196,6 +220,18 @@ struct hvc_platform {
      * them); when NULL, every method the table sets is taken to work.
      */
     uint32_t (*caps)(const struct hvc_platform *p, void *state);
+
+    /* ---- version 2 ---- */
+
+    /**
+     * The namespace (#hvc_token_ns) of the tokens self_token() gives and
+     * peer_alive() understands; 0 when the backend has none (its tokens are
+     * then never asked about). peer_alive() is only ever called with tokens
+     * of this namespace.
+     */
+    uint32_t token_ns;
+    /** 0 */
+    uint32_t reserved_v2;
 };
 
 /** What a mapped region's backend can do, from hvc_platform_caps(). */
@@ -290,12 +326,41 @@ HVC_API int hvc_platform_self_token(struct hvc_platform_handle *h,
                                     uint64_t *token);
 
 /**
- * @brief Ask the platform whether a peer is still running.
+ * @brief The namespace of this backend's tokens (#hvc_token_ns).
+ * @return the namespace; 0 (#HVC_TOKEN_NS_NONE) when the backend has none,
+ *         its table is older than version 2, or `h` is not open.
+ */
+HVC_API uint32_t hvc_platform_token_ns(const struct hvc_platform_handle *h);
+
+/**
+ * @brief Ask the platform whether a peer is still running, by a token of
+ *        this backend's own namespace.
+ *
+ * For a token read from a peer slot, whose issuer is not known, use
+ * hvc_platform_token_alive().
+ *
  * @return 1 alive, 0 dead.
  * @retval -HVC_ENOTSUP the platform cannot tell (or the token is 0).
+ * @retval -HVC_EINVAL `h` is not open.
  */
 HVC_API int hvc_platform_peer_alive(struct hvc_platform_handle *h,
                                     uint32_t peer, uint64_t token);
+
+/**
+ * @brief Is the peer that stored (`ns`, `token`) still running?
+ *
+ * The one place where a token is judged: a token of 0, a namespace of 0,
+ * or a namespace other than this backend's (hvc_platform_token_ns()) is
+ * "unknown", and the backend is not asked.
+ *
+ * @return 1 alive, 0 dead.
+ * @retval -HVC_ENOTSUP unknown: the platform cannot tell, the token is 0, or
+ *         it was issued by another kind of backend.
+ * @retval -HVC_EINVAL `h` is not open.
+ */
+HVC_API int hvc_platform_token_alive(struct hvc_platform_handle *h,
+                                     uint32_t peer, uint32_t ns,
+                                     uint64_t token);
 
 /**
  * @brief Ring a peer's doorbell.
@@ -419,6 +484,12 @@ HVC_API void hvc_log(int level, const char *fmt, ...)
  * `memory-backend-file`). Available on Linux hosts only; elsewhere NULL.
  */
 HVC_API const struct hvc_platform *hvc_platform_posix(void);
+
+/** Bits of a POSIX token (namespace #HVC_TOKEN_NS_POSIX) that hold the pid. */
+#define HVC_POSIX_TOKEN_PID_BITS 22
+/** The process id in a POSIX token (namespace #HVC_TOKEN_NS_POSIX only). */
+#define HVC_POSIX_TOKEN_PID(token) \
+    ((uint32_t)((token) & ((1u << HVC_POSIX_TOKEN_PID_BITS) - 1)))
 
 /** @} */
 

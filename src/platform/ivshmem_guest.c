@@ -345,6 +345,7 @@ static uint64_t guest_now_ns(const struct hvc_platform *p)
 
 static const struct hvc_platform guest_platform = {
     .version = HVC_PLATFORM_VERSION,
+    .token_ns = HVC_TOKEN_NS_IVSHMEM,
     .state_size = sizeof(struct ivg_state),
     .name = "ivshmem-guest",
     .map = guest_map,

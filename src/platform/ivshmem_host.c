@@ -457,6 +457,7 @@ static int host_unmap_view(const struct hvc_platform *p, void *state, void *addr
 
 static const struct hvc_platform host_platform = {
     .version = HVC_PLATFORM_VERSION,
+    .token_ns = HVC_TOKEN_NS_IVSHMEM,
     .state_size = sizeof(struct ivh_state),
     .name = "ivshmem-host",
     .map = host_map,

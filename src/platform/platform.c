@@ -115,6 +115,23 @@ int hvc_platform_peer_alive(struct hvc_platform_handle *h, uint32_t peer,
     return h->ops->peer_alive(h->ops, h->state, peer, token);
 }
 
+uint32_t hvc_platform_token_ns(const struct hvc_platform_handle *h)
+{
+    if (h == NULL || h->ops == NULL || h->ops->version < 2)
+        return HVC_TOKEN_NS_NONE;
+    return h->ops->token_ns;
+}
+
+int hvc_platform_token_alive(struct hvc_platform_handle *h, uint32_t peer,
+                             uint32_t ns, uint64_t token)
+{
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    if (token == 0 || ns == HVC_TOKEN_NS_NONE || ns != hvc_platform_token_ns(h))
+        return -HVC_ENOTSUP;
+    return hvc_platform_peer_alive(h, peer, token);
+}
+
 int hvc_platform_notify(struct hvc_platform_handle *h, uint32_t peer,
                         uint32_t vector)
 {

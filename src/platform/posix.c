@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PID_BITS 22 /* pid_max is at most 2^22 on Linux */
+#define PID_BITS HVC_POSIX_TOKEN_PID_BITS /* pid_max is at most 2^22 on Linux */
 
 struct posix_state {
     int fd;
@@ -196,7 +196,7 @@ static int posix_self_token(const struct hvc_platform *p, void *state,
 static int posix_peer_alive(const struct hvc_platform *p, void *state,
                             uint32_t peer, uint64_t token)
 {
-    pid_t pid = (pid_t)(token & ((1u << PID_BITS) - 1));
+    pid_t pid = (pid_t)HVC_POSIX_TOKEN_PID(token);
     uint64_t start;
     char st;
 
@@ -284,6 +284,7 @@ static int posix_unmap_view(const struct hvc_platform *p, void *state,
 
 static const struct hvc_platform posix_platform = {
     .version = HVC_PLATFORM_VERSION,
+    .token_ns = HVC_TOKEN_NS_POSIX,
     .state_size = sizeof(struct posix_state),
     .name = "posix",
     .map = posix_map,

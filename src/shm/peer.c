@@ -33,12 +33,23 @@ static int claim(struct hvc_region *r, uint32_t id, uint32_t from_mask,
     }
 }
 
+void hvc__peer_set_token(struct hvc_region *r, struct hvc_wire_peer *p)
+{
+    uint64_t token;
+
+    /* The token goes with the namespace of the backend that issued it, so
+     * that a peer of another kind of backend never judges it. */
+    hvc_platform_self_token(&r->plat, &token);
+    p->token_lo = (uint32_t)token;
+    p->token_hi = (uint32_t)(token >> 32);
+    p->token_ns = token != 0 ? hvc_platform_token_ns(&r->plat) : HVC_TOKEN_NS_NONE;
+}
+
 int hvc_peer_join(struct hvc_region *r, const char *label)
 {
     const uint32_t absent = 1u << HVC_PEER_ABSENT, gone = 1u << HVC_PEER_GONE;
     struct hvc_wire_peer *p;
     uint32_t epoch = 0;
-    uint64_t token;
     int id, rc = -HVC_ENOSPC;
 
     if (r == NULL || !hvc__writable(r))
@@ -66,9 +77,7 @@ int hvc_peer_join(struct hvc_region *r, const char *label)
         return rc;
 
     p = hvc__peer(r, (uint32_t)id);
-    hvc_platform_self_token(&r->plat, &token);
-    p->token_lo = (uint32_t)token;
-    p->token_hi = (uint32_t)(token >> 32);
+    hvc__peer_set_token(r, p);
     hvc__strlcpy(p->label, label, HVC_LABEL_MAX);
     hvc_store_relaxed(&p->heartbeat, 0);
     hvc_store_relaxed(&p->flags, 0);
@@ -160,6 +169,7 @@ int hvc_peer_info(struct hvc_region *r, uint32_t id, struct hvc_peer_info *out)
     out->flags = hvc_load_relaxed(&p->flags);
     out->token = (uint64_t)hvc_load_relaxed(&p->token_hi) << 32 |
                  hvc_load_relaxed(&p->token_lo);
+    out->token_ns = hvc_load_relaxed(&p->token_ns);
     __builtin_memcpy(out->label, p->label, sizeof(out->label));
     out->label[HVC_LABEL_MAX] = '\0';
     return 0;
@@ -213,7 +223,7 @@ int hvc_peer_scan(struct hvc_region *r, uint64_t stale_ns)
             w->status = s;
             continue;
         }
-        if (pi.token != 0 && hvc_platform_peer_alive(&r->plat, id, pi.token) == 0) {
+        if (pi.token != 0 && hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) == 0) {
             n += declare_gone(r, id, s, "its process is dead");
             continue;
         }

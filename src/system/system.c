@@ -155,7 +155,6 @@ static int join_at(struct hvc_region *r, uint32_t id, const char *label)
 {
     struct hvc_wire_peer *p;
     uint32_t *status, s, epoch;
-    uint64_t token;
     int plat = hvc_platform_self_id(&r->plat);
 
     if (r->self >= 0)
@@ -178,7 +177,7 @@ static int join_at(struct hvc_region *r, uint32_t id, const char *label)
 
             /* Ours only if its holder is dead: a restart of this peer. */
             if (hvc_peer_info(r, id, &pi) < 0 ||
-                hvc_platform_peer_alive(&r->plat, id, pi.token) != 0)
+                hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) != 0)
                 return -HVC_EBUSY;
         }
         epoch = (HVC_PEER_STATUS_EPOCH(s) + 1) & 0x3fffffffu;
@@ -188,9 +187,7 @@ static int join_at(struct hvc_region *r, uint32_t id, const char *label)
             break;
     }
     p = hvc__peer(r, id);
-    hvc_platform_self_token(&r->plat, &token);
-    p->token_lo = (uint32_t)token;
-    p->token_hi = (uint32_t)(token >> 32);
+    hvc__peer_set_token(r, p);
     hvc__strlcpy(p->label, label, HVC_LABEL_MAX);
     hvc_store_relaxed(&p->heartbeat, 0);
     hvc_store_relaxed(&p->flags, 0);

@@ -382,6 +382,17 @@ START_TEST(ids_and_tokens)
     hvct_assert_rc(hvc_platform_self_token(&h, &tok2), 0);
     ck_assert_msg(tok == tok2, "the token changed between two calls");
     hvct_assert_rc(hvc_platform_self_token(&h, NULL), -HVC_EINVAL);
+    /* Tokens name their issuer: a backend that can judge liveness has a
+     * namespace, and is never asked about a token of another one. */
+    if (hvc_platform_caps(&h) & HVC_CAP_LIVENESS)
+        ck_assert_uint_ne(hvc_platform_token_ns(&h), HVC_TOKEN_NS_NONE);
+    if (tok != 0) {
+        uint32_t ns = hvc_platform_token_ns(&h);
+
+        hvct_assert_rc(hvc_platform_token_alive(&h, 0, ns + 1u, tok), -HVC_ENOTSUP);
+        hvct_assert_rc(hvc_platform_token_alive(&h, 0, HVC_TOKEN_NS_NONE, tok), -HVC_ENOTSUP);
+    }
+    hvct_assert_rc(hvc_platform_token_alive(&h, 0, hvc_platform_token_ns(&h), 0), -HVC_ENOTSUP);
 
     pid = hvct_fork(child_peer, &ca);
     w = await_change(word(&h, W_CHILD_ID), 0, "child mapped");
@@ -399,6 +410,7 @@ START_TEST(ids_and_tokens)
 
         hvct_assert_rc(hvc_platform_peer_alive(&h, id >= 0 ? (uint32_t)id : 0u, tok), 1);
         hvct_assert_rc(hvc_platform_peer_alive(&h, peer, ctok), 1);
+        hvct_assert_rc(hvc_platform_token_alive(&h, peer, hvc_platform_token_ns(&h), ctok), 1);
         __atomic_store_n(word(&h, W_GO), 1, __ATOMIC_RELEASE);
         ck_assert_int_eq(hvct_wait(pid), 0);
         /* The platform learns of the death: bounded, not timed. */
