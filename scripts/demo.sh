@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-need_pkgs cmake make gcc libc6-dev pkg-config xz-utils ca-certificates
+need_pkgs cmake make gcc libc6-dev pkg-config xz-utils ca-certificates libyaml-dev
 ./scripts/fetch-lwip.sh || echo "(no lwIP: the demo runs without its vnet step)"
 
 cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release -DHVC_BUILD_TESTS=OFF -DHVC_BUILD_BENCH=OFF >/dev/null

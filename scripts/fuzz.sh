@@ -3,8 +3,8 @@
 # one after the other, and print the executions per target.
 #   ./scripts/fuzz.sh [SECONDS] [TARGET-REGEX]
 # Builds build/fuzz (clang, -fsanitize=fuzzer,address,undefined). The corpus
-# of each target persists in build/fuzz/corpus-long/TARGET (seeded by the
-# generated seeds on the first run); a crash is written next to it as
+# of each target persists in build/fuzz/corpus-long/TARGET (the generated
+# seeds are written into it at every run); a crash is written next to it as
 # build/fuzz/corpus-long/TARGET-crash-* and the script exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,13 +23,14 @@ for t in $targets; do
     corpus=$bdir/corpus-long/$t
     log=$bdir/corpus-long/$t.log
     mkdir -p "$corpus"
-    if [ -z "$(ls -A "$corpus")" ]; then
-        "$bdir/tests/fuzz/fuzz_seeds" "$t" "$corpus"
-    fi
+    "$bdir/tests/fuzz/fuzz_seeds" "$t" "$corpus" # same names: refreshed, not piled up
     result=ok
+    dict=tests/fuzz/${t#fuzz_}.dict
+    dictarg=()
+    [ -f "$dict" ] && dictarg=(-dict="$dict")
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         "$bdir/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$corpus-" "$corpus" >"$log" 2>&1 || {
+        -print_final_stats=1 "${dictarg[@]}" -artifact_prefix="$corpus-" "$corpus" >"$log" 2>&1 || {
         result="FAILED (see $log)"
         status=1
     }

@@ -447,11 +447,36 @@ static void c_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static const char *type_macro(uint32_t type)
+{
+    switch (type) {
+    case HVC_OBJ_EVENT: return "HVC_OBJ_EVENT";
+    case HVC_OBJ_SEGMENT: return "HVC_OBJ_SEGMENT";
+    case HVC_OBJ_RING: return "HVC_OBJ_RING";
+    case HVC_OBJ_SAMPLING: return "HVC_OBJ_SAMPLING";
+    case HVC_OBJ_QUEUE: return "HVC_OBJ_QUEUE";
+    case HVC_OBJ_VNET: return "HVC_OBJ_VNET";
+    default: return "HVC_OBJ_BRIDGE";
+    }
+}
+
+static const char *flags_text(uint32_t flags)
+{
+    switch (flags & (HVC_SYSTEM_F_BLOCKING | HVC_SYSTEM_F_CHECKSUM)) {
+    case HVC_SYSTEM_F_BLOCKING: return "HVC_SYSTEM_F_BLOCKING";
+    case HVC_SYSTEM_F_CHECKSUM: return "HVC_SYSTEM_F_CHECKSUM";
+    case HVC_SYSTEM_F_BLOCKING | HVC_SYSTEM_F_CHECKSUM:
+        return "HVC_SYSTEM_F_BLOCKING | HVC_SYSTEM_F_CHECKSUM";
+    default: return "0";
+    }
+}
+
 static void gen_object(FILE *f, const struct hvc_system_object *o, uint32_t i)
 {
     fprintf(f, "    {.name = ");
     c_string(f, o->name);
-    fprintf(f, ", .type = %u, .flags = 0x%xu, .size = %" PRIu64 "u,\n", o->type, o->flags, o->size);
+    fprintf(f, ", .type = %s, .flags = %s, .size = %" PRIu64 "u,\n", type_macro(o->type),
+            flags_text(o->flags), o->size);
     fprintf(f, "     .max_msg = %uu, .count = %uu, .kind = %uu, .mtu = %uu, .period_ns = %" PRIu64 "u,\n",
             o->max_msg, o->count, o->kind, o->mtu, o->period_ns);
     fprintf(f, "     .writers = 0x%" PRIx64 "u, .readers = 0x%" PRIx64 "u, .readonly = 0x%" PRIx64 "u",

@@ -53,7 +53,7 @@ static int fail(const char *region, int rc)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: hvcomm COMMAND REGION [OPTIONS]\n"
+            "usage: hvcomm COMMAND [REGION | FILE] [OPTIONS]\n"
             "\n"
             "commands:\n"
             "  info REGION                 show the header, the peer table and the directory\n"

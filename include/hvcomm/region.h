@@ -264,6 +264,25 @@ HVC_API void hvc_region_proto_error(struct hvc_region *r, const char *what);
 HVC_API int hvc_peer_join(struct hvc_region *r, const char *label);
 
 /**
+ * @brief Join at a given slot: the fixed peer id of a system table
+ *        (system.h) or a board.
+ *
+ * Claims slot `id` when it is ABSENT or GONE, or when it is READY/JOINING
+ * and the platform says its holder is dead (a restart of this peer). On a
+ * platform that assigns ids, `id` must be the one it assigns.
+ *
+ * @param r the region.
+ * @param id the slot.
+ * @param label a short label for tools (may be NULL).
+ * @return `id`.
+ * @retval -HVC_EINVAL not attached writable, or `id` outside the table.
+ * @retval -HVC_EBUSY the slot is held by a live (or not known dead)
+ *         incarnation, the platform assigns another id, or this handle
+ *         already joined at another id.
+ */
+HVC_API int hvc_peer_join_id(struct hvc_region *r, uint32_t id, const char *label);
+
+/**
  * @brief Leave: mark our slot ABSENT.
  * @retval 0 left.
  * @retval -HVC_EINVAL not joined.

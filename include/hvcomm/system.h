@@ -202,7 +202,8 @@ struct hvc_system_info {
  * @retval -HVC_ENOTREADY the creator has not finished (try again later).
  * @retval -HVC_EEXIST the region holds other objects, or another system
  *         (another hash, or an object that differs from the table).
- * @retval -HVC_ENOTSUP a vnet link is declared and `create_vnet` is NULL.
+ * @retval -HVC_ENOTSUP a vnet link is declared and `create_vnet` is NULL
+ *         (nothing is made, this peer is not joined).
  * @retval -HVC_ENOSPC / -HVC_ETIMEDOUT / -HVC_EPROTO creating an object
  *         failed (see hvc_obj_create()).
  */

@@ -72,8 +72,6 @@ int hvc__check_header(struct hvc_region *r, const uint8_t *base,
                       uint64_t map_size);
 /* Checks every slot of the peer table. */
 int hvc__check_peers(struct hvc_region *r);
-/* Store this peer's liveness token and its namespace in slot `p` (JOINING). */
-void hvc__peer_set_token(struct hvc_region *r, struct hvc_wire_peer *p);
 /* Checks every directory entry, pairwise for overlaps and duplicates. */
 int hvc__check_directory(struct hvc_region *r);
 

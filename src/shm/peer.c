@@ -33,22 +33,38 @@ static int claim(struct hvc_region *r, uint32_t id, uint32_t from_mask,
     }
 }
 
-void hvc__peer_set_token(struct hvc_region *r, struct hvc_wire_peer *p)
+/* After a successful claim(): write our token and label, then announce
+ * READY. The token words are atomic (relaxed): a scanner may read them
+ * while we write, and ignores them until READY (hvc_peer_scan()). */
+static int publish_join(struct hvc_region *r, uint32_t id, uint32_t epoch,
+                        const char *label)
 {
+    struct hvc_wire_peer *p = hvc__peer(r, id);
     uint64_t token;
 
     /* The token goes with the namespace of the backend that issued it, so
      * that a peer of another kind of backend never judges it. */
     hvc_platform_self_token(&r->plat, &token);
-    p->token_lo = (uint32_t)token;
-    p->token_hi = (uint32_t)(token >> 32);
-    p->token_ns = token != 0 ? hvc_platform_token_ns(&r->plat) : HVC_TOKEN_NS_NONE;
+    hvc_store_relaxed(&p->token_lo, (uint32_t)token);
+    hvc_store_relaxed(&p->token_hi, (uint32_t)(token >> 32));
+    hvc_store_relaxed(&p->token_ns,
+                      token != 0 ? hvc_platform_token_ns(&r->plat) : (uint32_t)HVC_TOKEN_NS_NONE);
+    hvc__strlcpy(p->label, label, HVC_LABEL_MAX);
+    hvc_store_relaxed(&p->heartbeat, 0);
+    hvc_store_relaxed(&p->flags, 0);
+    /* Publish: pairs with the acquire load of status in hvc_peer_info(). */
+    hvc_store_release(&p->status, HVC_PEER_STATUS(epoch, HVC_PEER_READY));
+    hvc_platform_cache_clean(&r->plat, p, sizeof(*p));
+    touch_peer_gen(r);
+    r->self = (int32_t)id;
+    r->self_epoch = epoch;
+    hvc_log(HVC_LOG_INFO, "joined as peer %u (epoch %u)", (unsigned)id, (unsigned)epoch);
+    return (int)id;
 }
 
 int hvc_peer_join(struct hvc_region *r, const char *label)
 {
     const uint32_t absent = 1u << HVC_PEER_ABSENT, gone = 1u << HVC_PEER_GONE;
-    struct hvc_wire_peer *p;
     uint32_t epoch = 0;
     int id, rc = -HVC_ENOSPC;
 
@@ -75,20 +91,41 @@ int hvc_peer_join(struct hvc_region *r, const char *label)
     }
     if (rc < 0)
         return rc;
+    return publish_join(r, (uint32_t)id, epoch, label);
+}
 
-    p = hvc__peer(r, (uint32_t)id);
-    hvc__peer_set_token(r, p);
-    hvc__strlcpy(p->label, label, HVC_LABEL_MAX);
-    hvc_store_relaxed(&p->heartbeat, 0);
-    hvc_store_relaxed(&p->flags, 0);
-    /* Publish: pairs with the acquire load of status in hvc_peer_info(). */
-    hvc_store_release(&p->status, HVC_PEER_STATUS(epoch, HVC_PEER_READY));
-    hvc_platform_cache_clean(&r->plat, p, sizeof(*p));
-    touch_peer_gen(r);
-    r->self = id;
-    r->self_epoch = epoch;
-    hvc_log(HVC_LOG_INFO, "joined as peer %d (epoch %u)", id, (unsigned)epoch);
-    return id;
+int hvc_peer_join_id(struct hvc_region *r, uint32_t id, const char *label)
+{
+    const uint32_t free_states = 1u << HVC_PEER_ABSENT | 1u << HVC_PEER_GONE;
+    int plat, rc;
+    uint32_t epoch = 0;
+
+    if (r == NULL || !hvc__writable(r) || id >= r->max_peers)
+        return -HVC_EINVAL;
+    if (r->self >= 0)
+        return (uint32_t)r->self == id ? (int)id : -HVC_EBUSY;
+    plat = hvc_platform_self_id(&r->plat);
+    if (plat >= 0) {
+        /* The platform assigns ids (ivshmem): it must agree. */
+        if ((uint32_t)plat != id)
+            return -HVC_EBUSY;
+        return hvc_peer_join(r, label);
+    }
+    rc = claim(r, id, free_states, &epoch);
+    if (rc == -HVC_EBUSY) {
+        struct hvc_peer_info pi;
+
+        /* Held: ours only if the platform says its holder is dead (a
+         * restart of this peer); "cannot tell" leaves it to the heartbeat
+         * scan, which makes it GONE first. */
+        if (hvc_peer_info(r, id, &pi) < 0 || pi.token == 0 ||
+            hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) != 0)
+            return -HVC_EBUSY;
+        rc = claim(r, id, 1u << pi.state, &epoch);
+        if (rc < 0)
+            return rc;
+    }
+    return publish_join(r, id, epoch, label);
 }
 
 int hvc_peer_leave(struct hvc_region *r)
@@ -223,7 +260,11 @@ int hvc_peer_scan(struct hvc_region *r, uint64_t stale_ns)
             w->status = s;
             continue;
         }
-        if (pi.token != 0 && hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) == 0) {
+        /* The token is the joiner's only once it is READY: while JOINING
+         * the slot may still hold its previous (dead) owner's, so only the
+         * heartbeat judges a joiner (one that dies joining goes stale). */
+        if (pi.state == HVC_PEER_READY && pi.token != 0 &&
+            hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) == 0) {
             n += declare_gone(r, id, s, "its process is dead");
             continue;
         }

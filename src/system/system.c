@@ -153,53 +153,9 @@ int hvc_system_validate(const struct hvc_system *sys)
 
 static int join_at(struct hvc_region *r, uint32_t id, const char *label)
 {
-    struct hvc_wire_peer *p;
-    uint32_t *status, s, epoch;
-    int plat = hvc_platform_self_id(&r->plat);
+    int rc = hvc_peer_join_id(r, id, label);
 
-    if (r->self >= 0)
-        return (uint32_t)r->self == id ? 0 : -HVC_EBUSY;
-    if (plat >= 0) {
-        /* The platform assigns ids (ivshmem): it must agree with the table. */
-        if ((uint32_t)plat != id)
-            return -HVC_EBUSY;
-        return hvc_peer_join(r, label) < 0 ? -HVC_EBUSY : 0;
-    }
-    if (id >= r->max_peers)
-        return -HVC_EINVAL;
-    status = &hvc__peer(r, id)->status;
-    s = hvc_load_acquire(status);
-    for (;;) {
-        uint32_t state = HVC_PEER_STATUS_STATE(s);
-
-        if (state == HVC_PEER_READY || state == HVC_PEER_JOINING) {
-            struct hvc_peer_info pi;
-
-            /* Ours only if its holder is dead: a restart of this peer. */
-            if (hvc_peer_info(r, id, &pi) < 0 ||
-                hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) != 0)
-                return -HVC_EBUSY;
-        }
-        epoch = (HVC_PEER_STATUS_EPOCH(s) + 1) & 0x3fffffffu;
-        if (epoch == 0)
-            epoch = 1;
-        if (hvc_cas(status, &s, HVC_PEER_STATUS(epoch, HVC_PEER_JOINING)))
-            break;
-    }
-    p = hvc__peer(r, id);
-    hvc__peer_set_token(r, p);
-    hvc__strlcpy(p->label, label, HVC_LABEL_MAX);
-    hvc_store_relaxed(&p->heartbeat, 0);
-    hvc_store_relaxed(&p->flags, 0);
-    /* Publish: pairs with the acquire load of status in hvc_peer_info(). */
-    hvc_store_release(&p->status, HVC_PEER_STATUS(epoch, HVC_PEER_READY));
-    hvc_platform_cache_clean(&r->plat, p, sizeof(*p));
-    hvc_fetch_add(&hvc__hdr(r)->peer_gen, 1);
-    r->self = (int32_t)id;
-    r->self_epoch = epoch;
-    hvc_log(HVC_LOG_INFO, "joined as peer %u (epoch %u) of the system", (unsigned)id,
-            (unsigned)epoch);
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
 int hvc_system_join(struct hvc_region *r, const struct hvc_system *sys, const char *peer)
@@ -428,6 +384,10 @@ int hvc_system_apply(struct hvc_region *r, const struct hvc_system *sys, const c
     p = hvc_system_peer_find(sys, peer);
     if (p < 0)
         return p;
+    /* Refuse what cannot be made before anything is made. */
+    for (uint32_t i = 0; i < sys->nobjects; i++)
+        if (sys->objects[i].type == HVC_OBJ_VNET && sys->create_vnet == NULL)
+            return -HVC_ENOTSUP;
     rc = join_at(r, sys->peers[p].id, sys->peers[p].name);
     if (rc < 0)
         return rc;

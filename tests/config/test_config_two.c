@@ -284,6 +284,59 @@ START_TEST(other_system_refused)
 }
 END_TEST
 
+/* Tables that are not consistent are refused before the region is touched. */
+START_TEST(bad_tables_refused)
+{
+    struct hvc_config *cfg = load();
+    struct hvc_system bad;
+    struct hvc_system_peer peers[3];
+    struct hvc_system_object objs[8];
+    struct hvc_region_config rc_cfg;
+    struct hvc_region r;
+
+    ck_assert_ptr_nonnull(cfg);
+    hvct_assert_rc(hvc_system_validate(&cfg->system), 0);
+    ck_assert_uint_le(cfg->system.nobjects, 8);
+    bad = cfg->system;
+    bad.version = 99;
+    hvct_assert_rc(hvc_system_validate(&bad), -HVC_EINVAL);
+    /* Two peers with one id. */
+    bad = cfg->system;
+    memcpy(peers, cfg->system.peers, sizeof(peers));
+    peers[1].id = peers[0].id;
+    bad.peers = peers;
+    hvct_assert_rc(hvc_system_validate(&bad), -HVC_EINVAL);
+    /* A ring with two writers; a role for an undeclared peer. */
+    bad = cfg->system;
+    memcpy(objs, cfg->system.objects, cfg->system.nobjects * sizeof(objs[0]));
+    bad.objects = objs;
+    objs[0].writers |= 1u << 1;
+    hvct_assert_rc(hvc_system_validate(&bad), -HVC_EINVAL);
+    objs[0] = cfg->system.objects[0];
+    objs[0].readers |= 1ull << 40;
+    hvct_assert_rc(hvc_system_validate(&bad), -HVC_EINVAL);
+    /* Apply refuses it too, and leaves the region alone. */
+    region_path = hvct_region_path("bad");
+    hvc_system_region_config(&cfg->system, &rc_cfg);
+    hvct_assert_rc(hvc_region_format(&r, hvc_platform_posix(), region_path, &rc_cfg), 0);
+    hvct_assert_rc(hvc_system_apply(&r, &bad, "sensor"), -HVC_EINVAL);
+    ck_assert_int_eq(hvc_peer_self(&r), -HVC_EINVAL);
+    /* Without the vnet creator a system with a link cannot be made. */
+    bad = cfg->system;
+    bad.create_vnet = NULL;
+    hvct_assert_rc(hvc_system_apply(&r, &bad, "sensor"), -HVC_ENOTSUP);
+    {
+        struct hvc_region_info info;
+
+        hvct_assert_rc(hvc_region_info(&r, &info), 0);
+        ck_assert_uint_eq(info.objects, 0); /* refused before making anything */
+        ck_assert_int_eq(hvc_peer_self(&r), -HVC_EINVAL);
+    }
+    hvc_region_detach(&r);
+    hvc_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config_two");
@@ -294,6 +347,7 @@ int main(void)
     tcase_add_test(tc, two_processes_one_file);
     tcase_add_test(tc, roles_refused);
     tcase_add_test(tc, other_system_refused);
+    tcase_add_test(tc, bad_tables_refused);
     suite_add_tcase(s, tc);
     return hvct_run(s);
 }

@@ -1,11 +1,15 @@
 /* Stress: two processes signal and wait millions of times; counters are
- * checked at the end: nothing lost, nothing doubled. */
+ * checked at the end: nothing lost, nothing doubled. The ping-pong's
+ * system (peers, events, the sequence segment) is a system file,
+ * tests/config/systems/event_pingpong.yaml (doc/config.md). */
 #define _GNU_SOURCE
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <hvcomm/config.h>
 
 #define SIZE (1u << 20)
 
@@ -87,21 +91,28 @@ START_TEST(stress_counting_two_signalers)
 }
 END_TEST
 
+static struct hvc_config *pp_system; /* event_pingpong.yaml, loaded by the test */
+
 /* Ping-pong with a sequence number in shared memory: each side checks that
  * every wake-up matches exactly one signal. */
 static int child_pong(void *arg)
 {
+    const struct hvc_system *sys = &pp_system->system;
     struct hvc_region r;
     struct hvc_event ping, pong;
-    struct hvc_obj o;
+    struct hvc_seg seg;
     volatile uint32_t *seq;
 
     (void)arg;
-    if (open_child(&r, "pong") || hvc_event_open(&r, "ping", 0, NULL, &ping) < 0 ||
-        hvc_event_open(&r, "pong", 0, NULL, &pong) < 0 ||
-        hvc_obj_open(&r, "seq", HVC_OBJ_RAW, &o) < 0)
+    /* The parent applied the system before forking: apply here checks the
+     * region holds it and joins at pong's id. */
+    if (hvc_region_attach(&r, hvc_platform_posix(), path, 0) < 0 ||
+        hvc_system_apply(&r, sys, "pong") < 0 ||
+        hvc_system_open_event(&r, sys, "ping", &ping) < 0 ||
+        hvc_system_open_event(&r, sys, "pong", &pong) < 0 ||
+        hvc_system_open_segment(&r, sys, "seq", &seg) < 0)
         return 2;
-    seq = o.ptr;
+    seq = hvc_seg_data(&seg);
     for (long i = 0; i < rounds; i++) {
         hvc_event_set_spin(&ping, (i >> 12) & 1 ? 0 : 20000);
         if (hvc_event_wait(&ping, 10000000000ll) < 0)
@@ -118,23 +129,26 @@ static int child_pong(void *arg)
 
 START_TEST(stress_pingpong_sequence)
 {
+    const struct hvc_system *sys;
     struct hvc_region a;
-    struct hvc_region_config cfg = {.size = SIZE};
+    struct hvc_region_config cfg;
     struct hvc_event ping, pong;
-    struct hvc_obj_spec spec = {.name = "seq", .type = HVC_OBJ_RAW, .size = 64,
-                                .writer = HVC_PEER_ANY};
-    struct hvc_obj o;
+    struct hvc_seg seg;
     volatile uint32_t *seq;
     unsigned long long t0 = hvct_now_ns();
     pid_t pid;
 
+    hvct_assert_rc(hvc_system_load(HVCT_SYSTEMS "/event_pingpong.yaml", &pp_system, NULL, NULL),
+                   0);
+    sys = &pp_system->system;
     path = hvct_region_path("stresspp");
+    hvc_system_region_config(sys, &cfg);
     hvct_assert_rc(hvc_region_format(&a, hvc_platform_posix(), path, &cfg), 0);
-    ck_assert_int_ge(hvc_peer_join(&a, "ping"), 0);
-    hvct_assert_rc(hvc_event_create(&a, "ping", NULL, &ping), 0);
-    hvct_assert_rc(hvc_event_create(&a, "pong", NULL, &pong), 0);
-    hvct_assert_rc(hvc_obj_create(&a, &spec, &o), 0);
-    seq = o.ptr;
+    hvct_assert_rc(hvc_system_apply(&a, sys, "ping"), 0); /* creates ping, pong, seq */
+    hvct_assert_rc(hvc_system_open_event(&a, sys, "ping", &ping), 0);
+    hvct_assert_rc(hvc_system_open_event(&a, sys, "pong", &pong), 0);
+    hvct_assert_rc(hvc_system_open_segment(&a, sys, "seq", &seg), 0);
+    seq = hvc_seg_data(&seg);
     pid = hvct_fork(child_pong, NULL);
     for (long i = 0; i < rounds; i++) {
         hvc_event_set_spin(&pong, (i >> 12) & 1 ? 20000 : 0);
@@ -148,7 +162,9 @@ START_TEST(stress_pingpong_sequence)
     hvct_assert_rc(hvc_event_trywait(&pong), -HVC_EAGAIN);
     printf("stress: %ld round trips in %.2f s\n", rounds,
            (double)(hvct_now_ns() - t0) / 1e9);
+    hvc_seg_close(&seg);
     hvc_region_detach(&a);
+    hvc_config_free(pp_system);
 }
 END_TEST
 

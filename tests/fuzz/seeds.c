@@ -49,11 +49,36 @@ static int put(const char *dir, const char *tag, int n, const uint8_t *p, size_t
     return fclose(f) != 0;
 }
 
+/* Copy a file of the source tree into the corpus. */
+static int copy_seed(const char *dir, const char *tag, int n, const char *rel)
+{
+    static uint8_t buf[1 << 16];
+    char path[1024];
+    FILE *f;
+    size_t len;
+
+    snprintf(path, sizeof(path), "%s/%s", HVC_SOURCE_DIR, rel);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return 0; /* a seed less, not an error */
+    len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    return put(dir, tag, n, buf, len);
+}
+
 /* Targets whose input is not only steps get hand-made seeds as well. */
 static int extra_seeds(const char *name, const char *dir)
 {
     int rc = 0;
 
+    if (strcmp(name, "fuzz_config") == 0) {
+        static const char *const files[] = {
+            "examples/systems/bridged.yaml", "examples/systems/demo.yaml",
+            "examples/systems/sensors.yaml", "tests/config/systems/base.yaml"};
+
+        for (int i = 0; i < 4; i++)
+            rc |= copy_seed(dir, "system", i, files[i]);
+    }
     if (strcmp(name, "fuzz_ivshmem") == 0) {
         /* Host mode: a correct handshake (version, id 3, shm fd, peer 1's
          * and our own eventfd), then a peer leaves, then calls. */
@@ -70,6 +95,38 @@ static int extra_seeds(const char *name, const char *dir)
 
         rc |= put(dir, "handshake", 0, host, sizeof(host));
         rc |= put(dir, "server", 0, server, sizeof(server));
+    }
+    if (strcmp(name, "fuzz_bridge") == 0) {
+        /* Rule texts (length byte, text) then frames from both links and
+         * the external port, polls and receives. */
+        static const char *const rules[][4] = {
+            {"deny,proto=tcp,dst=10.0.0.3/32,dport=7", "allow,src=10.0.0.0/24",
+             "deny,src_mac=02:00:00:00:00:01", "deny,proto=udp"},
+            {"allow,dst_mac=ff:ff:ff:ff:ff:ff", "deny,proto=icmp,src=10.0.0.1",
+             "deny,dport=65535", "allow"},
+            {"deny,dst=10.0.0.3/24,proto=17", "deny,src_mac=aa:bb:cc:dd:ee:ff,dst_mac=02:00:00:00:00:02",
+             "allow,proto=6,dport=7", "deny,src=0.0.0.0/0"},
+        };
+        static const uint8_t steps[] = {
+            0, 0x00, 0, 64, 0,  0, 0x21, 1, 80, 0,  4, 3, 0, 0,   5, 0, 0, 0,
+            2, 0x10, 0, 90, 0,  3, 0x61, 0, 70, 0,  4, 3, 0, 0,   5, 1, 0, 0,
+            1, 0x03, 0, 100, 0, 6, 0, 0, 0,         7, 1, 0, 0,   4, 9, 0, 0};
+        for (int k = 0; k < 3; k++) {
+            uint8_t b[1024];
+            size_t n = 0;
+
+            b[n++] = (uint8_t)(k * 2);
+            for (int i = 0; i < 4; i++) {
+                size_t l = strlen(rules[k][i]);
+
+                b[n++] = (uint8_t)l;
+                memcpy(b + n, rules[k][i], l);
+                n += l;
+            }
+            memcpy(b + n, steps, sizeof(steps));
+            n += sizeof(steps);
+            rc |= put(dir, "rules", k, b, n);
+        }
     }
     return rc;
 }

@@ -44,15 +44,25 @@ static inline unsigned kt_iterations(int argc, char **argv, unsigned dflt)
     return s != NULL && atoi(s) > 0 ? (unsigned)atoi(s) : dflt;
 }
 
-/* A fresh region file path (removed at the end by the caller). */
+static char kt_region[128];
+static pid_t kt_owner;
+
+static inline void kt_cleanup(void)
+{
+    if (getpid() == kt_owner) /* the supervisor only, not a worker */
+        unlink(kt_region);
+}
+
+/* A fresh region file path, removed when the supervisor exits. */
 static inline const char *kt_path(const char *tag)
 {
-    static char p[128];
     const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
-    snprintf(p, sizeof(p), "%s/hvct-kill-%d-%s", dir, (int)getpid(), tag);
-    unlink(p);
-    return p;
+    snprintf(kt_region, sizeof(kt_region), "%s/hvct-kill-%d-%s", dir, (int)getpid(), tag);
+    unlink(kt_region);
+    kt_owner = getpid();
+    atexit(kt_cleanup);
+    return kt_region;
 }
 
 #define KT_FAIL(...)                                                            \

@@ -11,11 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <hvcomm/config.h>
+
 #define SIZE (8u << 20)
 #define MAXMSG 251u /* not a multiple of 8: records get padding */
 #define BATCH 16
 
 static const struct hvc_platform *posix;
+/* The rings of each run: tests/config/systems/ring_stress.yaml (doc/config.md). */
+static struct hvc_config *stress_system;
 
 struct args {
     const char *path;
@@ -295,9 +299,13 @@ static int child(void *arg)
     struct hvc_ring c;
     int rc;
 
-    if (hvc_region_attach(&r, posix, a->path, 0) < 0 || hvc_peer_join(&r, "consumer") < 0)
+    /* Apply checks that the region holds the file's rings and joins at the
+     * consumer's id; the file makes this peer the reader: a consumer. */
+    if (hvc_region_attach(&r, posix, a->path, 0) < 0 ||
+        hvc_system_apply(&r, &stress_system->system, "consumer") < 0)
         return 10;
-    if (hvc_ring_open(&c, &r, a->name, HVC_RING_CONSUMER) < 0)
+    if (hvc_system_open_ring(&r, &stress_system->system, a->name, &c) < 0 ||
+        c.role != HVC_RING_CONSUMER)
         return 11;
     rc = a->mode == 0 ? consume_mixed(&c, a->count, end_word(&r))
          : a->mode == 1 ? consume_blocking(&c, a->count)
@@ -308,13 +316,11 @@ static int child(void *arg)
     return rc;
 }
 
-static void run(int mode, uint32_t cap, uint64_t count, uint32_t flags)
+static void run(int mode, const char *ring, uint32_t cap, uint64_t count, uint32_t flags)
 {
-    struct args a = {.path = hvct_region_path("stress"), .name = "stream",
+    struct args a = {.path = hvct_region_path("stress"), .name = ring,
                      .count = count, .mode = mode};
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 8};
-    struct hvc_ring_attr attr = {.capacity = cap, .max_msg = MAXMSG, .writer = -1,
-                                 .flags = flags};
+    struct hvc_region_config cfg;
     struct hvc_ring_stats st;
     struct hvc_region r;
     struct hvc_ring p;
@@ -322,9 +328,20 @@ static void run(int mode, uint32_t cap, uint64_t count, uint32_t flags)
     unsigned long long t0 = hvct_now_ns();
     pid_t pid;
 
+    hvct_assert_rc(hvc_system_load(HVCT_SYSTEMS "/ring_stress.yaml", &stress_system, NULL, NULL),
+                   0);
+    hvc_system_region_config(&stress_system->system, &cfg);
+    ck_assert(cfg.size == SIZE);
     hvct_assert_rc(hvc_region_format(&r, posix, a.path, &cfg), 0);
-    ck_assert_int_eq(hvc_peer_join(&r, "producer"), 0);
-    hvct_assert_rc(hvc_ring_create(&p, &r, a.name, &attr), 0);
+    /* The producer is the file's creator: apply creates every ring. */
+    hvct_assert_rc(hvc_system_apply(&r, &stress_system->system, "producer"), 0);
+    ck_assert_int_eq(hvc_peer_self(&r), 0);
+    hvct_assert_rc(hvc_system_open_ring(&r, &stress_system->system, a.name, &p), 0);
+    ck_assert_int_eq(p.role, HVC_RING_PRODUCER);
+    /* The geometry this run was written for is the file's. */
+    ck_assert_uint_eq(hvc_ring_capacity(&p), cap);
+    ck_assert_uint_eq(hvc_ring_max_msg(&p), MAXMSG);
+    ck_assert_int_eq((p.wflags & HVC_RING_WF_BLOCKING) != 0, (flags & HVC_RING_BLOCKING) != 0);
     {
         struct hvc_obj_spec es = {.name = "end", .type = HVC_OBJ_RAW,
                                   .size = sizeof(struct end_word), .writer = HVC_PEER_ANY};
@@ -362,23 +379,24 @@ static void run(int mode, uint32_t cap, uint64_t count, uint32_t flags)
     if (mode == 1)
         ck_assert_uint_gt(st.wakeups, 0);
     hvc_region_detach(&r);
+    hvc_config_free(stress_system);
 }
 
 START_TEST(ten_million_mixed)
 {
-    run(0, 4096, message_count(), 0);
+    run(0, "mixed", 4096, message_count(), 0);
 }
 END_TEST
 
 START_TEST(blocking_no_lost_wakeups)
 {
-    run(1, 2048, RT_ASAN ? 200000 : 500000, HVC_RING_BLOCKING);
+    run(1, "blocking", 2048, RT_ASAN ? 200000 : 500000, HVC_RING_BLOCKING);
 }
 END_TEST
 
 START_TEST(fragments_many_times_the_ring)
 {
-    run(2, 4096, RT_ASAN ? 100 : 300, HVC_RING_BLOCKING);
+    run(2, "fragments", 4096, RT_ASAN ? 100 : 300, HVC_RING_BLOCKING);
 }
 END_TEST
 

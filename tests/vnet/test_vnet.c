@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hvcomm/config.h>
+
 #include "lwip/etharp.h"
 #include "lwip/icmp.h"
 #include "lwip/icmp6.h"
@@ -25,6 +27,8 @@
 #include "lwip/udp.h"
 
 static const char *g_path;
+/* Set by the tests that take their system from a file (doc/config.md). */
+static struct hvc_config *g_system;
 
 static void setup(void)
 {
@@ -105,7 +109,11 @@ static int ping_guest(void *arg)
     struct hvc_vnet_link_info info;
     struct hvc_obj obj;
 
-    if (vt_guest_start(&g, g_path, idx, NULL) < 0)
+    if ((g_system != NULL
+             ? vt_guest_start_system(&g, g_path, &g_system->system, idx ? "guest-b" : "guest-a",
+                                     VT_LINK, NULL)
+             : vt_guest_start(&g, g_path, idx, NULL)) < 0 ||
+        g.idx != idx)
         return 10;
     if (!vt_guest_wait_up(&g, 10000))
         return 11;
@@ -152,17 +160,25 @@ static int ping_guest(void *arg)
     return rc;
 }
 
+/* The region, the peers, the board and the link come from a system file,
+ * tests/config/systems/vnet_pair.yaml: each guest joins at its declared id
+ * and opens its declared end with the file's address. */
 START_TEST(ping_both_ways)
 {
     struct parent pt;
     pid_t a, b;
 
-    parent_setup(&pt, "ping", &any_peers);
+    hvct_assert_rc(hvc_system_load(HVCT_SYSTEMS "/vnet_pair.yaml", &g_system, NULL, NULL), 0);
+    g_path = hvct_region_path("ping");
+    pt.board = vt_setup_system(&pt.r, g_path, &g_system->system);
+    ck_assert_ptr_nonnull(pt.board);
     a = hvct_fork(ping_guest, (void *)(intptr_t)0);
     b = hvct_fork(ping_guest, (void *)(intptr_t)1);
     ck_assert_int_eq(hvct_wait(a), 0);
     ck_assert_int_eq(hvct_wait(b), 0);
     parent_done(&pt);
+    hvc_config_free(g_system);
+    g_system = NULL;
 }
 END_TEST
 

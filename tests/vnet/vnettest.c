@@ -61,6 +61,9 @@ struct vt_board *vt_setup(struct hvc_region *r, const char *path,
 
 static struct vt_guest *the_guest; /* one guest per process */
 
+static int guest_up(struct vt_guest *g, const char *link, const struct hvc_vnet_config *cfg,
+                    uint32_t ipv4, unsigned prefix);
+
 static void link_cb(struct netif *nif)
 {
     if (the_guest == NULL)
@@ -81,10 +84,7 @@ int vt_guest_start_on(struct vt_guest *g, const char *path, int idx, const char 
                       const struct hvc_vnet_config *cfg)
 {
     static const char *const labels[] = {"guest-a", "guest-b", "guest-c", "guest-d"};
-    ip4_addr_t ip, mask, gw;
-    ip_addr_t a6;
     struct hvc_obj obj;
-    s8_t slot;
     int rc;
 
     memset(g, 0, sizeof(*g));
@@ -100,6 +100,19 @@ int vt_guest_start_on(struct vt_guest *g, const char *path, int idx, const char 
     if (rc < 0)
         return rc;
     g->board = obj.ptr;
+    return guest_up(g, link, cfg, 0x0a000000u | (uint32_t)(idx + 1), 24);
+}
+
+/* Open the link, bring up lwIP with IPv4 address ipv4/prefix (host order)
+ * and fd00::idx+1. */
+static int guest_up(struct vt_guest *g, const char *link, const struct hvc_vnet_config *cfg,
+                    uint32_t ipv4, unsigned prefix)
+{
+    ip4_addr_t ip, mask, gw;
+    ip_addr_t a6;
+    s8_t slot;
+    int rc = -HVC_EBUSY;
+
     /* A peer that just died may still look live: scan, then retry until
      * the scan has declared it gone (10 s at most). */
     for (uint64_t end = vt_ms() + 10000;;) {
@@ -115,15 +128,15 @@ int vt_guest_start_on(struct vt_guest *g, const char *path, int idx, const char 
     /* lwIP's ISNs and local ports come from rand(): differ per process. */
     srand((unsigned)getpid() ^ (unsigned)vt_ms());
     lwip_init();
-    IP4_ADDR(&ip, 10, 0, 0, idx + 1);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
+    ip4_addr_set_u32(&ip, lwip_htonl(ipv4));
+    ip4_addr_set_u32(&mask, lwip_htonl(prefix ? ~0u << (32 - prefix) : 0));
     IP4_ADDR(&gw, 0, 0, 0, 0);
     if (netif_add(&g->nif, &ip, &mask, &gw, &g->v, hvc_vnet_netif_init, ethernet_input) == NULL)
         return -HVC_EIO;
     netif_set_link_callback(&g->nif, link_cb);
     netif_set_default(&g->nif);
     netif_set_up(&g->nif);
-    vt_ip6(&a6, idx);
+    vt_ip6(&a6, g->idx);
     if (netif_add_ip6_address(&g->nif, ip_2_ip6(&a6), &slot) != ERR_OK)
         return -HVC_EIO;
     /* No duplicate detection on a two-guest link: usable at once. */
@@ -182,4 +195,51 @@ void vt_guest_stop(struct vt_guest *g)
     hvc_vnet_close(&g->v);
     hvc_region_detach(&g->r);
     the_guest = NULL;
+}
+
+/* ---- the same from a system file (doc/config.md) ---- */
+
+struct vt_board *vt_setup_system(struct hvc_region *r, const char *path,
+                                 const struct hvc_system *sys)
+{
+    struct hvc_region_config cfg;
+    struct hvc_seg board;
+
+    hvc_system_region_config(sys, &cfg);
+    if (hvc_region_format(r, hvc_platform_posix(), path, &cfg) < 0 ||
+        hvc_system_apply(r, sys, sys->peers[sys->creator].name) < 0 ||
+        hvc_system_open_segment(r, sys, "board", &board) < 0 ||
+        hvc_seg_size(&board) < sizeof(struct vt_board))
+        return NULL;
+    return hvc_seg_data(&board);
+}
+
+int vt_guest_start_system(struct vt_guest *g, const char *path, const struct hvc_system *sys,
+                          const char *peer, const char *link, const struct hvc_vnet_config *cfg)
+{
+    struct hvc_system_vnet_end end;
+    struct hvc_seg board;
+    int rc;
+
+    memset(g, 0, sizeof(*g));
+    the_guest = g;
+    rc = hvc_region_attach(&g->r, hvc_platform_posix(), path, 0);
+    if (rc < 0)
+        return rc;
+    rc = hvc_system_apply(&g->r, sys, peer); /* checks the region, joins at peer's id */
+    if (rc < 0)
+        return rc;
+    rc = hvc_system_open_segment(&g->r, sys, "board", &board);
+    if (rc < 0)
+        return rc;
+    if (hvc_seg_size(&board) < sizeof(struct vt_board))
+        return -HVC_EPROTO;
+    g->board = hvc_seg_data(&board);
+    rc = hvc_system_vnet_end(&g->r, sys, link, &end); /* -HVC_EPERM: not an end */
+    if (rc < 0)
+        return rc;
+    g->idx = rc;
+    if (end.ipv4 == 0)
+        return -HVC_EINVAL; /* the harness needs an address on each end */
+    return guest_up(g, link, cfg, end.ipv4, end.prefix);
 }

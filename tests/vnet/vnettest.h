@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <hvcomm/hvcomm.h>
+#include <hvcomm/system.h>
 #include <hvcomm/vnet.h>
 
 #include "lwip/ip_addr.h"
@@ -45,6 +46,15 @@ int vt_guest_start(struct vt_guest *g, const char *path, int idx,
 /* The same on another link (guest idx gets 10.0.0.idx+1). */
 int vt_guest_start_on(struct vt_guest *g, const char *path, int idx, const char *link,
                       const struct hvc_vnet_config *cfg);
+/* From a system file (tests/config/systems/vnet_pair.yaml, doc/config.md):
+ * the test process formats the region and applies the system as its
+ * creator; the board is the segment "board". */
+struct vt_board *vt_setup_system(struct hvc_region *r, const char *path,
+                                 const struct hvc_system *sys);
+/* Guest process: attach, apply the system as `peer` (its fixed id), open
+ * its end of `link` with the end's address from the file (and fd00::end+1). */
+int vt_guest_start_system(struct vt_guest *g, const char *path, const struct hvc_system *sys,
+                          const char *peer, const char *link, const struct hvc_vnet_config *cfg);
 /* One main loop turn: poll, timers, and a short sleep when idle. */
 void vt_guest_step(struct vt_guest *g);
 /* Run steps until *cond becomes nonzero (or the flag word when cond is NULL
