@@ -474,27 +474,14 @@ HVC_API void hvc_log(int level, const char *fmt, ...)
 #endif
     ;
 
-/**
- * @brief The POSIX host backend: regions are files or POSIX shared-memory
- *        objects, waits are futexes, time is CLOCK_MONOTONIC.
- *
- * Region names: a name of the form `/NAME` with no other slash, or
- * `shm:NAME`, is a POSIX shared-memory object; any other name is a file
- * path (so a region can be the same file QEMU maps with
- * `memory-backend-file`). Available on Linux hosts only; elsewhere NULL.
- */
-HVC_API const struct hvc_platform *hvc_platform_posix(void);
-
-/** Bits of a POSIX token (namespace #HVC_TOKEN_NS_POSIX) that hold the pid. */
-#define HVC_POSIX_TOKEN_PID_BITS 22
-/** The process id in a POSIX token (namespace #HVC_TOKEN_NS_POSIX only). */
-#define HVC_POSIX_TOKEN_PID(token) \
-    ((uint32_t)((token) & ((1u << HVC_POSIX_TOKEN_PID_BITS) - 1)))
-
 /** @} */
 
 #ifdef __cplusplus
 }
 #endif
+
+/* Kept reachable from here for existing users: the POSIX backend's
+ * constructor, hvc_platform_posix(), lives in its own header. */
+#include <hvcomm/posix.h>
 
 #endif /* HVCOMM_PLATFORM_H */

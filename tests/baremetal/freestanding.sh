@@ -1,5 +1,6 @@
 #!/bin/sh
-# The core (src/shm, src/events, the platform dispatch) and the bare-metal
+# The core (cmake/core_sources.txt: src/shm, src/events, the platform
+# dispatch, the hypervisor-side library) and the bare-metal
 # backend (src/platform/baremetal) must build for a
 # Cortex-M4 with -ffreestanding, use no 64-bit atomics (no libatomic calls),
 # and call nothing outside itself but what GCC may emit for freestanding code
@@ -17,9 +18,11 @@ trap 'rm -rf "$work"' EXIT
 flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c11 -ffreestanding
        -Os -ffunction-sections -fdata-sections -Wall -Wextra -Wpedantic -Werror -I$src/include"
 objs=
-for f in "$src"/src/shm/*.c "$src"/src/events/*.c "$src"/src/system/system.c "$src"/src/platform/platform.c \
-         "$src"/src/platform/log.c "$src"/src/platform/baremetal/*.c; do
-    [ -f "$f" ] || continue
+# The core's sources: the one list CMake reads too (cmake/core_sources.txt).
+core=$(grep -v '^#' "$src/cmake/core_sources.txt" | sed "s|^|$src/|")
+# shellcheck disable=SC2086
+for f in $core "$src"/src/platform/baremetal/*.c; do
+    [ -f "$f" ] || { echo "FAIL: cmake/core_sources.txt: no file $f"; exit 1; }
     o=$work/$(basename "$(dirname "$f")")_$(basename "$f" .c).o
     # shellcheck disable=SC2086
     $cc $flags -c "$f" -o "$o"

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../hosted.h"
 #include "ivshmem_internal.h"
 #include "ivshmem_proto.h"
 
@@ -149,10 +150,7 @@ static int service_locked(struct ivh_state *st)
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return hvc__hosted_now_ns() / 1000000u;
 }
 
 /* Milliseconds left of the setup, or -HVC_ETIMEDOUT. */
@@ -371,11 +369,8 @@ static int host_notify(const struct hvc_platform *p, void *state, uint32_t peer,
 
 static uint64_t host_now_ns(const struct hvc_platform *p)
 {
-    struct timespec ts;
-
     (void)p;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return hvc__hosted_now_ns();
 }
 
 static int host_wait_notify(const struct hvc_platform *p, void *state,

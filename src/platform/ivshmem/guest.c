@@ -8,6 +8,7 @@
  * caller asks for must fit BAR2.
  */
 #define _GNU_SOURCE
+#include "../hosted.h"
 #include "ivshmem_internal.h"
 
 #include <dirent.h>
@@ -336,11 +337,8 @@ static uint32_t guest_caps(const struct hvc_platform *p, void *state)
 
 static uint64_t guest_now_ns(const struct hvc_platform *p)
 {
-    struct timespec ts;
-
     (void)p;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return hvc__hosted_now_ns();
 }
 
 static const struct hvc_platform guest_platform = {
