@@ -37,6 +37,7 @@
  * | cache_invalidate  | no       | nothing to do: memory is coherent         |
  * | caps              | no       | every method the table sets works         |
  * | token_ns (v2)     | no       | 0: tokens never asked about (heartbeat)   |
+ * | control (v2)      | no       | `-HVC_ENOTSUP`                            |
  *
  * Liveness tokens carry a namespace (#hvc_token_ns): the backend that issued
  * a token. The peer table stores both, and the dispatch layer
@@ -232,6 +233,31 @@ struct hvc_platform {
     uint32_t token_ns;
     /** 0 */
     uint32_t reserved_v2;
+    /**
+     * A backend's extras (SQLite's xFileControl): operation `op` (an
+     * #hvc_platform_op) on this mapping, with an op-defined `arg`. Returns
+     * the op's result (>= 0) or a negative code; `-HVC_ENOTSUP` for an op
+     * the backend does not know. Called only through
+     * hvc_platform_control(), so no backend's state is reached around the
+     * dispatch layer.
+     */
+    int (*control)(const struct hvc_platform *p, void *state, uint32_t op,
+                   void *arg);
+};
+
+/**
+ * @brief Operations of hvc_platform_control(): each backend has its own
+ *        range, and numbers are only ever appended.
+ */
+enum hvc_platform_op {
+    /** ivshmem host and guest: the #hvc_ivshmem_mode (`arg` unused). */
+    HVC_PLATFORM_OP_IVSHMEM_MODE = 0x100,
+    /** ivshmem host: process the server's messages (`arg` unused); the count. */
+    HVC_PLATFORM_OP_IVSHMEM_SERVICE = 0x101,
+    /** ivshmem host: is the peer `*(const uint32_t *)arg` listed? 1 or 0. */
+    HVC_PLATFORM_OP_IVSHMEM_PEER_LISTED = 0x102,
+    /** First op free for other backends. */
+    HVC_PLATFORM_OP_USER = 0x10000,
 };
 
 /** What a mapped region's backend can do, from hvc_platform_caps(). */
@@ -361,6 +387,20 @@ HVC_API int hvc_platform_peer_alive(struct hvc_platform_handle *h,
 HVC_API int hvc_platform_token_alive(struct hvc_platform_handle *h,
                                      uint32_t peer, uint32_t ns,
                                      uint64_t token);
+
+/**
+ * @brief Run a backend-specific operation (the backend's `control` method).
+ * @param h the handle.
+ * @param op an #hvc_platform_op.
+ * @param arg the op's argument, as the op documents.
+ * @return the op's result (>= 0).
+ * @retval -HVC_ENOTSUP the backend has no `control`, or does not know `op`.
+ * @retval -HVC_EINVAL `h` is not open, or the op's own argument errors.
+ *
+ * Context: as the op documents; never from interrupt handlers unless it says so.
+ */
+HVC_API int hvc_platform_control(struct hvc_platform_handle *h, uint32_t op,
+                                 void *arg);
 
 /**
  * @brief Ring a peer's doorbell.

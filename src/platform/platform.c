@@ -132,6 +132,15 @@ int hvc_platform_token_alive(struct hvc_platform_handle *h, uint32_t peer,
     return hvc_platform_peer_alive(h, peer, token);
 }
 
+int hvc_platform_control(struct hvc_platform_handle *h, uint32_t op, void *arg)
+{
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, control, 2))
+        return -HVC_ENOTSUP;
+    return h->ops->control(h->ops, h->state, op, arg);
+}
+
 int hvc_platform_notify(struct hvc_platform_handle *h, uint32_t peer,
                         uint32_t vector)
 {

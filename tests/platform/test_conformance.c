@@ -268,8 +268,21 @@ START_TEST(caps_match_the_table)
         ck_assert_msg((caps & (HVC_CAP_NOTIFY | HVC_CAP_WAIT_NOTIFY)) ==
                           (HVC_CAP_NOTIFY | HVC_CAP_WAIT_NOTIFY),
                       "a doorbell backend without both doorbell caps");
+    /* Version 2: a backend's extras go through control; an op it does not
+     * know is "not supported", never a crash or another backend's answer. */
+    ck_assert_int_ge(ops->version, 2);
+    ck_assert_uint_eq(ops->reserved_v2, 0);
+    hvct_assert_rc(hvc_platform_control(&h, HVC_PLATFORM_OP_USER + 0x1234u, NULL),
+                   -HVC_ENOTSUP);
+    if (ops == hvc_platform_ivshmem_host())
+        hvct_assert_rc(hvc_ivshmem_mode(&h), HVC_IVSHMEM_HOST);
+    else if (ops != hvc_platform_ivshmem_guest())
+        hvct_assert_rc(hvc_ivshmem_mode(&h), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_control(NULL, HVC_PLATFORM_OP_IVSHMEM_MODE, NULL),
+                   -HVC_EINVAL);
     hvc_platform_close(&h);
     ck_assert_uint_eq(hvc_platform_caps(&h), 0);
+    hvct_assert_rc(hvc_platform_control(&h, HVC_PLATFORM_OP_IVSHMEM_MODE, NULL), -HVC_EINVAL);
     teardown_backend();
 }
 END_TEST
