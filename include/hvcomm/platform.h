@@ -497,6 +497,51 @@ HVC_API void hvc_platform_cache_invalidate(struct hvc_platform_handle *h,
                                            const void *addr, uint64_t len);
 
 /**
+ * @brief The methods fault injection can make fail (hvc_platform_fault_set()).
+ */
+enum hvc_platform_method {
+    HVC_METHOD_ANY = 0,      /**< count calls of every method below together */
+    HVC_METHOD_MAP = 1,      /**< map (hvc_platform_open()) */
+    HVC_METHOD_UNMAP,        /**< unmap: still unmaps, then reports the error */
+    HVC_METHOD_UNLINK,       /**< unlink */
+    HVC_METHOD_SELF_ID,      /**< self_id */
+    HVC_METHOD_SELF_TOKEN,   /**< self_token (its callers then get token 0) */
+    HVC_METHOD_PEER_ALIVE,   /**< peer_alive */
+    HVC_METHOD_NOTIFY,       /**< notify */
+    HVC_METHOD_WAIT_NOTIFY,  /**< wait_notify */
+    HVC_METHOD_WAIT_WORD,    /**< wait_word (also its polling fallback) */
+    HVC_METHOD_WAKE_WORD,    /**< wake_word (also when the backend has none) */
+    HVC_METHOD_MAP_VIEW,     /**< map_view (also the fallback pointer) */
+    HVC_METHOD_UNMAP_VIEW,   /**< unmap_view: still unmaps, then reports */
+    HVC_METHOD_CONTROL,      /**< control */
+    HVC_METHOD_COUNT         /**< number of values above */
+};
+
+/**
+ * @brief Fault injection for tests (SQLite's os.c): make calls of a method
+ *        fail with a chosen code, in the dispatch layer, for every backend.
+ *
+ * From now on, calls number `nth` .. `nth + count - 1` (counted from 1) of
+ * `method` (or of any method, #HVC_METHOD_ANY) fail with `rc` instead of
+ * reaching the backend (`count` 0: every call from the `nth` on). Replaces
+ * any earlier setting. Compiled in when CMake's HVC_FAULT_INJECTION is on
+ * (it is when the tests are built); the counters are atomic, but set it
+ * while no other thread calls hvcomm.
+ *
+ * @retval 0 armed.
+ * @retval -HVC_EINVAL `method` out of range, `nth` 0, or `rc` not negative.
+ * @retval -HVC_ENOTSUP the library was built without fault injection.
+ */
+HVC_API int hvc_platform_fault_set(int method, uint32_t nth, int rc,
+                                   uint32_t count);
+
+/**
+ * @brief Disarm fault injection.
+ * @return the number of calls that failed by injection since it was armed.
+ */
+HVC_API uint32_t hvc_platform_fault_clear(void);
+
+/**
  * @brief Install the log hook (NULL to silence the library, the default).
  *
  * Context: set it once at start-up, before other threads call hvcomm.
