@@ -39,6 +39,27 @@
  * | token_ns (v2)     | no       | 0: tokens never asked about (heartbeat)   |
  * | control (v2)      | no       | `-HVC_ENOTSUP`                            |
  *
+ * Calling context: who calls each method, and with what it may run at the
+ * same time on the same per-region state. Backends must allow what this
+ * table allows (no method is ever called before `map` returned or after
+ * `unmap` began, for that state):
+ *
+ * | method            | called from                     | concurrent on the same state with |
+ * |-------------------|---------------------------------|-----------------------------------|
+ * | map, unmap        | thread: hvc_platform_open/close | nothing (the caller owns the handle) |
+ * | unlink            | thread                          | anything (it takes no state)      |
+ * | self_id, self_token | thread: format, join          | any method except map/unmap       |
+ * | peer_alive        | thread: scans, format, joins, event waits | itself and every other method |
+ * | notify            | any thread; an ISR where the backend says so | everything, wait_notify included |
+ * | wait_notify       | thread, sleeps: event waits     | itself (several waiting threads) and everything else |
+ * | wait_word         | thread, sleeps: event, segment, ring waits | itself and everything, wake_word included |
+ * | wake_word         | any thread; an ISR where the backend says so | everything                |
+ * | now_ns            | any context, ISRs included: must not block | everything              |
+ * | map_view, unmap_view | thread: object open and close | every other method               |
+ * | cache_clean, cache_invalidate | any context (no sleeping) | everything                  |
+ * | caps              | any thread (a pure query)       | everything                        |
+ * | control (v2)      | thread, unless the op says otherwise | every other method           |
+ *
  * Liveness tokens carry a namespace (#hvc_token_ns): the backend that issued
  * a token. The peer table stores both, and the dispatch layer
  * (hvc_platform_token_alive()) asks a backend only about tokens of its own

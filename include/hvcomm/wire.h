@@ -421,7 +421,7 @@ struct hvc_wire_sampling {
 
 /** One slot of a queuing port: header then `max_msg` bytes rounded to 8. */
 struct hvc_wire_queue_slot {
-    uint32_t seq; /**< atomic: message number + 1 held, 0 while being written */
+    uint32_t seq; /**< atomic: m + 1 once message m is complete (release), m while the writer fills it */
     uint32_t len; /**< payload bytes */
 };
 
