@@ -126,14 +126,12 @@ END_TEST
 
 START_TEST(token_failure_joins_with_token_zero)
 {
-    const char *path = hvct_region_path("flt0");
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 4};
     struct hvc_peer_info pi;
     struct hvc_region r;
     int id;
 
     hvct_leak_setup();
-    hvct_assert_rc(hvc_region_format(&r, hvc_platform_posix(), path, &cfg), 0);
+    hvct_make_region(&r, "flt0", SIZE, 4, 4);
     hvct_assert_rc(hvc_platform_fault_set(HVC_METHOD_SELF_TOKEN, 1, INJECTED, 0), 0);
     id = hvc_peer_join(&r, "t0");
     ck_assert_uint_ge(hvc_platform_fault_clear(), 1);

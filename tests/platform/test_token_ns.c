@@ -57,14 +57,12 @@ static uint32_t state_of(struct hvc_region *r, uint32_t id)
 
 START_TEST(own_token_has_the_posix_namespace)
 {
-    const char *path = hvct_region_path("tns");
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 4};
     struct hvc_peer_info pi;
     struct hvc_region r;
     int id;
 
     hvct_leak_setup();
-    hvct_assert_rc(hvc_region_format(&r, hvc_platform_posix(), path, &cfg), 0);
+    hvct_make_region(&r, "tns", SIZE, 4, 4);
     ck_assert_uint_eq(hvc_platform_token_ns(hvc_region_platform(&r)), HVC_TOKEN_NS_POSIX);
     id = hvc_peer_join(&r, "self");
     ck_assert_int_ge(id, 0);
@@ -82,15 +80,13 @@ START_TEST(foreign_tokens_are_not_judged)
     static const uint32_t foreign[] = {HVC_TOKEN_NS_NONE, HVC_TOKEN_NS_IVSHMEM,
                                        HVC_TOKEN_NS_BAREMETAL, HVC_TOKEN_NS_X86HV,
                                        HVC_TOKEN_NS_USER};
-    const char *path = hvct_region_path("tnf");
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 8, .max_objects = 4};
     struct hvc_platform_handle *h;
     struct hvc_region r;
     uint64_t token;
     uint32_t pid;
 
     hvct_leak_setup();
-    hvct_assert_rc(hvc_region_format(&r, hvc_platform_posix(), path, &cfg), 0);
+    hvct_make_region(&r, "tnf", SIZE, 8, 4);
     ck_assert_int_eq(hvc_peer_join(&r, "scanner"), 0);
     h = hvc_region_platform(&r);
     pid = dead_pid();
