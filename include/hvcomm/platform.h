@@ -586,6 +586,17 @@ HVC_API void hvc_log(int level, const char *fmt, ...)
 }
 #endif
 
+/*
+ * HVC_CONFIG_NO_STRINGS (a build option for small targets, defined when the
+ * library itself is compiled): the library's own log calls keep their
+ * arguments type-checked but unevaluated, so no format string reaches the
+ * image. hvc_log() itself still exists for applications.
+ */
+#if defined(HVC_CONFIG_NO_STRINGS) && !defined(HVC__LOG_IMPL)
+int hvc__log_unused(int level, const char *fmt, ...);
+#define hvc_log(...) ((void)sizeof(hvc__log_unused(__VA_ARGS__)))
+#endif
+
 /* Kept reachable from here for existing users: the POSIX backend's
  * constructor, hvc_platform_posix(), lives in its own header. */
 #include <hvcomm/posix.h>
