@@ -239,7 +239,21 @@ static int run_both(const char *path, const char *secs)
         demo_say("FAILED (guest A status %d, guest B status %d)", sa, sb);
         return EXIT_FAILURE;
     }
-    demo_say("both guests finished. Look at the region with: hvcomm info %s", path);
+    {
+        /* The tool beside us in the build tree (build/demo/tools/hvcomm),
+         * else the installed one on the PATH. */
+        char tool[4200];
+        char *slash = strrchr(self, '/');
+
+        snprintf(tool, sizeof(tool), "hvcomm");
+        if (slash != NULL) {
+            *slash = '\0';
+            if (snprintf(tool, sizeof(tool), "%s/../tools/hvcomm", self) >= (int)sizeof(tool) ||
+                access(tool, X_OK) != 0)
+                snprintf(tool, sizeof(tool), "hvcomm");
+        }
+        demo_say("both guests finished. Look at the region with: %s info %s", tool, path);
+    }
     return EXIT_SUCCESS;
 }
 

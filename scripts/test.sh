@@ -35,7 +35,8 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
     -DHVC_SANITIZE=address,undefined -DHVC_BUILD_BENCH=OFF -DHVC_WERROR=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-    ctest --test-dir build/asan --output-on-failure -LE 'package|baremetal|qemu'
+    ctest --test-dir build/asan --output-on-failure -LE 'package|baremetal|qemu' \
+    -E '^test_event_model$' # spin's model checker: no hvcomm code in it
 
 step "ThreadSanitizer: two peers as two threads (tests/threads)"
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \

@@ -289,6 +289,8 @@ enum hvc_platform_caps {
     HVC_CAP_LIVENESS = 1u << 3,    /**< tell whether a peer is alive */
     HVC_CAP_VIEWS = 1u << 4,       /**< separate views, read-only enforced */
     HVC_CAP_SELF_ID = 1u << 5,     /**< the platform assigns peer ids */
+    HVC_CAP_CACHE = 1u << 6,       /**< memory is not coherent: cache_clean /
+                                        cache_invalidate must be called */
 };
 
 /**

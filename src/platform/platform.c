@@ -300,6 +300,8 @@ uint32_t hvc_platform_caps(const struct hvc_platform_handle *h)
         caps |= HVC_CAP_VIEWS;
     if (HAS(ops, self_id, 1))
         caps |= HVC_CAP_SELF_ID;
+    if (HAS(ops, cache_clean, 1) || HAS(ops, cache_invalidate, 1))
+        caps |= HVC_CAP_CACHE;
     /* The backend may only narrow what its table promises. */
     if (HAS(ops, caps, 1))
         caps &= ops->caps(ops, (void *)(uintptr_t)h->state);

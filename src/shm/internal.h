@@ -8,6 +8,7 @@
 /* Bits of hvc_region::state. */
 #define HVC__ATTACHED 1u
 #define HVC__RDONLY 2u
+#define HVC__NONCOHERENT 4u /* the backend has cache maintenance (HVC_CAP_CACHE) */
 
 static inline struct hvc_wire_header *hvc__hdr(const struct hvc_region *r)
 {
@@ -65,6 +66,33 @@ static inline bool hvc__streq(const char *a, const char *b)
         b++;
     }
     return *a == *b;
+}
+
+/*
+ * Cache maintenance for shared memory that is not coherent (platform.h,
+ * HVC_CAP_CACHE): the one place the objects' code goes through. A writer
+ * cleans what it wrote before the word that publishes it, then that word
+ * after its store; a reader invalidates a published word before loading
+ * it, and what the word covers before reading that. A side only ever
+ * invalidates lines the other side writes (an invalidate would drop its
+ * own unwritten stores). On coherent platforms each call is one test of a
+ * bit the region computed once.
+ *
+ * Words updated with atomic read-modify-write (events, segment locks, the
+ * directory lock, the peer status) cannot be shared through non-coherent
+ * caches at all: such memory must be mapped uncached for them (see
+ * doc/baremetal.md).
+ */
+static inline void hvc__clean(struct hvc_region *r, const void *p, uint64_t n)
+{
+    if (r->state & HVC__NONCOHERENT)
+        hvc_platform_cache_clean(&r->plat, p, n);
+}
+
+static inline void hvc__invalidate(struct hvc_region *r, const void *p, uint64_t n)
+{
+    if (r->state & HVC__NONCOHERENT)
+        hvc_platform_cache_invalidate(&r->plat, p, n);
 }
 
 /* Checks the immutable header at base (map_size bytes) into r's fields. */

@@ -185,8 +185,10 @@ static int load_cons(struct hvc_queue *qp)
 {
     /* Pairs with the release store of cons in hvc_queue_recv(): the reader
      * is done with the slots before c. */
-    uint32_t c = hvc_load_acquire(&qp->w->cons);
+    uint32_t c;
 
+    hvc__invalidate(qp->region, &qp->w->cons, sizeof(qp->w->cons));
+    c = hvc_load_acquire(&qp->w->cons);
     if (c - qp->peer > qp->head - qp->peer)
         return proto(qp, "queue: reader index out of bounds");
     qp->peer = c;
@@ -215,25 +217,32 @@ int hvc_queue_send(struct hvc_queue *qp, const void *buf, uint32_t len)
     }
     s = slot_of(qp, qp->head);
     hvc_store_relaxed(&s->seq, qp->head); /* "message head, incomplete" */
+    hvc__clean(qp->region, &s->seq, sizeof(s->seq));
     /* Orders the mark above before the data stores; pairs with the acquire
      * fence before the reader's second seq load (DROP_OLDEST overwrites). */
     __atomic_thread_fence(__ATOMIC_RELEASE);
     if (len != 0)
         __builtin_memcpy((uint8_t *)(s + 1), buf, len);
     hvc_store_relaxed(&s->len, len);
+    hvc__clean(qp->region, s, sizeof(*s) + (uint64_t)len);
     /* Pairs with the reader's acquire load of seq. */
     hvc_store_release(&s->seq, qp->head + 1u);
+    hvc__clean(qp->region, &s->seq, sizeof(s->seq));
     qp->head++;
     /* Pairs with the acquire load of prod in load_prod(). */
     hvc_store_release(&qp->w->prod, qp->head);
+    hvc__clean(qp->region, &qp->w->prod, sizeof(qp->w->prod));
     return 0;
 }
 
 /* Reader: the writer's index, read once and checked. */
 static int load_prod(struct hvc_queue *qp)
 {
+    uint32_t p;
+
+    hvc__invalidate(qp->region, &qp->w->prod, sizeof(qp->w->prod));
     /* Pairs with the release store of prod in hvc_queue_send(). */
-    uint32_t p = hvc_load_acquire(&qp->w->prod);
+    p = hvc_load_acquire(&qp->w->prod);
 
     if (qp->policy == HVC_QUEUE_REJECT ? p - qp->head > qp->max_count
                                        : p - qp->head > 0x80000000u)
@@ -270,6 +279,7 @@ int hvc_queue_recv(struct hvc_queue *qp, void *buf, uint32_t cap,
             goto out;
         }
         s = slot_of(qp, qp->head);
+        hvc__invalidate(qp->region, s, qp->slot_size);
         /* Pairs with the release store of seq in hvc_queue_send(). */
         s1 = hvc_load_acquire(&s->seq);
         if (s1 != qp->head + 1u) {
@@ -285,6 +295,7 @@ int hvc_queue_recv(struct hvc_queue *qp, void *buf, uint32_t cap,
         /* Orders the copy before the second seq load; pairs with the
          * writer's release fence after its "incomplete" mark. */
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        hvc__invalidate(qp->region, &s->seq, sizeof(s->seq));
         s2 = hvc_load_relaxed(&s->seq);
         if (s2 != s1) {
             if (qp->policy == HVC_QUEUE_REJECT) {
@@ -317,6 +328,7 @@ out:
         info->dropped = dropped;
     /* Pairs with the acquire load of cons in load_cons(). */
     hvc_store_release(&qp->w->cons, qp->head);
+    hvc__clean(qp->region, &qp->w->cons, sizeof(qp->w->cons));
     return rc;
 }
 

@@ -174,6 +174,8 @@ int hvc_region_format(struct hvc_region *r, const struct hvc_platform *ops,
     hvc_store_release(&h->magic, HVC_WIRE_MAGIC);
     hvc_platform_cache_clean(&r->plat, &h->magic, sizeof(h->magic));
     r->state = HVC__ATTACHED;
+    if (hvc_platform_caps(&r->plat) & HVC_CAP_CACHE)
+        r->state |= HVC__NONCOHERENT;
     hvc_log(HVC_LOG_INFO, "formatted region '%s': %llu bytes, %u peers, %u objects",
             name, (unsigned long long)r->size, (unsigned)r->max_peers,
             (unsigned)r->max_objects);
@@ -206,7 +208,8 @@ int hvc_region_attach(struct hvc_region *r, const struct hvc_platform *ops,
         r->self = -1;
         return rc;
     }
-    r->state = HVC__ATTACHED | ((flags & HVC_MAP_RDONLY) ? HVC__RDONLY : 0);
+    r->state = HVC__ATTACHED | ((flags & HVC_MAP_RDONLY) ? HVC__RDONLY : 0) |
+               ((hvc_platform_caps(&r->plat) & HVC_CAP_CACHE) ? HVC__NONCOHERENT : 0);
     return 0;
 }
 

@@ -159,6 +159,7 @@ int hvc_sampling_write(struct hvc_sampling *sp, const void *buf, uint32_t len)
         n = 1; /* 0 means "being written" / "nothing yet" */
     s = slot_of(sp, n);
     hvc_store_relaxed(&s->gen, 0);
+    hvc__clean(sp->region, &s->gen, sizeof(s->gen));
     /* Orders the 0 above before the data stores below; pairs with the
      * acquire fence in hvc_sampling_read() before its second gen load, so
      * a reader whose copy overlapped these stores sees gen changed. */
@@ -169,10 +170,13 @@ int hvc_sampling_write(struct hvc_sampling *sp, const void *buf, uint32_t len)
     hvc_store_relaxed(&s->len, len);
     hvc_store_relaxed(&s->time_lo, (uint32_t)t);
     hvc_store_relaxed(&s->time_hi, (uint32_t)(t >> 32));
+    hvc__clean(sp->region, s, sizeof(*s) + (uint64_t)len);
     /* Pairs with the acquire load of gen in hvc_sampling_read(). */
     hvc_store_release(&s->gen, n);
+    hvc__clean(sp->region, &s->gen, sizeof(s->gen));
     /* Pairs with the acquire load of latest in hvc_sampling_read(). */
     hvc_store_release(&sp->w->latest, n);
+    hvc__clean(sp->region, &sp->w->latest, sizeof(sp->w->latest));
     sp->seq = n;
     return 0;
 }
@@ -190,15 +194,17 @@ int hvc_sampling_read(struct hvc_sampling *sp, void *buf, uint32_t cap,
     if (sp == NULL || sp->w == NULL || (buf == NULL && cap != 0))
         return -HVC_EINVAL;
     for (int tries = 0; tries < READ_TRIES; tries++) {
-        /* Pairs with the release store of latest in hvc_sampling_write(). */
-        uint32_t l = hvc_load_acquire(&sp->w->latest);
         struct hvc_wire_sampling_slot *s;
-        uint32_t g1, g2, len, copy;
+        uint32_t l, g1, g2, len, copy;
         uint64_t t, now;
 
+        hvc__invalidate(sp->region, &sp->w->latest, sizeof(sp->w->latest));
+        /* Pairs with the release store of latest in hvc_sampling_write(). */
+        l = hvc_load_acquire(&sp->w->latest);
         if (l == 0)
             return -HVC_EAGAIN;
         s = slot_of(sp, l);
+        hvc__invalidate(sp->region, s, sp->slot_size);
         /* Pairs with the release store of gen in hvc_sampling_write(). */
         g1 = hvc_load_acquire(&s->gen);
         if (g1 != l)
@@ -212,6 +218,7 @@ int hvc_sampling_read(struct hvc_sampling *sp, void *buf, uint32_t cap,
         /* Orders the copy before the second gen load (seqlock read);
          * pairs with the release fence in hvc_sampling_write(). */
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        hvc__invalidate(sp->region, &s->gen, sizeof(s->gen));
         g2 = hvc_load_relaxed(&s->gen);
         if (g2 != g1)
             continue; /* torn: the writer came round; try again */
