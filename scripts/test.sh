@@ -25,7 +25,7 @@ jobs=$(nproc)
 step() { printf '\n==== %s\n' "$*"; }
 
 step "gcc build (warnings are errors)"
-cmake -S . -B build/gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc >/dev/null
+cmake -S . -B build/gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc -DHVC_WERROR=ON >/dev/null
 cmake --build build/gcc -j"$jobs"
 
 step "API reference (Doxygen, warnings are errors)"
@@ -33,7 +33,7 @@ cmake --build build/gcc --target doc
 
 step "clang build with AddressSanitizer and UBSan"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-    -DHVC_SANITIZE=address,undefined -DHVC_BUILD_BENCH=OFF >/dev/null
+    -DHVC_SANITIZE=address,undefined -DHVC_BUILD_BENCH=OFF -DHVC_WERROR=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     ctest --test-dir build/asan --output-on-failure -LE 'package|baremetal|qemu' \

@@ -154,8 +154,9 @@ static int cmd_info(const char *path)
 
         if (hvc_peer_info(&r, i, &pi) < 0 || (pi.state == HVC_PEER_ABSENT && pi.epoch == 0))
             continue;
-        if (pi.token != 0)
-            snprintf(pid, sizeof(pid), "%u", (unsigned)(pi.token & 0x3fffff));
+        /* Only a POSIX host's token holds a pid; others' are not shown as one. */
+        if (pi.token != 0 && pi.token_ns == HVC_TOKEN_NS_POSIX)
+            snprintf(pid, sizeof(pid), "%u", (unsigned)HVC_POSIX_TOKEN_PID(pi.token));
         printf("%-4u  %-7s  %-6u  %-9u  %-8s  %s\n", i, hvc_peer_state_name(pi.state),
                pi.epoch, pi.heartbeat, pid, pi.label);
     }

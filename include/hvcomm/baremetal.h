@@ -20,11 +20,10 @@
  * - `self_id`: the descriptor's fixed id, or the `core_id` hook (mhartid,
  *   MPIDR affinity, LAPIC id: the board chooses), or none (free slot).
  * - `self_token`: #HVC_BAREMETAL_TOKEN of the core id. No `peer_alive`:
- *   the heartbeat decides. The token's low 22 bits are zero, like the
- *   ivshmem backend's, because hvc_peer_scan() hands every slot's token to
- *   the *scanning* peer's backend: a POSIX host sharing the region reads a
- *   token as a pid in its low 22 bits, finds pid 0 and answers "cannot
- *   tell" instead of testing some unrelated process.
+ *   the heartbeat decides. The token is stored with the namespace
+ *   #HVC_TOKEN_NS_BAREMETAL, so a POSIX host sharing the region never
+ *   judges it (hvc_platform_token_alive()); its low 22 bits are also zero,
+ *   which kept older POSIX peers, that read them as a pid, at "cannot tell".
  * - `notify` / `wait_notify`: through the doorbell driver (absent when the
  *   descriptor has none: the core then uses its polling paths).
  * - `wait_word` / `wake_word`: `wake_word` rings every other core's "word"

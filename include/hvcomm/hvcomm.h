@@ -22,6 +22,7 @@
 #include <hvcomm/ivshmem.h>
 #include <hvcomm/platform.h>
 #include <hvcomm/port.h>
+#include <hvcomm/posix.h>
 #include <hvcomm/region.h>
 #include <hvcomm/ring.h>
 #include <hvcomm/shm.h>

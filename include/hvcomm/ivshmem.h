@@ -74,8 +74,9 @@ extern "C" {
  * @brief The liveness token of ivshmem peer `id`.
  *
  * Tag "IVSH" in the upper 32 bits, the id in bits 22..31 and zero low 22
- * bits, so that a POSIX peer, which reads the low 22 bits as a process id,
- * answers "cannot tell" instead of a wrong verdict.
+ * bits. Stored with the namespace #HVC_TOKEN_NS_IVSHMEM: other kinds of
+ * backend never judge it (hvc_platform_token_alive()); the zero low bits
+ * kept older POSIX peers, which read them as a pid, at "cannot tell".
  */
 #define HVC_IVSHMEM_TOKEN(id) \
     ((uint64_t)0x49565348u << 32 | ((uint64_t)(id) & 0x3ffu) << 22)

@@ -39,6 +39,36 @@
  * |                   |          | publication, doc/baremetal.md)            |
  * | cache_invalidate  | no       | nothing to do: memory is coherent         |
  * | caps              | no       | every method the table sets works         |
+ * | token_ns (v2)     | no       | 0: tokens never asked about (heartbeat)   |
+ * | control (v2)      | no       | `-HVC_ENOTSUP`                            |
+ *
+ * Calling context: who calls each method, and with what it may run at the
+ * same time on the same per-region state. Backends must allow what this
+ * table allows (no method is ever called before `map` returned or after
+ * `unmap` began, for that state):
+ *
+ * | method            | called from                     | concurrent on the same state with |
+ * |-------------------|---------------------------------|-----------------------------------|
+ * | map, unmap        | thread: hvc_platform_open/close | nothing (the caller owns the handle) |
+ * | unlink            | thread                          | anything (it takes no state)      |
+ * | self_id, self_token | thread: format, join          | any method except map/unmap       |
+ * | peer_alive        | thread: scans, format, joins, event waits | itself and every other method |
+ * | notify            | any thread; an ISR where the backend says so | everything, wait_notify included |
+ * | wait_notify       | thread, sleeps: event waits     | itself (several waiting threads) and everything else |
+ * | wait_word         | thread, sleeps: event, segment, ring waits | itself and everything, wake_word included |
+ * | wake_word         | any thread; an ISR where the backend says so | everything                |
+ * | now_ns            | any context, ISRs included: must not block | everything              |
+ * | map_view, unmap_view | thread: object open and close | every other method               |
+ * | cache_clean, cache_invalidate | any context (no sleeping) | everything                  |
+ * | caps              | any thread (a pure query)       | everything                        |
+ * | control (v2)      | thread, unless the op says otherwise | every other method           |
+ *
+ * Liveness tokens carry a namespace (#hvc_token_ns): the backend that issued
+ * a token. The peer table stores both, and the dispatch layer
+ * (hvc_platform_token_alive()) asks a backend only about tokens of its own
+ * namespace: a pid from a POSIX host means nothing to a bare-metal core, and
+ * a core number means nothing to a POSIX host. Token 0 or namespace 0 is
+ * "unknown" (liveness by heartbeat only).
  */
 #ifndef HVCOMM_PLATFORM_H
 #define HVCOMM_PLATFORM_H
@@ -62,7 +92,7 @@ extern "C" {
  */
 
 /** The version of `struct hvc_platform` this header describes. */
-#define HVC_PLATFORM_VERSION 1
+#define HVC_PLATFORM_VERSION 2
 
 /** The largest private state (bytes) a backend may ask for per region. */
 #define HVC_PLATFORM_STATE_MAX 512
@@ -93,6 +123,22 @@ enum hvc_log_level {
  * stays freestanding). It may be called from any thread that calls hvcomm.
  */
 typedef void (*hvc_log_fn)(void *ctx, int level, const char *fmt, va_list ap);
+
+/**
+ * @brief Namespaces of liveness tokens: which kind of backend issued one.
+ *
+ * A backend sets its namespace in hvc_platform::token_ns (version 2). The
+ * numbers are part of the wire format (stored in every peer slot): new ones
+ * are only ever appended; out-of-tree backends use #HVC_TOKEN_NS_USER and up.
+ */
+enum hvc_token_ns {
+    HVC_TOKEN_NS_NONE = 0,      /**< no token, or issued by an unknown backend */
+    HVC_TOKEN_NS_POSIX = 1,     /**< POSIX host: process id and start time */
+    HVC_TOKEN_NS_IVSHMEM = 2,   /**< ivshmem host or guest: HVC_IVSHMEM_TOKEN() */
+    HVC_TOKEN_NS_BAREMETAL = 3, /**< bare metal: HVC_BAREMETAL_TOKEN() */
+    HVC_TOKEN_NS_X86HV = 4,     /**< the x86 hypervisor's guest tokens */
+    HVC_TOKEN_NS_USER = 0x100,  /**< first namespace free for other backends */
+};
 
 /** A mapping, as described by a backend's `map` method. */
 struct hvc_mapping {
@@ -199,6 +245,43 @@ struct hvc_platform {
      * them); when NULL, every method the table sets is taken to work.
      */
     uint32_t (*caps)(const struct hvc_platform *p, void *state);
+
+    /* ---- version 2 ---- */
+
+    /**
+     * The namespace (#hvc_token_ns) of the tokens self_token() gives and
+     * peer_alive() understands; 0 when the backend has none (its tokens are
+     * then never asked about). peer_alive() is only ever called with tokens
+     * of this namespace.
+     */
+    uint32_t token_ns;
+    /** 0 */
+    uint32_t reserved_v2;
+    /**
+     * A backend's extras (SQLite's xFileControl): operation `op` (an
+     * #hvc_platform_op) on this mapping, with an op-defined `arg`. Returns
+     * the op's result (>= 0) or a negative code; `-HVC_ENOTSUP` for an op
+     * the backend does not know. Called only through
+     * hvc_platform_control(), so no backend's state is reached around the
+     * dispatch layer.
+     */
+    int (*control)(const struct hvc_platform *p, void *state, uint32_t op,
+                   void *arg);
+};
+
+/**
+ * @brief Operations of hvc_platform_control(): each backend has its own
+ *        range, and numbers are only ever appended.
+ */
+enum hvc_platform_op {
+    /** ivshmem host and guest: the #hvc_ivshmem_mode (`arg` unused). */
+    HVC_PLATFORM_OP_IVSHMEM_MODE = 0x100,
+    /** ivshmem host: process the server's messages (`arg` unused); the count. */
+    HVC_PLATFORM_OP_IVSHMEM_SERVICE = 0x101,
+    /** ivshmem host: is the peer `*(const uint32_t *)arg` listed? 1 or 0. */
+    HVC_PLATFORM_OP_IVSHMEM_PEER_LISTED = 0x102,
+    /** First op free for other backends. */
+    HVC_PLATFORM_OP_USER = 0x10000,
 };
 
 /** What a mapped region's backend can do, from hvc_platform_caps(). */
@@ -295,12 +378,55 @@ HVC_API int hvc_platform_self_token(struct hvc_platform_handle *h,
                                     uint64_t *token);
 
 /**
- * @brief Ask the platform whether a peer is still running.
+ * @brief The namespace of this backend's tokens (#hvc_token_ns).
+ * @return the namespace; 0 (#HVC_TOKEN_NS_NONE) when the backend has none,
+ *         its table is older than version 2, or `h` is not open.
+ */
+HVC_API uint32_t hvc_platform_token_ns(const struct hvc_platform_handle *h);
+
+/**
+ * @brief Ask the platform whether a peer is still running, by a token of
+ *        this backend's own namespace.
+ *
+ * For a token read from a peer slot, whose issuer is not known, use
+ * hvc_platform_token_alive().
+ *
  * @return 1 alive, 0 dead.
  * @retval -HVC_ENOTSUP the platform cannot tell (or the token is 0).
+ * @retval -HVC_EINVAL `h` is not open.
  */
 HVC_API int hvc_platform_peer_alive(struct hvc_platform_handle *h,
                                     uint32_t peer, uint64_t token);
+
+/**
+ * @brief Is the peer that stored (`ns`, `token`) still running?
+ *
+ * The one place where a token is judged: a token of 0, a namespace of 0,
+ * or a namespace other than this backend's (hvc_platform_token_ns()) is
+ * "unknown", and the backend is not asked.
+ *
+ * @return 1 alive, 0 dead.
+ * @retval -HVC_ENOTSUP unknown: the platform cannot tell, the token is 0, or
+ *         it was issued by another kind of backend.
+ * @retval -HVC_EINVAL `h` is not open.
+ */
+HVC_API int hvc_platform_token_alive(struct hvc_platform_handle *h,
+                                     uint32_t peer, uint32_t ns,
+                                     uint64_t token);
+
+/**
+ * @brief Run a backend-specific operation (the backend's `control` method).
+ * @param h the handle.
+ * @param op an #hvc_platform_op.
+ * @param arg the op's argument, as the op documents.
+ * @return the op's result (>= 0).
+ * @retval -HVC_ENOTSUP the backend has no `control`, or does not know `op`.
+ * @retval -HVC_EINVAL `h` is not open, or the op's own argument errors.
+ *
+ * Context: as the op documents; never from interrupt handlers unless it says so.
+ */
+HVC_API int hvc_platform_control(struct hvc_platform_handle *h, uint32_t op,
+                                 void *arg);
 
 /**
  * @brief Ring a peer's doorbell.
@@ -397,6 +523,51 @@ HVC_API void hvc_platform_cache_invalidate(struct hvc_platform_handle *h,
                                            const void *addr, uint64_t len);
 
 /**
+ * @brief The methods fault injection can make fail (hvc_platform_fault_set()).
+ */
+enum hvc_platform_method {
+    HVC_METHOD_ANY = 0,      /**< count calls of every method below together */
+    HVC_METHOD_MAP = 1,      /**< map (hvc_platform_open()) */
+    HVC_METHOD_UNMAP,        /**< unmap: still unmaps, then reports the error */
+    HVC_METHOD_UNLINK,       /**< unlink */
+    HVC_METHOD_SELF_ID,      /**< self_id */
+    HVC_METHOD_SELF_TOKEN,   /**< self_token (its callers then get token 0) */
+    HVC_METHOD_PEER_ALIVE,   /**< peer_alive */
+    HVC_METHOD_NOTIFY,       /**< notify */
+    HVC_METHOD_WAIT_NOTIFY,  /**< wait_notify */
+    HVC_METHOD_WAIT_WORD,    /**< wait_word (also its polling fallback) */
+    HVC_METHOD_WAKE_WORD,    /**< wake_word (also when the backend has none) */
+    HVC_METHOD_MAP_VIEW,     /**< map_view (also the fallback pointer) */
+    HVC_METHOD_UNMAP_VIEW,   /**< unmap_view: still unmaps, then reports */
+    HVC_METHOD_CONTROL,      /**< control */
+    HVC_METHOD_COUNT         /**< number of values above */
+};
+
+/**
+ * @brief Fault injection for tests (SQLite's os.c): make calls of a method
+ *        fail with a chosen code, in the dispatch layer, for every backend.
+ *
+ * From now on, calls number `nth` .. `nth + count - 1` (counted from 1) of
+ * `method` (or of any method, #HVC_METHOD_ANY) fail with `rc` instead of
+ * reaching the backend (`count` 0: every call from the `nth` on). Replaces
+ * any earlier setting. Compiled in when CMake's HVC_FAULT_INJECTION is on
+ * (it is when the tests are built); the counters are atomic, but set it
+ * while no other thread calls hvcomm.
+ *
+ * @retval 0 armed.
+ * @retval -HVC_EINVAL `method` out of range, `nth` 0, or `rc` not negative.
+ * @retval -HVC_ENOTSUP the library was built without fault injection.
+ */
+HVC_API int hvc_platform_fault_set(int method, uint32_t nth, int rc,
+                                   uint32_t count);
+
+/**
+ * @brief Disarm fault injection.
+ * @return the number of calls that failed by injection since it was armed.
+ */
+HVC_API uint32_t hvc_platform_fault_clear(void);
+
+/**
  * @brief Install the log hook (NULL to silence the library, the default).
  *
  * Context: set it once at start-up, before other threads call hvcomm.
@@ -414,34 +585,25 @@ HVC_API void hvc_log(int level, const char *fmt, ...)
 #endif
     ;
 
-/**
- * @brief The POSIX host backend: regions are files or POSIX shared-memory
- *        objects, waits are futexes, time is CLOCK_MONOTONIC.
- *
- * Region names: a name of the form `/NAME` with no other slash, or
- * `shm:NAME`, is a POSIX shared-memory object; any other name is a file
- * path (so a region can be the same file QEMU maps with
- * `memory-backend-file`). Available on Linux hosts only; elsewhere NULL.
- *
- * A window of a file: `NAME@OFFSET` (OFFSET decimal or `0x` hex, a
- * multiple of the page size) maps the region that starts OFFSET bytes into
- * NAME, e.g. `/dev/shm/guest-ram@0x400000` for the guest-physical address
- * 0x80400000 of a riscv64 `virt` guest whose RAM is that file. Only a `@`
- * followed by a digit starts an offset. Size 0 maps the rest of the file
- * from OFFSET; a given size maps that many bytes (with #HVC_MAP_CREATE the
- * file grows to OFFSET + size if shorter). Views (hvc_platform_map_view())
- * are relative to OFFSET. Errors of the syntax: `-HVC_EINVAL` for an
- * offset that does not parse, is not page-aligned, or is at or past the
- * end of the file when mapping the rest; `-HVC_EOVERFLOW` when OFFSET (or
- * OFFSET + size) exceeds 2^63 - 1. Unlinking a window with a non-zero
- * OFFSET is `-HVC_ENOTSUP` (it would remove the whole file).
- */
-HVC_API const struct hvc_platform *hvc_platform_posix(void);
-
 /** @} */
 
 #ifdef __cplusplus
 }
 #endif
+
+/*
+ * HVC_CONFIG_NO_STRINGS (a build option for small targets, defined when the
+ * library itself is compiled): the library's own log calls keep their
+ * arguments type-checked but unevaluated, so no format string reaches the
+ * image. hvc_log() itself still exists for applications.
+ */
+#if defined(HVC_CONFIG_NO_STRINGS) && !defined(HVC__LOG_IMPL)
+int hvc__log_unused(int level, const char *fmt, ...);
+#define hvc_log(...) ((void)sizeof(hvc__log_unused(__VA_ARGS__)))
+#endif
+
+/* Kept reachable from here for existing users: the POSIX backend's
+ * constructor, hvc_platform_posix(), lives in its own header. */
+#include <hvcomm/posix.h>
 
 #endif /* HVCOMM_PLATFORM_H */

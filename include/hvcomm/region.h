@@ -132,7 +132,8 @@ struct hvc_peer_info {
     uint32_t epoch;     /**< per-slot session id: new at every join */
     uint32_t heartbeat; /**< liveness counter */
     uint32_t flags;     /**< capability flags */
-    uint64_t token;     /**< platform liveness token */
+    uint64_t token;     /**< platform liveness token (0: none) */
+    uint32_t token_ns;  /**< its issuer, #hvc_token_ns (0: unknown) */
     char label[HVC_LABEL_MAX + 1]; /**< NUL-terminated label */
 };
 

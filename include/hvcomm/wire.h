@@ -122,7 +122,7 @@ struct hvc_wire_peer {
     uint32_t token_lo;  /**< platform liveness token, low half (written while JOINING) */
     uint32_t token_hi;  /**< platform liveness token, high half */
     uint32_t flags;     /**< atomic: peer capabilities (HVC_PEER_F_...) */
-    uint32_t reserved0; /**< 0 */
+    uint32_t token_ns;  /**< #hvc_token_ns of the token: its issuer (written while JOINING; 0 unknown) */
     char label[HVC_LABEL_MAX + 1]; /**< NUL-terminated label (written while JOINING) */
     uint8_t reserved[HVC_CACHELINE - 48]; /**< 0 */
 };
@@ -150,6 +150,7 @@ _Static_assert(offsetof(struct hvc_wire_header, proto_errors) == HVC_CACHELINE +
 _Static_assert(offsetof(struct hvc_wire_header, reserved) == 2 * HVC_CACHELINE, "reserved");
 _Static_assert(sizeof(struct hvc_wire_peer) == HVC_CACHELINE, "peer size");
 _Static_assert(offsetof(struct hvc_wire_peer, token_lo) == 8, "token");
+_Static_assert(offsetof(struct hvc_wire_peer, token_ns) == 20, "token_ns");
 _Static_assert(offsetof(struct hvc_wire_peer, label) == 24, "label");
 _Static_assert(sizeof(struct hvc_wire_dirent) == HVC_CACHELINE, "dirent size");
 _Static_assert(offsetof(struct hvc_wire_dirent, offset) == 8, "dirent offset");
@@ -420,7 +421,7 @@ struct hvc_wire_sampling {
 
 /** One slot of a queuing port: header then `max_msg` bytes rounded to 8. */
 struct hvc_wire_queue_slot {
-    uint32_t seq; /**< atomic: message number + 1 held, 0 while being written */
+    uint32_t seq; /**< atomic: m + 1 once message m is complete (release), m while the writer fills it */
     uint32_t len; /**< payload bytes */
 };
 

@@ -16,10 +16,10 @@
  * hypercall), doorbells by `OUT` of #HVC_HV_BELL(peer, vector) to the
  * doorbell port, which a VMM can route in the kernel (KVM ioeventfd).
  *
- * The liveness token (from #HVC_HV_SELF_TOKEN) always has its low 22 bits
- * zero: a POSIX peer of the same region reads them as a process id in
- * hvc_peer_scan(), and zero there means "not a process of mine", so it
- * falls back to the heartbeat instead of declaring the guest dead.
+ * The liveness token (from #HVC_HV_SELF_TOKEN) is stored with the namespace
+ * #HVC_TOKEN_NS_X86HV, so a POSIX peer of the same region never judges it
+ * (hvc_platform_token_alive()); its low 22 bits are also zero, which kept
+ * older POSIX peers, that read them as a pid, at "cannot tell".
  *
  * One guest, one configuration: the backend keeps it (and the doorbells
  * pending from the interrupt handler) in static storage.

@@ -1,4 +1,5 @@
 /* The log hook: the library's only way to say anything. */
+#define HVC__LOG_IMPL /* the real hvc_log(), also with HVC_CONFIG_NO_STRINGS */
 #include <hvcomm/platform.h>
 
 static hvc_log_fn log_fn;

@@ -6,6 +6,76 @@
 #include <hvcomm/atomic.h>
 #include <hvcomm/platform.h>
 
+#ifdef HVC_CONFIG_FAULT
+/* Fault injection (platform.h): one armed setting, counted atomically. */
+static struct {
+    uint32_t armed, method, first, last, hits, calls;
+    int rc;
+} fault;
+
+static bool inject(uint32_t method, int *rc)
+{
+    uint32_t n;
+
+    if (hvc_load_acquire(&fault.armed) == 0 ||
+        (fault.method != HVC_METHOD_ANY && fault.method != method))
+        return false;
+    n = hvc_fetch_add(&fault.calls, 1) + 1;
+    if (n < fault.first || (fault.last != 0 && n > fault.last))
+        return false;
+    hvc_fetch_add(&fault.hits, 1);
+    *rc = fault.rc;
+    return true;
+}
+
+int hvc_platform_fault_set(int method, uint32_t nth, int rc, uint32_t count)
+{
+    if (method < 0 || method >= HVC_METHOD_COUNT || nth == 0 || rc >= 0)
+        return -HVC_EINVAL;
+    hvc_store_relaxed(&fault.armed, 0);
+    fault.method = (uint32_t)method;
+    fault.first = nth;
+    fault.last = count == 0 ? 0 : nth + count - 1;
+    fault.rc = rc;
+    hvc_store_relaxed(&fault.calls, 0);
+    hvc_store_relaxed(&fault.hits, 0);
+    /* Publish the setting: pairs with the acquire load in inject(). */
+    hvc_store_release(&fault.armed, 1);
+    return 0;
+}
+
+uint32_t hvc_platform_fault_clear(void)
+{
+    hvc_store_relaxed(&fault.armed, 0);
+    return hvc_load_relaxed(&fault.hits);
+}
+
+#define FAULT(method)                                                          \
+    do {                                                                       \
+        int fault_rc_;                                                         \
+        if (inject(method, &fault_rc_))                                        \
+            return fault_rc_;                                                  \
+    } while (0)
+#define FAULT_AFTER(method, rc) (inject(method, &(rc)), (rc))
+#else
+int hvc_platform_fault_set(int method, uint32_t nth, int rc, uint32_t count)
+{
+    (void)method;
+    (void)nth;
+    (void)rc;
+    (void)count;
+    return -HVC_ENOTSUP;
+}
+
+uint32_t hvc_platform_fault_clear(void)
+{
+    return 0;
+}
+
+#define FAULT(method) ((void)0)
+#define FAULT_AFTER(method, rc) (rc)
+#endif
+
 /* A method is usable when the table is new enough to have it and sets it. */
 #define HAS(ops, method, since) ((ops)->version >= (since) && (ops)->method != NULL)
 
@@ -45,6 +115,7 @@ int hvc_platform_open(struct hvc_platform_handle *h,
     if (rc < 0)
         return rc;
     __builtin_memset(h, 0, sizeof(*h));
+    FAULT(HVC_METHOD_MAP);
     rc = ops->map(ops, h->state, name, size, flags, &m);
     if (rc < 0) {
         hvc_log(HVC_LOG_ERROR, "%s: cannot map '%s': %s", ops->name, name,
@@ -72,7 +143,7 @@ int hvc_platform_close(struct hvc_platform_handle *h)
         return -HVC_EINVAL;
     rc = h->ops->unmap(h->ops, h->state);
     __builtin_memset(h, 0, sizeof(*h));
-    return rc;
+    return FAULT_AFTER(HVC_METHOD_UNMAP, rc);
 }
 
 int hvc_platform_unlink(const struct hvc_platform *ops, const char *name)
@@ -83,6 +154,7 @@ int hvc_platform_unlink(const struct hvc_platform *ops, const char *name)
         return rc < 0 ? rc : -HVC_EINVAL;
     if (!HAS(ops, unlink, 1))
         return -HVC_ENOTSUP;
+    FAULT(HVC_METHOD_UNLINK);
     return ops->unlink(ops, name);
 }
 
@@ -92,6 +164,7 @@ int hvc_platform_self_id(struct hvc_platform_handle *h)
         return -HVC_EINVAL;
     if (!HAS(h->ops, self_id, 1))
         return -HVC_ENOTSUP;
+    FAULT(HVC_METHOD_SELF_ID);
     return h->ops->self_id(h->ops, h->state);
 }
 
@@ -100,6 +173,14 @@ int hvc_platform_self_token(struct hvc_platform_handle *h, uint64_t *token)
     if (h == NULL || h->ops == NULL || token == NULL)
         return -HVC_EINVAL;
     *token = 0;
+#ifdef HVC_CONFIG_FAULT
+    {
+        int frc;
+
+        if (inject(HVC_METHOD_SELF_TOKEN, &frc))
+            return 0; /* a failing self_token yields token 0, as below */
+    }
+#endif
     if (HAS(h->ops, self_token, 1) && h->ops->self_token(h->ops, h->state, token) < 0)
         *token = 0;
     return 0;
@@ -112,7 +193,35 @@ int hvc_platform_peer_alive(struct hvc_platform_handle *h, uint32_t peer,
         return -HVC_EINVAL;
     if (!HAS(h->ops, peer_alive, 1))
         return -HVC_ENOTSUP;
+    FAULT(HVC_METHOD_PEER_ALIVE);
     return h->ops->peer_alive(h->ops, h->state, peer, token);
+}
+
+uint32_t hvc_platform_token_ns(const struct hvc_platform_handle *h)
+{
+    if (h == NULL || h->ops == NULL || h->ops->version < 2)
+        return HVC_TOKEN_NS_NONE;
+    return h->ops->token_ns;
+}
+
+int hvc_platform_token_alive(struct hvc_platform_handle *h, uint32_t peer,
+                             uint32_t ns, uint64_t token)
+{
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    if (token == 0 || ns == HVC_TOKEN_NS_NONE || ns != hvc_platform_token_ns(h))
+        return -HVC_ENOTSUP;
+    return hvc_platform_peer_alive(h, peer, token);
+}
+
+int hvc_platform_control(struct hvc_platform_handle *h, uint32_t op, void *arg)
+{
+    if (h == NULL || h->ops == NULL)
+        return -HVC_EINVAL;
+    if (!HAS(h->ops, control, 2))
+        return -HVC_ENOTSUP;
+    FAULT(HVC_METHOD_CONTROL);
+    return h->ops->control(h->ops, h->state, op, arg);
 }
 
 int hvc_platform_notify(struct hvc_platform_handle *h, uint32_t peer,
@@ -122,6 +231,7 @@ int hvc_platform_notify(struct hvc_platform_handle *h, uint32_t peer,
         return -HVC_EINVAL;
     if (!HAS(h->ops, notify, 1))
         return -HVC_ENOTSUP;
+    FAULT(HVC_METHOD_NOTIFY);
     return h->ops->notify(h->ops, h->state, peer, vector);
 }
 
@@ -132,6 +242,7 @@ int hvc_platform_wait_notify(struct hvc_platform_handle *h, int64_t timeout_ns,
         return -HVC_EINVAL;
     if (!HAS(h->ops, wait_notify, 1))
         return -HVC_ENOTSUP;
+    FAULT(HVC_METHOD_WAIT_NOTIFY);
     return h->ops->wait_notify(h->ops, h->state, timeout_ns, vector);
 }
 
@@ -142,6 +253,7 @@ int hvc_platform_wait_word(struct hvc_platform_handle *h, const uint32_t *addr,
 
     if (h == NULL || !in_mapping(h, addr, sizeof(*addr)) || timeout_ns < HVC_FOREVER)
         return -HVC_EINVAL;
+    FAULT(HVC_METHOD_WAIT_WORD);
     if (HAS(h->ops, wait_word, 1))
         return h->ops->wait_word(h->ops, h->state, addr, expected, timeout_ns);
 
@@ -162,6 +274,7 @@ int hvc_platform_wake_word(struct hvc_platform_handle *h, const uint32_t *addr,
 {
     if (h == NULL || !in_mapping(h, addr, sizeof(*addr)))
         return -HVC_EINVAL;
+    FAULT(HVC_METHOD_WAKE_WORD);
     if (!HAS(h->ops, wake_word, 1))
         return 0;
     return h->ops->wake_word(h->ops, h->state, addr, count);
@@ -210,6 +323,7 @@ int hvc_platform_map_view(struct hvc_platform_handle *h, uint64_t offset,
     if (h == NULL || h->ops == NULL || addr == NULL || len == 0 ||
         offset > h->size || len > h->size - offset)
         return -HVC_EINVAL;
+    FAULT(HVC_METHOD_MAP_VIEW);
     if (!HAS(h->ops, map_view, 1) || h->page_size == 0) {
         *addr = (uint8_t *)h->base + offset;
         return 0;
@@ -223,13 +337,16 @@ int hvc_platform_map_view(struct hvc_platform_handle *h, uint64_t offset,
 int hvc_platform_unmap_view(struct hvc_platform_handle *h, void *addr,
                             uint64_t len)
 {
+    int rc;
+
     if (h == NULL || h->ops == NULL || addr == NULL)
         return -HVC_EINVAL;
     if (!HAS(h->ops, map_view, 1) || h->page_size == 0)
         return in_mapping(h, addr, len) ? 0 : -HVC_EINVAL;
     if (!HAS(h->ops, unmap_view, 1))
         return 0;
-    return h->ops->unmap_view(h->ops, h->state, addr, len);
+    rc = h->ops->unmap_view(h->ops, h->state, addr, len);
+    return FAULT_AFTER(HVC_METHOD_UNMAP_VIEW, rc);
 }
 
 void hvc_platform_cache_clean(struct hvc_platform_handle *h, const void *addr,

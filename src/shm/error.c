@@ -2,6 +2,21 @@
 #include <hvcomm/error.h>
 #include <hvcomm/version.h>
 
+#ifdef HVC_CONFIG_NO_STRINGS
+/* Small targets: no message or name tables. Both calls still return a
+ * valid string, one for every code. */
+const char *hvc_strerror(int err)
+{
+    (void)err;
+    return "";
+}
+
+const char *hvc_errname(int err)
+{
+    (void)err;
+    return "";
+}
+#else
 #define MSG(name, msg) [HVC_##name] = msg,
 static const char *const messages[HVC_ERRNO_MAX] = {
     [HVC_OK] = "success",
@@ -38,6 +53,7 @@ const char *hvc_errname(int err)
 
     return i < 0 ? "HVC_E?" : names[i];
 }
+#endif
 
 const char *hvc_version(void)
 {

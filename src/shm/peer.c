@@ -42,9 +42,13 @@ static int publish_join(struct hvc_region *r, uint32_t id, uint32_t epoch,
     struct hvc_wire_peer *p = hvc__peer(r, id);
     uint64_t token;
 
+    /* The token goes with the namespace of the backend that issued it, so
+     * that a peer of another kind of backend never judges it. */
     hvc_platform_self_token(&r->plat, &token);
     hvc_store_relaxed(&p->token_lo, (uint32_t)token);
     hvc_store_relaxed(&p->token_hi, (uint32_t)(token >> 32));
+    hvc_store_relaxed(&p->token_ns,
+                      token != 0 ? hvc_platform_token_ns(&r->plat) : (uint32_t)HVC_TOKEN_NS_NONE);
     hvc__strlcpy(p->label, label, HVC_LABEL_MAX);
     hvc_store_relaxed(&p->heartbeat, 0);
     hvc_store_relaxed(&p->flags, 0);
@@ -115,7 +119,7 @@ int hvc_peer_join_id(struct hvc_region *r, uint32_t id, const char *label)
          * restart of this peer); "cannot tell" leaves it to the heartbeat
          * scan, which makes it GONE first. */
         if (hvc_peer_info(r, id, &pi) < 0 || pi.token == 0 ||
-            hvc_platform_peer_alive(&r->plat, id, pi.token) != 0)
+            hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) != 0)
             return -HVC_EBUSY;
         rc = claim(r, id, 1u << pi.state, &epoch);
         if (rc < 0)
@@ -202,6 +206,7 @@ int hvc_peer_info(struct hvc_region *r, uint32_t id, struct hvc_peer_info *out)
     out->flags = hvc_load_relaxed(&p->flags);
     out->token = (uint64_t)hvc_load_relaxed(&p->token_hi) << 32 |
                  hvc_load_relaxed(&p->token_lo);
+    out->token_ns = hvc_load_relaxed(&p->token_ns);
     __builtin_memcpy(out->label, p->label, sizeof(out->label));
     out->label[HVC_LABEL_MAX] = '\0';
     return 0;
@@ -259,7 +264,7 @@ int hvc_peer_scan(struct hvc_region *r, uint64_t stale_ns)
          * the slot may still hold its previous (dead) owner's, so only the
          * heartbeat judges a joiner (one that dies joining goes stale). */
         if (pi.state == HVC_PEER_READY && pi.token != 0 &&
-            hvc_platform_peer_alive(&r->plat, id, pi.token) == 0) {
+            hvc_platform_token_alive(&r->plat, id, pi.token_ns, pi.token) == 0) {
             n += declare_gone(r, id, s, "its process is dead");
             continue;
         }

@@ -100,7 +100,7 @@ static bool has_live_peers(struct hvc_region *r)
 
         if (hvc_peer_info(r, i, &pi) < 0 || pi.state != HVC_PEER_READY)
             continue;
-        if (hvc_platform_peer_alive(&r->plat, i, pi.token) != 0)
+        if (hvc_platform_token_alive(&r->plat, i, pi.token_ns, pi.token) != 0)
             return true; /* alive, or the platform cannot tell */
     }
     return false;

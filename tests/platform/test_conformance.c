@@ -268,8 +268,21 @@ START_TEST(caps_match_the_table)
         ck_assert_msg((caps & (HVC_CAP_NOTIFY | HVC_CAP_WAIT_NOTIFY)) ==
                           (HVC_CAP_NOTIFY | HVC_CAP_WAIT_NOTIFY),
                       "a doorbell backend without both doorbell caps");
+    /* Version 2: a backend's extras go through control; an op it does not
+     * know is "not supported", never a crash or another backend's answer. */
+    ck_assert_int_ge(ops->version, 2);
+    ck_assert_uint_eq(ops->reserved_v2, 0);
+    hvct_assert_rc(hvc_platform_control(&h, HVC_PLATFORM_OP_USER + 0x1234u, NULL),
+                   -HVC_ENOTSUP);
+    if (ops == hvc_platform_ivshmem_host())
+        hvct_assert_rc(hvc_ivshmem_mode(&h), HVC_IVSHMEM_HOST);
+    else if (ops != hvc_platform_ivshmem_guest())
+        hvct_assert_rc(hvc_ivshmem_mode(&h), -HVC_EINVAL);
+    hvct_assert_rc(hvc_platform_control(NULL, HVC_PLATFORM_OP_IVSHMEM_MODE, NULL),
+                   -HVC_EINVAL);
     hvc_platform_close(&h);
     ck_assert_uint_eq(hvc_platform_caps(&h), 0);
+    hvct_assert_rc(hvc_platform_control(&h, HVC_PLATFORM_OP_IVSHMEM_MODE, NULL), -HVC_EINVAL);
     teardown_backend();
 }
 END_TEST
@@ -383,6 +396,17 @@ START_TEST(ids_and_tokens)
     hvct_assert_rc(hvc_platform_self_token(&h, &tok2), 0);
     ck_assert_msg(tok == tok2, "the token changed between two calls");
     hvct_assert_rc(hvc_platform_self_token(&h, NULL), -HVC_EINVAL);
+    /* Tokens name their issuer: a backend that can judge liveness has a
+     * namespace, and is never asked about a token of another one. */
+    if (hvc_platform_caps(&h) & HVC_CAP_LIVENESS)
+        ck_assert_uint_ne(hvc_platform_token_ns(&h), HVC_TOKEN_NS_NONE);
+    if (tok != 0) {
+        uint32_t ns = hvc_platform_token_ns(&h);
+
+        hvct_assert_rc(hvc_platform_token_alive(&h, 0, ns + 1u, tok), -HVC_ENOTSUP);
+        hvct_assert_rc(hvc_platform_token_alive(&h, 0, HVC_TOKEN_NS_NONE, tok), -HVC_ENOTSUP);
+    }
+    hvct_assert_rc(hvc_platform_token_alive(&h, 0, hvc_platform_token_ns(&h), 0), -HVC_ENOTSUP);
 
     pid = hvct_fork(child_peer, &ca);
     w = await_change(word(&h, W_CHILD_ID), 0, "child mapped");
@@ -400,6 +424,7 @@ START_TEST(ids_and_tokens)
 
         hvct_assert_rc(hvc_platform_peer_alive(&h, id >= 0 ? (uint32_t)id : 0u, tok), 1);
         hvct_assert_rc(hvc_platform_peer_alive(&h, peer, ctok), 1);
+        hvct_assert_rc(hvc_platform_token_alive(&h, peer, hvc_platform_token_ns(&h), ctok), 1);
         __atomic_store_n(word(&h, W_GO), 1, __ATOMIC_RELEASE);
         ck_assert_int_eq(hvct_wait(pid), 0);
         /* The platform learns of the death: bounded, not timed. */

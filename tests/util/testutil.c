@@ -29,6 +29,18 @@ const char *hvct_region_path(const char *tag)
     return p;
 }
 
+const char *hvct_make_region(struct hvc_region *r, const char *tag, uint64_t size,
+                             uint32_t max_peers, uint32_t max_objects)
+{
+    const char *path = hvct_region_path(tag);
+    struct hvc_region_config cfg = {.size = size, .max_peers = max_peers,
+                                    .max_objects = max_objects};
+    int rc = hvc_region_format(r, hvc_platform_posix(), path, &cfg);
+
+    ck_assert_msg(rc == 0, "format %s: %s", path, hvc_errname(rc));
+    return path;
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

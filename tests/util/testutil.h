@@ -16,6 +16,12 @@ const char *hvct_region_path(const char *tag);
 void hvct_leak_setup(void);
 void hvct_leak_teardown(void);
 
+/* Format a fresh POSIX region (a hvct_region_path(tag) file) into *r with
+ * the given geometry, failing the test if it cannot; returns the path. The
+ * one helper test files share instead of each its own copy. */
+const char *hvct_make_region(struct hvc_region *r, const char *tag, uint64_t size,
+                             uint32_t max_peers, uint32_t max_objects);
+
 /* Send library logs to stderr (set HVCT_LOG=4 for debug). */
 void hvct_log_to_stderr(void);
 

@@ -286,6 +286,7 @@ int hvc_baremetal_init(struct hvc_baremetal *bm,
     bm->self = core < 0 ? 0u : (uint32_t)core;
     ops = &bm->ops;
     ops->version = HVC_PLATFORM_VERSION;
+    ops->token_ns = HVC_TOKEN_NS_BAREMETAL;
     ops->state_size = sizeof(struct bm_state);
     ops->name = "baremetal";
     ops->app_data = bm;

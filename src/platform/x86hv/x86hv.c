@@ -359,6 +359,7 @@ static int x86hv_wait_notify(const struct hvc_platform *p, void *state,
 
 static const struct hvc_platform x86hv_ops = {
     .version = HVC_PLATFORM_VERSION,
+    .token_ns = HVC_TOKEN_NS_X86HV,
     .state_size = sizeof(struct x86hv_state),
     .name = "x86hv",
     .map = x86hv_map,

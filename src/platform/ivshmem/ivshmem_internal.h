@@ -33,7 +33,8 @@ int hvc__ivs_vfio_wait(struct hvc__ivs_vfio *v, int64_t timeout_ns,
 int hvc__ivs_vfio_reg_read(struct hvc__ivs_vfio *v, uint32_t off, uint32_t *val);
 int hvc__ivs_vfio_reg_write(struct hvc__ivs_vfio *v, uint32_t off, uint32_t val);
 
-/* HVC_IVSHMEM_HOST for a host handle, else -HVC_EINVAL. */
-int hvc__ivshmem_host_mode(const struct hvc_platform_handle *h);
+/* hvc_platform_control(), with "not supported" (not an ivshmem handle, or
+ * not one with this op) as the ivshmem calls' documented -HVC_EINVAL. */
+int hvc__ivshmem_control(struct hvc_platform_handle *h, uint32_t op, void *arg);
 
 #endif

@@ -6,7 +6,9 @@
  * the peer that died.
  */
 #define _GNU_SOURCE
-#include <hvcomm/platform.h>
+#include <hvcomm/posix.h>
+
+#include "../hosted.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PID_BITS 22 /* pid_max is at most 2^22 on Linux */
+#define PID_BITS HVC_POSIX_TOKEN_PID_BITS /* pid_max is at most 2^22 on Linux */
 
 struct posix_state {
     int fd;
@@ -33,19 +35,7 @@ struct posix_state {
 
 _Static_assert(sizeof(struct posix_state) <= HVC_PLATFORM_STATE_MAX, "state");
 
-static int from_errno(int e)
-{
-    switch (e) {
-    case ENOENT: return -HVC_ENOENT;
-    case EEXIST: return -HVC_EEXIST;
-    case EACCES: case EPERM: case EROFS: return -HVC_EACCES;
-    case ENOMEM: case ENOSPC: case EFBIG: return -HVC_ENOMEM;
-    case ENAMETOOLONG: return -HVC_ENAMETOOLONG;
-    case EINVAL: case EISDIR: case ENOTDIR: return -HVC_EINVAL;
-    case EINTR: return -HVC_EINTR;
-    default: return -HVC_EIO;
-    }
-}
+#define from_errno hvc__hosted_errno
 
 /* "/name" (one slash) and "shm:name" are POSIX shm objects; the rest files. */
 static const char *shm_name(const char *name, char *buf, size_t len)
@@ -269,7 +259,7 @@ static int posix_self_token(const struct hvc_platform *p, void *state,
 static int posix_peer_alive(const struct hvc_platform *p, void *state,
                             uint32_t peer, uint64_t token)
 {
-    pid_t pid = (pid_t)(token & ((1u << PID_BITS) - 1));
+    pid_t pid = (pid_t)HVC_POSIX_TOKEN_PID(token);
     uint64_t start;
     char st;
 
@@ -323,11 +313,8 @@ static int posix_wake_word(const struct hvc_platform *p, void *state,
 
 static uint64_t posix_now_ns(const struct hvc_platform *p)
 {
-    struct timespec ts;
-
     (void)p;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return hvc__hosted_now_ns();
 }
 
 static int posix_map_view(const struct hvc_platform *p, void *state,
@@ -357,6 +344,7 @@ static int posix_unmap_view(const struct hvc_platform *p, void *state,
 
 static const struct hvc_platform posix_platform = {
     .version = HVC_PLATFORM_VERSION,
+    .token_ns = HVC_TOKEN_NS_POSIX,
     .state_size = sizeof(struct posix_state),
     .name = "posix",
     .map = posix_map,

@@ -8,6 +8,7 @@
  * caller asks for must fit BAR2.
  */
 #define _GNU_SOURCE
+#include "../hosted.h"
 #include "ivshmem_internal.h"
 
 #include <dirent.h>
@@ -336,15 +337,25 @@ static uint32_t guest_caps(const struct hvc_platform *p, void *state)
 
 static uint64_t guest_now_ns(const struct hvc_platform *p)
 {
-    struct timespec ts;
+    (void)p;
+    return hvc__hosted_now_ns();
+}
+
+static int guest_control(const struct hvc_platform *p, void *state, uint32_t op,
+                         void *arg)
+{
+    const struct ivg_state *st = state;
 
     (void)p;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    (void)arg;
+    if (st->magic != IVG_MAGIC)
+        return -HVC_EINVAL;
+    return op == HVC_PLATFORM_OP_IVSHMEM_MODE ? st->mode : -HVC_ENOTSUP;
 }
 
 static const struct hvc_platform guest_platform = {
     .version = HVC_PLATFORM_VERSION,
+    .token_ns = HVC_TOKEN_NS_IVSHMEM,
     .state_size = sizeof(struct ivg_state),
     .name = "ivshmem-guest",
     .map = guest_map,
@@ -355,6 +366,7 @@ static const struct hvc_platform guest_platform = {
     .wait_notify = guest_wait_notify,
     .now_ns = guest_now_ns,
     .caps = guest_caps,
+    .control = guest_control,
 };
 
 const struct hvc_platform *hvc_platform_ivshmem_guest(void)
@@ -362,14 +374,18 @@ const struct hvc_platform *hvc_platform_ivshmem_guest(void)
     return &guest_platform;
 }
 
+int hvc__ivshmem_control(struct hvc_platform_handle *h, uint32_t op, void *arg)
+{
+    int rc = hvc_platform_control(h, op, arg);
+
+    /* Not an ivshmem handle (or not one that has this op): the documented
+     * -HVC_EINVAL of the ivshmem calls. */
+    return rc == -HVC_ENOTSUP ? -HVC_EINVAL : rc;
+}
+
 int hvc_ivshmem_mode(const struct hvc_platform_handle *h)
 {
-    const struct ivg_state *st;
-
-    if (h == NULL)
-        return -HVC_EINVAL;
-    if (h->ops != &guest_platform)
-        return hvc__ivshmem_host_mode(h);
-    st = (const struct ivg_state *)(const void *)h->state;
-    return st->magic == IVG_MAGIC ? st->mode : -HVC_EINVAL;
+    /* The op only reads: the const handle is not written through. */
+    return hvc__ivshmem_control((struct hvc_platform_handle *)(uintptr_t)h,
+                                HVC_PLATFORM_OP_IVSHMEM_MODE, NULL);
 }

@@ -7,6 +7,7 @@
  * device raises MSI-X only.
  */
 #define _GNU_SOURCE
+#include "../hosted.h"
 #include "ivshmem_internal.h"
 
 #include <errno.h>
@@ -263,13 +264,7 @@ void hvc__ivs_vfio_close(struct hvc__ivs_vfio *v)
     v->device = v->group = v->container = -1;
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#define mono_ns hvc__hosted_now_ns
 
 int hvc__ivs_vfio_wait(struct hvc__ivs_vfio *v, int64_t timeout_ns, uint32_t *vector)
 {

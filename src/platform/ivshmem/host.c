@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../hosted.h"
 #include "ivshmem_internal.h"
 #include "ivshmem_proto.h"
 
@@ -149,10 +150,7 @@ static int service_locked(struct ivh_state *st)
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return hvc__hosted_now_ns() / 1000000u;
 }
 
 /* Milliseconds left of the setup, or -HVC_ETIMEDOUT. */
@@ -371,11 +369,8 @@ static int host_notify(const struct hvc_platform *p, void *state, uint32_t peer,
 
 static uint64_t host_now_ns(const struct hvc_platform *p)
 {
-    struct timespec ts;
-
     (void)p;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return hvc__hosted_now_ns();
 }
 
 static int host_wait_notify(const struct hvc_platform *p, void *state,
@@ -455,8 +450,43 @@ static int host_unmap_view(const struct hvc_platform *p, void *state, void *addr
     return munmap(addr, (size_t)len) < 0 ? -HVC_EINVAL : 0;
 }
 
+static int host_control(const struct hvc_platform *p, void *state, uint32_t op,
+                        void *arg)
+{
+    struct ivh_state *st = state;
+    uint32_t peer;
+    int rc;
+
+    (void)p;
+    if (st->magic != IVH_MAGIC)
+        return -HVC_EINVAL;
+    switch (op) {
+    case HVC_PLATFORM_OP_IVSHMEM_MODE:
+        return HVC_IVSHMEM_HOST;
+    case HVC_PLATFORM_OP_IVSHMEM_SERVICE:
+        pthread_mutex_lock(&st->lock);
+        rc = st->sock < 0 ? -HVC_EPEERGONE : service_locked(st);
+        pthread_mutex_unlock(&st->lock);
+        return rc;
+    case HVC_PLATFORM_OP_IVSHMEM_PEER_LISTED:
+        if (arg == NULL)
+            return -HVC_EINVAL;
+        peer = *(const uint32_t *)arg;
+        if (peer >= NPEERS)
+            return -HVC_EINVAL;
+        pthread_mutex_lock(&st->lock);
+        service_locked(st);
+        rc = (int)((st->listed >> peer) & 1);
+        pthread_mutex_unlock(&st->lock);
+        return rc;
+    default:
+        return -HVC_ENOTSUP;
+    }
+}
+
 static const struct hvc_platform host_platform = {
     .version = HVC_PLATFORM_VERSION,
+    .token_ns = HVC_TOKEN_NS_IVSHMEM,
     .state_size = sizeof(struct ivh_state),
     .name = "ivshmem-host",
     .map = host_map,
@@ -469,6 +499,7 @@ static const struct hvc_platform host_platform = {
     .now_ns = host_now_ns,
     .map_view = host_map_view,
     .unmap_view = host_unmap_view,
+    .control = host_control,
 };
 
 const struct hvc_platform *hvc_platform_ivshmem_host(void)
@@ -476,44 +507,13 @@ const struct hvc_platform *hvc_platform_ivshmem_host(void)
     return &host_platform;
 }
 
-static struct ivh_state *host_state(struct hvc_platform_handle *h)
-{
-    struct ivh_state *st;
-
-    if (h == NULL || h->ops != &host_platform)
-        return NULL;
-    st = (struct ivh_state *)(void *)h->state;
-    return st->magic == IVH_MAGIC ? st : NULL;
-}
-
+/* The public ivshmem host calls, through the dispatch layer's control. */
 int hvc_ivshmem_host_service(struct hvc_platform_handle *h)
 {
-    struct ivh_state *st = host_state(h);
-    int rc;
-
-    if (st == NULL)
-        return -HVC_EINVAL;
-    pthread_mutex_lock(&st->lock);
-    rc = st->sock < 0 ? -HVC_EPEERGONE : service_locked(st);
-    pthread_mutex_unlock(&st->lock);
-    return rc;
+    return hvc__ivshmem_control(h, HVC_PLATFORM_OP_IVSHMEM_SERVICE, NULL);
 }
 
 int hvc_ivshmem_host_peer_listed(struct hvc_platform_handle *h, uint32_t peer)
 {
-    struct ivh_state *st = host_state(h);
-    int rc;
-
-    if (st == NULL || peer >= NPEERS)
-        return -HVC_EINVAL;
-    pthread_mutex_lock(&st->lock);
-    service_locked(st);
-    rc = (int)((st->listed >> peer) & 1);
-    pthread_mutex_unlock(&st->lock);
-    return rc;
-}
-
-int hvc__ivshmem_host_mode(const struct hvc_platform_handle *h)
-{
-    return h != NULL && h->ops == &host_platform ? HVC_IVSHMEM_HOST : -HVC_EINVAL;
+    return hvc__ivshmem_control(h, HVC_PLATFORM_OP_IVSHMEM_PEER_LISTED, &peer);
 }
