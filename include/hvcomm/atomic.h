@@ -114,6 +114,25 @@ static inline uint64_t hvc_load_split64(const uint32_t *lo, const uint32_t *hi)
     return ((uint64_t)h2 << 32) | l;
 }
 
+/**
+ * @brief Read a 64-bit field of shared memory that is immutable once
+ *        published (written before the 32-bit release store that publishes
+ *        it): its two 32-bit words are loaded once each and put together in
+ *        memory order, the bytes a plain load would give on any endianness.
+ *        Only 32-bit words are atomic in shared memory.
+ */
+static inline uint64_t hvc_load_wide64(const uint64_t *p)
+{
+    const uint32_t *w = (const uint32_t *)(const void *)p;
+    uint32_t half[2];
+    uint64_t v;
+
+    half[0] = hvc_load_relaxed(&w[0]);
+    half[1] = hvc_load_relaxed(&w[1]);
+    __builtin_memcpy(&v, half, sizeof(v));
+    return v;
+}
+
 /** @brief Full fence: orders every earlier access before every later one. */
 static inline void hvc_fence(void)
 {

@@ -146,22 +146,6 @@ int hvc_peer_leave(struct hvc_region *r)
     return rc;
 }
 
-/* An immutable 64-bit field of shared memory (written before the 32-bit
- * release store that publishes it): only 32-bit words are atomic there, so
- * its two words are read once each through atomic.h and put together in
- * memory order (the same bytes a plain load would give, on any endianness). */
-static uint64_t load_wide(const uint64_t *p)
-{
-    const uint32_t *w = (const uint32_t *)(const void *)p;
-    uint32_t half[2];
-    uint64_t v;
-
-    half[0] = hvc_load_relaxed(&w[0]);
-    half[1] = hvc_load_relaxed(&w[1]);
-    __builtin_memcpy(&v, half, sizeof(v));
-    return v;
-}
-
 int hvc_peer_heartbeat(struct hvc_region *r)
 {
     struct hvc_wire_peer *p;
@@ -173,7 +157,7 @@ int hvc_peer_heartbeat(struct hvc_region *r)
     if (hvc_load_acquire(&p->status) !=
             HVC_PEER_STATUS(r->self_epoch, HVC_PEER_READY) ||
         hvc_load_acquire(&hvc__hdr(r)->magic) != HVC_WIRE_MAGIC ||
-        load_wide(&hvc__hdr(r)->session_id) != r->session_id)
+        hvc_load_wide64(&hvc__hdr(r)->session_id) != r->session_id)
         return -HVC_ESTALE;
     return 0;
 }

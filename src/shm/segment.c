@@ -14,22 +14,6 @@ static int seg_proto(struct hvc_seg *seg, const char *what)
     return -HVC_EPROTO;
 }
 
-/* An immutable 64-bit field of shared memory (written before the 32-bit
- * release store that publishes it): only 32-bit words are atomic there, so
- * its two words are read once each through atomic.h and put together in
- * memory order (the same bytes a plain load would give, on any endianness). */
-static uint64_t load_wide(const uint64_t *p)
-{
-    const uint32_t *w = (const uint32_t *)(const void *)p;
-    uint32_t half[2];
-    uint64_t v;
-
-    half[0] = hvc_load_relaxed(&w[0]);
-    half[1] = hvc_load_relaxed(&w[1]);
-    __builtin_memcpy(&v, half, sizeof(v));
-    return v;
-}
-
 /* Checks the immutable line of a segment; returns the data size. */
 static int check_seg(const struct hvc_obj *o, uint64_t *data_size)
 {
@@ -43,7 +27,7 @@ static int check_seg(const struct hvc_obj *o, uint64_t *data_size)
     if (rc < 0)
         return rc;
     off = hvc_load_relaxed(&w->data_offset);
-    size = load_wide(&w->data_size); /* immutable after publication; read once */
+    size = hvc_load_wide64(&w->data_size); /* immutable after publication; read once */
     if (off != SEG_DATA_OFFSET || size == 0 || size > o->size - off)
         return -HVC_EPROTO;
     *data_size = size;
