@@ -216,7 +216,8 @@ static int guest_work(void)
     GCHECK(res.ring3_rc == -HVC_EPERM);
     /* Still served at CPL 0 afterwards. */
     GCHECK(hvc_platform_self_id(h) == (int)GUEST_PEER);
-    hvc_region_detach(&r);
+    /* Stays joined (no detach): the hypervisor stops this guest next, and
+     * its peer must see it gone through the liveness hypercall. */
     return 0;
 }
 
@@ -242,7 +243,6 @@ struct hvpeer {
 };
 
 static struct hvpeer hp;
-static struct hvc_hv hv;
 static struct hvc_hv_guest table[2];
 static uint32_t inject_pending; /* vectors for the guest, bit (v - 32) */
 static uint64_t inject_vec_mask[4];
@@ -294,9 +294,25 @@ static uint64_t hm_now(const struct hvc_platform *p)
     return t / tsc_khz * 1000000u + t % tsc_khz * 1000000u / tsc_khz;
 }
 
+static struct hvc_hv hv;
+
+/* The hypervisor peer asks about a guest's liveness through the same
+ * library call a guest's PEER_ALIVE hypercall reaches (caller 1: itself). */
+static int hm_peer_alive(const struct hvc_platform *p, void *s, uint32_t peer, uint64_t token)
+{
+    struct hvc_hv_regs q = {.rax = HVC_HV_PEER_ALIVE, .rbx = peer, .rcx = token};
+
+    (void)p, (void)s;
+    hvc_hv_call(&hv, 1, &q);
+    if ((int64_t)q.rax < 0)
+        return (int64_t)q.rax == -HVC_ENOENT ? 0 : -HVC_ENOTSUP;
+    return q.rax != 0;
+}
+
 static const struct hvc_platform hm_platform = {
-    .version = 1, .name = "svm-hv", .map = hm_map, .unmap = hm_unmap,
-    .self_id = hm_self_id, .now_ns = hm_now};
+    .version = HVC_PLATFORM_VERSION, .name = "svm-hv", .map = hm_map, .unmap = hm_unmap,
+    .self_id = hm_self_id, .now_ns = hm_now, .peer_alive = hm_peer_alive,
+    .token_ns = HVC_TOKEN_NS_X86HV};
 
 /* TSC against PIT channel 2 (1193182 Hz), 50 ms. */
 static uint64_t calibrate_tsc(void)
@@ -529,6 +545,24 @@ int main(void)
             return SVM_FAIL;
         }
         hvpeer_run();
+    }
+    /* A guest stopped by the hypervisor and seen gone: guest 0 is halted
+     * for good, still joined. Alive for the peer table until the
+     * hypervisor tells the library it stopped it; gone afterwards. */
+    {
+        struct hvc_peer_info pi;
+        struct hvc_hv_regs q = {.rax = HVC_HV_NOTIFY, .rbx = GUEST_PEER, .rcx = 0};
+
+        HCHECK(hvc_peer_scan(&hp.r, 0) == 0);
+        HCHECK(hvc_peer_info(&hp.r, GUEST_PEER, &pi) == 0 && pi.state == HVC_PEER_READY);
+        HCHECK(hvc_hv_guest_stop(&hv, 0) == 0);
+        HCHECK(hvc_peer_scan(&hp.r, 0) == 1);
+        HCHECK(hvc_peer_info(&hp.r, GUEST_PEER, &pi) == 0 && pi.state == HVC_PEER_GONE);
+        hvc_hv_call(&hv, 1, &q);
+        HCHECK((int64_t)q.rax == -HVC_EPEERGONE);
+        HCHECK(hv.stats.peer_gone == 1);
+        rt_printf("hv: guest 0 stopped by the hypervisor: peer table %s, doorbell %ld\n",
+                  hvc_peer_state_name(pi.state), (long)(int64_t)q.rax);
     }
     HCHECK(res.fails == 0);
     HCHECK(hp.received == RING_MSGS && hp.bad == 0 && hp.sum == res.ring_sum);
