@@ -1,7 +1,8 @@
 #!/bin/sh
 # The x86hv hypercall path under QEMU TCG: boot the tiny SVM hypervisor
 # (svm_hv.c) with -cpu max, which has SVM; it runs a guest whose VMMCALLs
-# it serves with the hypervisor-side library. isa-debug-exit gives
+# it serves with the hypervisor-side library, stops it and sees it gone,
+# and runs a read-only guest under nested paging. isa-debug-exit gives
 # (code << 1) | 1: 0x21 is pass, so 67.
 # Usage: qemu_svm.sh IMAGE.bin
 set -u
@@ -19,7 +20,7 @@ timeout 300 $qemu -accel tcg -cpu max -m 128M -nographic -no-reboot -monitor non
 rc=$?
 cat "$out"
 if [ $rc -eq 67 ]; then
-    echo "PASS: SVM hypervisor served the guest's VMMCALLs"
+    echo "PASS: SVM hypervisor served the VMMCALLs, saw the stopped guest gone and refused the read-only guest's store (NPF)"
     exit 0
 fi
 echo "FAIL: qemu exit status $rc (67 expected: isa-debug-exit code 0x21)"

@@ -2,16 +2,20 @@
  * A tiny AMD-V hypervisor for QEMU TCG (`-accel tcg -cpu max` has SVM): it
  * proves the real hypercall path of the x86hv ABI. Booted by multiboot
  * (ports/x86_64-hv/boot32.S), it enables SVM (EFER.SVME, VM_HSAVE_PA), runs
- * one guest with the VMRUN, VMMCALL and HLT intercepts and ASID 1, and
+ * a guest with the VMRUN, VMMCALL and HLT intercepts and ASID 1, and
  * serves the guest's VMMCALLs (#VMEXIT 0x81) with the hypervisor-side
  * library. Its other peer is the hypervisor itself: a hypervisor-side
  * hvcomm peer (peer 1) that answers the guest's doorbells and drains a
- * ring the guest fills.
+ * ring the guest fills. Then it stops that guest (still joined) and its
+ * peer sees it gone through the liveness call; then it runs a second,
+ * read-only guest (peer 2, ASID 2) under nested paging, whose store to
+ * the region must exit as a nested page fault and change nothing.
  *
- * Without nested paging the guest runs on the hypervisor's identity map
- * (guest-physical = physical): this is a test of the ABI, not isolation.
- * The guest is code in the same image (guest_main below), with its own
- * stack, the x86hv guest backend picking VMMCALL from the CPUID vendor.
+ * Without nested paging the first guest runs on the hypervisor's identity
+ * map (guest-physical = physical): that part tests the ABI, not isolation.
+ * The guests are code in the same image (guest_main, ro_main below), with
+ * their own stacks, the x86hv guest backend picking VMMCALL from the CPUID
+ * vendor.
  *
  * Pass/fail through isa-debug-exit: QEMU exits with (code << 1) | 1; the
  * hypervisor writes SVM_PASS when every check held.
