@@ -74,6 +74,7 @@ static struct {
     volatile uint32_t done;
     uint32_t fails;
     uint64_t rt_cycles[ROUNDS];
+    uint64_t gg_cycles[ROUNDS]; /* round trips with the read-only guest */
     uint64_t call_cycles; /* one VMMCALL exit and return, mean of 32 */
     uint64_t ring_sum;
     int64_t bad[4];
@@ -90,6 +91,7 @@ static struct {
     int64_t gone_notify;    /* its doorbell to peer 0 */
     uint64_t region_flags;  /* RSI of HVC_HV_REGION */
     uint64_t t_store, t_back; /* TSC just before the store, just after */
+    uint32_t pongs;           /* doorbells answered to guest 0 */
 } ro;
 
 #define U64(off) (*(volatile uint64_t *)(vmcb + (off)))
@@ -248,6 +250,14 @@ static int guest_work(void)
     GCHECK(res.ring3_rc == -HVC_EPERM);
     /* Still served at CPL 0 afterwards. */
     GCHECK(hvc_platform_self_id(h) == (int)GUEST_PEER);
+    /* Doorbells with the second (read-only) guest, both ways. */
+    for (uint32_t i = 0; i < ROUNDS; i++) {
+        uint64_t t0 = rt_rdtsc();
+
+        GCHECK(hvc_platform_notify(h, RO_PEER, 0) == 0);
+        GCHECK(hvc_platform_wait_notify(h, HVC_FOREVER, &vec) == 0 && vec == 0);
+        res.gg_cycles[i] = rt_rdtsc() - t0;
+    }
     /* Stays joined (no detach): the hypervisor stops this guest next, and
      * its peer must see it gone through the liveness hypercall. */
     return 0;
@@ -280,8 +290,10 @@ static void ro_work(void)
     struct hvc_x86hv_config cfg;
     struct hvc_region r;
     struct hvc_peer_info pi;
+    struct hvc_platform_handle *h;
     uint64_t out[3];
     volatile uint32_t *w;
+    uint32_t vec;
 
     hvc_x86hv_config_init(&cfg);
     cfg.irq_base = GUEST_VEC;
@@ -298,6 +310,15 @@ static void ro_work(void)
         return;
     }
     ROCHECK(hvc_peer_join(&r, "ro") == -HVC_EINVAL);
+    h = hvc_region_platform(&r);
+    /* Guest 0 rings, this guest rings back. */
+    for (uint32_t i = 0; i < ROUNDS; i++) {
+        ROCHECK(hvc_platform_wait_notify(h, HVC_FOREVER, &vec) == 0 && vec == 0);
+        ROCHECK(hvc_platform_notify(h, GUEST_PEER, 0) == 0);
+    }
+    ro.pongs = ROUNDS;
+    /* The hypervisor peer's doorbell: guest 0 has been stopped. */
+    ROCHECK(hvc_platform_wait_notify(h, HVC_FOREVER, &vec) == 0 && vec == 0);
     /* Guest 0, stopped by the hypervisor, is gone for this guest too. */
     ROCHECK(hvc_peer_info(&r, GUEST_PEER, &pi) == 0);
     ro.gone_state = pi.state;
@@ -340,8 +361,20 @@ struct hvpeer {
 
 static struct hvpeer hp;
 static struct hvc_hv_guest table[3];
-static uint32_t inject_pending; /* vectors for the guest, bit (v - 32) */
-static uint64_t inject_vec_mask[4];
+/* The two guests share one physical CPU: each has its VMCB, registers and
+ * pending vectors; the run loop switches when the running one halts. */
+enum { V_RUN, V_HALTED, V_DONE };
+struct vcpu {
+    uint8_t *vmcb;
+    uint32_t caller; /* index in the library's table */
+    struct svm_gregs g;
+    uint64_t mask[4]; /* vectors to inject */
+    uint32_t pending;
+    uint32_t state;
+    volatile uint32_t *done;
+};
+static struct vcpu vcpus[2]; /* guest 0, the read-only guest */
+static struct vcpu *cur;
 static uint64_t tsc_khz;
 static uint64_t ring0_rip, ring0_rsp;
 static uint64_t exits_vmmcall, exits_hlt;
@@ -354,8 +387,14 @@ static int hv_inject(void *ctx, void *vm, uint32_t vcpu, uint32_t vector)
         hp.rung++;
         return 0;
     }
-    inject_vec_mask[vector / 64] |= 1ull << (vector % 64);
-    inject_pending = 1;
+    {
+        struct vcpu *t = vm == vmcb_a ? &vcpus[0] : &vcpus[1];
+
+        t->mask[vector / 64] |= 1ull << (vector % 64);
+        t->pending = 1;
+        if (t->state == V_HALTED)
+            t->state = V_RUN;
+    }
     return 0;
 }
 
@@ -493,18 +532,29 @@ static void vmcb_init(void (*entry)(void), uint8_t *stack_top, uint32_t asid)
     U64(S_PAT) = 0x0007040600070406ull;
 }
 
-static int take_injection(void)
+static int take_injection(struct vcpu *c)
 {
     for (int w = 0; w < 4; w++)
-        if (inject_vec_mask[w] != 0) {
-            int b = __builtin_ctzll(inject_vec_mask[w]);
+        if (c->mask[w] != 0) {
+            int b = __builtin_ctzll(c->mask[w]);
 
-            inject_vec_mask[w] &= ~(1ull << b);
+            c->mask[w] &= ~(1ull << b);
             return w * 64 + b;
         }
-    inject_pending = 0;
+    c->pending = 0;
     return -1;
 }
+
+static void switch_to(struct vcpu *n)
+{
+    cur->g = gregs;
+    cur = n;
+    gregs = n->g;
+    vmcb = n->vmcb;
+    cur_caller = n->caller;
+}
+
+static int gone_phase(void);
 
 static int handle_vmmcall(void)
 {
@@ -543,8 +593,9 @@ static int handle_vmmcall(void)
 static uint64_t npf_count, npf_gpa, npf_info1, npf_tsc;
 static uint32_t npf_word_before;
 
-/* Run the current guest until it halts for good with *done set. */
-static int run_guest(volatile uint32_t *done)
+/* Run both guests until each halts for good with its done flag set;
+ * when guest 0 has, stop it (gone_phase). */
+static int run_guests(void)
 {
     for (uint64_t n = 0;; n++) {
         uint64_t code;
@@ -554,10 +605,21 @@ static int run_guest(volatile uint32_t *done)
             rt_puts("hv: FAIL: too many exits\n");
             return -1;
         }
+        if (cur->state != V_RUN) {
+            struct vcpu *o = cur == &vcpus[0] ? &vcpus[1] : &vcpus[0];
+
+            if (o->state != V_RUN) {
+                if (cur->state == V_DONE && o->state == V_DONE)
+                    return 0;
+                rt_puts("hv: FAIL: both guests wait, nothing pending\n");
+                return -1;
+            }
+            switch_to(o);
+        }
         /* Deliver a pending doorbell when the guest can take it. */
         U64(C_EVENTINJ) = 0;
-        if (inject_pending && (U64(S_RFLAGS) & 0x200) && !(U64(C_INT_SHADOW) & 1) &&
-            (v = take_injection()) >= 0)
+        if (cur->pending && (U64(S_RFLAGS) & 0x200) && !(U64(C_INT_SHADOW) & 1) &&
+            (v = take_injection(cur)) >= 0)
             U64(C_EVENTINJ) = (uint64_t)v | (1ull << 31); /* external interrupt */
         svm_run((uint64_t)(uintptr_t)vmcb, &gregs);
         code = U64(C_EXITCODE);
@@ -571,10 +633,15 @@ static int run_guest(volatile uint32_t *done)
             U64(S_RIP) += 1;
             U64(C_INT_SHADOW) = 0;
             if (!(U64(S_RFLAGS) & 0x200)) {
-                if (*done)
-                    return 0;
-                rt_puts("hv: FAIL: guest halted with interrupts off\n");
-                return -1;
+                if (!*cur->done) {
+                    rt_puts("hv: FAIL: guest halted with interrupts off\n");
+                    return -1;
+                }
+                cur->state = V_DONE;
+                if (cur == &vcpus[0] && gone_phase() < 0)
+                    return -1;
+            } else if (!cur->pending) {
+                cur->state = V_HALTED;
             }
         } else if (code == EXIT_NPF && vmcb == vmcb_b &&
                    U64(S_RIP) == (uint64_t)(uintptr_t)ro_store) {
@@ -613,6 +680,41 @@ static void npt_init(void)
     npt_pd[big >> 21] = (uint64_t)(uintptr_t)npt_pt | 0x7;
 }
 
+#define HCHECK(c)                                                             \
+    do {                                                                      \
+        if (!(c)) {                                                           \
+            rt_printf("hv: FAIL line %d: %s\n", __LINE__, #c);               \
+            ok = 0;                                                           \
+        }                                                                     \
+    } while (0)
+
+/* A guest stopped by the hypervisor and seen gone: guest 0 is halted for
+ * good, still joined. Alive for the peer table until the hypervisor tells
+ * the library it stopped it; gone afterwards. Then the hypervisor peer
+ * tells the read-only guest, which must see it gone too. */
+static int gone_phase(void)
+{
+    struct hvc_peer_info pi;
+    struct hvc_hv_regs q = {.rax = HVC_HV_NOTIFY, .rbx = GUEST_PEER, .rcx = 0};
+    struct hvc_hv_regs q2 = {.rax = HVC_HV_NOTIFY, .rbx = RO_PEER, .rcx = 0};
+    int ok = 1;
+
+    HCHECK(hvc_peer_scan(&hp.r, 0) == 0);
+    HCHECK(hvc_peer_info(&hp.r, GUEST_PEER, &pi) == 0 && pi.state == HVC_PEER_READY);
+    HCHECK(hvc_hv_guest_stop(&hv, 0) == 0);
+    HCHECK(hvc_peer_scan(&hp.r, 0) == 1);
+    HCHECK(hvc_peer_info(&hp.r, GUEST_PEER, &pi) == 0 && pi.state == HVC_PEER_GONE);
+    hvc_hv_call(&hv, 1, &q);
+    HCHECK((int64_t)q.rax == -HVC_EPEERGONE);
+    HCHECK(hv.stats.peer_gone == 1);
+    rt_printf("hv: guest 0 stopped by the hypervisor: peer table %s, doorbell %ld\n",
+              hvc_peer_state_name(pi.state), (long)(int64_t)q.rax);
+    /* Tell the read-only guest (a doorbell from the hypervisor peer). */
+    hvc_hv_call(&hv, 1, &q2);
+    HCHECK(q2.rax == 0);
+    return ok ? 0 : -1;
+}
+
 static int setup_region(void)
 {
     struct hvc_region_config rc = {.size = REGION_SIZE, .max_peers = 4};
@@ -628,13 +730,6 @@ static int setup_region(void)
     return 0;
 }
 
-#define HCHECK(c)                                                             \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            rt_printf("hv: FAIL line %d: %s\n", __LINE__, #c);               \
-            ok = 0;                                                           \
-        }                                                                     \
-    } while (0)
 
 int main(void)
 {
@@ -684,29 +779,6 @@ int main(void)
      * the library just needs a range to check against). */
     table[1].irq_base = 32;
     table[1].irq_count = 1;
-    vmcb = vmcb_a;
-    cur_caller = 0;
-    vmcb_init(guest_main, guest_stack + sizeof(guest_stack), 1);
-    if (run_guest(&res.done) < 0)
-        return SVM_FAIL;
-    /* A guest stopped by the hypervisor and seen gone: guest 0 is halted
-     * for good, still joined. Alive for the peer table until the
-     * hypervisor tells the library it stopped it; gone afterwards. */
-    {
-        struct hvc_peer_info pi;
-        struct hvc_hv_regs q = {.rax = HVC_HV_NOTIFY, .rbx = GUEST_PEER, .rcx = 0};
-
-        HCHECK(hvc_peer_scan(&hp.r, 0) == 0);
-        HCHECK(hvc_peer_info(&hp.r, GUEST_PEER, &pi) == 0 && pi.state == HVC_PEER_READY);
-        HCHECK(hvc_hv_guest_stop(&hv, 0) == 0);
-        HCHECK(hvc_peer_scan(&hp.r, 0) == 1);
-        HCHECK(hvc_peer_info(&hp.r, GUEST_PEER, &pi) == 0 && pi.state == HVC_PEER_GONE);
-        hvc_hv_call(&hv, 1, &q);
-        HCHECK((int64_t)q.rax == -HVC_EPEERGONE);
-        HCHECK(hv.stats.peer_gone == 1);
-        rt_printf("hv: guest 0 stopped by the hypervisor: peer table %s, doorbell %ld\n",
-                  hvc_peer_state_name(pi.state), (long)(int64_t)q.rax);
-    }
     /* The read-only guest (peer 2): nested paging, the region's pages not
      * writable in its nested page tables. Its store must exit as a nested
      * page fault and never reach the region. */
@@ -722,15 +794,21 @@ int main(void)
             return SVM_FAIL;
         }
         npt_init();
+        vmcb = vmcb_a;
+        vmcb_init(guest_main, guest_stack + sizeof(guest_stack), 1);
         vmcb = vmcb_b;
-        cur_caller = 2;
         vmcb_init(ro_main, ro_stack + sizeof(ro_stack), 2);
         U64(C_NP_ENABLE) = 1;
         U64(C_NCR3) = (uint64_t)(uintptr_t)npt_pml4;
         U32(C_TLB_CONTROL) = 1; /* flush this ASID on the first run */
+        vcpus[0] = (struct vcpu){.vmcb = vmcb_a, .caller = 0, .done = &res.done};
+        vcpus[1] = (struct vcpu){.vmcb = vmcb_b, .caller = 2, .done = &ro.done};
+        /* The read-only guest first: it sets its vectors, then waits. */
+        cur = &vcpus[1];
+        cur_caller = 2;
         __builtin_memset(&gregs, 0, sizeof(gregs));
         npf_word_before = *word;
-        if (run_guest(&ro.done) < 0)
+        if (run_guests() < 0)
             return SVM_FAIL;
         HCHECK(ro.fails == 0);
         HCHECK(ro.region_flags & HVC_HV_REGION_RDONLY);
@@ -760,7 +838,10 @@ int main(void)
     HCHECK(hv.stats.bad_peer >= 1 && hv.stats.bad_vector >= 1 && hv.stats.bad_func >= 1);
     HCHECK(hv.stats.bad_cpl == 1);
     HCHECK(res.ring3_rc == -HVC_EPERM);
-    HCHECK(hv.stats.injected >= ROUNDS);
+    /* Guest 0 -> hypervisor peer -> guest 0, guest 0 <-> read-only guest,
+     * the stop notice to the read-only guest. */
+    HCHECK(hv.stats.injected >= 3 * ROUNDS + 1);
+    HCHECK(ro.pongs == ROUNDS);
     HCHECK(exits_vmmcall > ROUNDS);
     for (uint32_t i = 0; i < ROUNDS; i++) {
         uint64_t x = res.rt_cycles[i];
@@ -785,6 +866,23 @@ int main(void)
                   "n=%u vmmcall_exit_us=%lu.%lu (TSC %lu kHz, QEMU TCG)\n",
                   med / 1000, med % 1000 / 100, lo / 1000, lo % 1000 / 100, (unsigned)ROUNDS,
                   call / 1000, call % 1000 / 100, tsc_khz);
+    }
+    {
+        uint64_t gs[ROUNDS], med, lo;
+
+        for (uint32_t i = 0; i < ROUNDS; i++) {
+            uint64_t x = res.gg_cycles[i];
+            uint32_t j = i;
+
+            for (; j > 0 && gs[j - 1] > x; j--)
+                gs[j] = gs[j - 1];
+            gs[j] = x;
+        }
+        med = gs[ROUNDS / 2] * 1000000u / tsc_khz;
+        lo = gs[0] * 1000000u / tsc_khz;
+        rt_printf("x86hv figure: path=vmmcall-svm-tcg-guest2guest round_trip_us median=%lu.%lu "
+                  "min=%lu.%lu n=%u (guest 0 <-> read-only guest, one vCPU, QEMU TCG)\n",
+                  med / 1000, med % 1000 / 100, lo / 1000, lo % 1000 / 100, (unsigned)ROUNDS);
     }
     rt_printf("hv: %s\n", ok ? "PASS" : "FAIL");
     return ok ? SVM_PASS : SVM_FAIL;
