@@ -1,8 +1,9 @@
 #!/bin/sh
 # The x86hv hypercall path under QEMU TCG: boot the tiny SVM hypervisor
 # (svm_hv.c) with -cpu max, which has SVM; it runs a guest whose VMMCALLs
-# it serves with the hypervisor-side library, stops it and sees it gone,
-# and runs a read-only guest under nested paging. isa-debug-exit gives
+# it serves with the hypervisor-side library, beside a read-only guest
+# under nested paging; it stops the first and both sides see it gone.
+# isa-debug-exit gives
 # (code << 1) | 1: 0x21 is pass, so 67.
 # Usage: qemu_svm.sh IMAGE.bin
 set -u

@@ -6,10 +6,12 @@
  * serves the guest's VMMCALLs (#VMEXIT 0x81) with the hypervisor-side
  * library. Its other peer is the hypervisor itself: a hypervisor-side
  * hvcomm peer (peer 1) that answers the guest's doorbells and drains a
- * ring the guest fills. Then it stops that guest (still joined) and its
- * peer sees it gone through the liveness call; then it runs a second,
- * read-only guest (peer 2, ASID 2) under nested paging, whose store to
- * the region must exit as a nested page fault and change nothing.
+ * ring the guest fills. A second, read-only guest (peer 2, ASID 2) runs
+ * beside it on the same CPU (the loop switches VMCBs when one halts) under
+ * nested paging: it answers guest 0's doorbells, and its store to the
+ * region must exit as a nested page fault and change nothing. When guest 0
+ * is done the hypervisor stops it (still joined); its peer and the
+ * read-only guest see it gone through the liveness call.
  *
  * Without nested paging the first guest runs on the hypervisor's identity
  * map (guest-physical = physical): that part tests the ABI, not isolation.
