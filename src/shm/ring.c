@@ -604,6 +604,10 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
         (attr->flags & ~(uint32_t)HVC_RING_BLOCKING) != 0 ||
         attr->max_msg > HVC_RING_CAPACITY_MAX / 2 - 8u)
         return -HVC_EINVAL;
+#ifdef HVC_CONFIG_NO_BLOCKING
+    if (attr->flags & HVC_RING_BLOCKING)
+        return -HVC_ENOTSUP; /* built without blocking rings */
+#endif
     self = hvc_peer_self(r);
     if (self < 0)
         return -HVC_EINVAL;
@@ -630,11 +634,8 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
     w->max_msg = attr->max_msg;
     w->flags = (attr->flags & HVC_RING_BLOCKING) ? HVC_RING_WF_BLOCKING : 0u;
     w->writer = (uint32_t)writer;
+#ifndef HVC_CONFIG_NO_BLOCKING
     if (attr->flags & HVC_RING_BLOCKING) {
-#ifdef HVC_CONFIG_NO_BLOCKING
-        (void)hvc_obj_delete(r, name);
-        return -HVC_ENOTSUP;
-#else
         /* The events exist before the ring is published: whoever can
          * attach the ring can open them. The data event is signalled by
          * the writer only; the consumer is not recorded, so any peer may
@@ -648,8 +649,8 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
             (void)hvc_obj_delete(r, name);
             return rc;
         }
-#endif
     }
+#endif
     /* Pairs with the acquire load of magic in check_header(). */
     hvc_store_release(&w->magic, HVC_RING_MAGIC);
     return hvc_ring_attach(ring, r, &obj,
