@@ -103,4 +103,4 @@ for conf in full no-strings attach-only tiny; do
         done
     fi
 done
-echo "  (tiny = attach-only + no-strings + no-blocking; rpmsg-lite, same flags: 2926)"
+echo "  (tiny = attach-only + no-strings + no-blocking; rpmsg-lite, its published Cortex-M figure: 2926)"
