@@ -179,6 +179,9 @@ struct hvc_obj {
  * @retval -HVC_EBUSY it holds a valid region with live peers, and
  *         #HVC_FORMAT_FORCE was not given.
  * @retval -HVC_EACCES / -HVC_ENOMEM / -HVC_EIO the platform failed.
+ * @retval -HVC_ENOTSUP the library was built attach-only
+ *         (HVC_CONFIG_ATTACH_ONLY, CMake HVC_ATTACH_ONLY), which leaves
+ *         region format out.
  */
 HVC_API int hvc_region_format(struct hvc_region *r,
                               const struct hvc_platform *ops, const char *name,
@@ -372,6 +375,8 @@ HVC_API const char *hvc_peer_state_name(uint32_t state);
  * @retval -HVC_ENOSPC no free directory entry or no room in the heap.
  * @retval -HVC_ETIMEDOUT the directory lock stayed held by a live peer.
  * @retval -HVC_EPROTO the directory is corrupt.
+ * @retval -HVC_ENOTSUP built attach-only (HVC_CONFIG_ATTACH_ONLY: no
+ *         directory create, delete or lock; every object create fails so).
  */
 HVC_API int hvc_obj_create(struct hvc_region *r, const struct hvc_obj_spec *spec,
                            struct hvc_obj *out);
@@ -414,6 +419,7 @@ HVC_API int hvc_obj_get(struct hvc_region *r, uint32_t index,
  * @retval -HVC_EINVAL bad arguments, or not joined.
  * @retval -HVC_ENOENT no such name.
  * @retval -HVC_ETIMEDOUT the directory lock stayed held by a live peer.
+ * @retval -HVC_ENOTSUP built attach-only (HVC_CONFIG_ATTACH_ONLY).
  */
 HVC_API int hvc_obj_delete(struct hvc_region *r, const char *name);
 

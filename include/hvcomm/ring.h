@@ -197,6 +197,9 @@ struct hvc_ring_stream {
  *         not hold two maximum records within #HVC_RING_CAPACITY_MAX.
  * @retval -HVC_ENAMETOOLONG / -HVC_EEXIST / -HVC_ENOSPC / -HVC_ETIMEDOUT /
  *         -HVC_EPROTO as hvc_obj_create().
+ * @retval -HVC_ENOTSUP built attach-only (HVC_CONFIG_ATTACH_ONLY), or
+ *         #HVC_RING_BLOCKING asked of a library built with
+ *         HVC_CONFIG_NO_BLOCKING.
  * @retval -HVC_EEXIST (#HVC_RING_BLOCKING) the name of one of the ring's
  *         two events (`.ring.<offset>.c` / `.p`, see doc/ring.md) is taken
  *         by an object that is not an auto-reset event; the ring object is
@@ -236,6 +239,9 @@ HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
  * @retval -HVC_EPERM producer role asked by a peer that is not the writer.
  * @retval -HVC_EPROTO the ring header is inconsistent (counted), or
  *         (#HVC_RING_BLOCKING) one of its events is corrupt.
+ * @retval -HVC_ENOTSUP a #HVC_RING_BLOCKING ring, and the library was built
+ *         without blocking rings (HVC_CONFIG_NO_BLOCKING, CMake
+ *         HVC_NO_BLOCKING: rings do not link the event module).
  *
  * Context: thread.
  */

@@ -121,7 +121,8 @@ static int check_name(const char *name)
     return n > HVC_NAME_MAX ? -HVC_ENAMETOOLONG : 0;
 }
 
-/* ---- the directory lock ---- */
+#ifndef HVC_CONFIG_ATTACH_ONLY
+/* ---- the directory lock (create and delete only) ---- */
 
 static int dir_lock(struct hvc_region *r)
 {
@@ -183,8 +184,20 @@ static void entry_begin(struct hvc_wire_dirent *e, uint32_t *gen)
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
+#endif /* !HVC_CONFIG_ATTACH_ONLY */
+
 /* ---- public ---- */
 
+#ifdef HVC_CONFIG_ATTACH_ONLY
+/* A peer built attach-only writes no directory entry: no lock, no create,
+ * no delete. */
+int hvc_obj_create(struct hvc_region *r, const struct hvc_obj_spec *spec,
+                   struct hvc_obj *out)
+{
+    (void)r, (void)spec, (void)out;
+    return -HVC_ENOTSUP;
+}
+#else
 int hvc_obj_create(struct hvc_region *r, const struct hvc_obj_spec *spec,
                    struct hvc_obj *out)
 {
@@ -284,6 +297,7 @@ out:
     dir_unlock(r);
     return rc;
 }
+#endif /* !HVC_CONFIG_ATTACH_ONLY */
 
 int hvc_obj_open(struct hvc_region *r, const char *name, uint32_t type,
                  struct hvc_obj *out)
@@ -336,6 +350,13 @@ int hvc_obj_get(struct hvc_region *r, uint32_t index, struct hvc_obj *out)
     return 0;
 }
 
+#ifdef HVC_CONFIG_ATTACH_ONLY
+int hvc_obj_delete(struct hvc_region *r, const char *name)
+{
+    (void)r, (void)name;
+    return -HVC_ENOTSUP;
+}
+#else
 int hvc_obj_delete(struct hvc_region *r, const char *name)
 {
     struct hvc_obj o;
@@ -362,6 +383,7 @@ int hvc_obj_delete(struct hvc_region *r, const char *name)
     dir_unlock(r);
     return rc;
 }
+#endif /* !HVC_CONFIG_ATTACH_ONLY */
 
 int hvc_obj_check(struct hvc_region *r, const struct hvc_obj *obj)
 {

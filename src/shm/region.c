@@ -83,6 +83,14 @@ int hvc__check_peers(struct hvc_region *r)
     return 0;
 }
 
+#ifdef HVC_CONFIG_ATTACH_ONLY
+int hvc_region_format(struct hvc_region *r, const struct hvc_platform *ops,
+                      const char *name, const struct hvc_region_config *cfg)
+{
+    (void)r, (void)ops, (void)name, (void)cfg;
+    return -HVC_ENOTSUP; /* a peer built attach-only formats nothing */
+}
+#else
 /* splitmix64: spreads the entropy we have (clock, token, old id). */
 static uint64_t mix64(uint64_t x)
 {
@@ -187,6 +195,7 @@ fail:
     r->self = -1;
     return rc;
 }
+#endif /* !HVC_CONFIG_ATTACH_ONLY */
 
 int hvc_region_attach(struct hvc_region *r, const struct hvc_platform *ops,
                       const char *name, unsigned flags)

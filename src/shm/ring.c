@@ -66,9 +66,15 @@ static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
     q->woken = v;
     q->wakeups++;
     hvc_store_relaxed(counter, q->wakeups);
+#ifdef HVC_CONFIG_NO_BLOCKING
+    /* No blocking ring is ever attached (hvc_ring_attach() refuses one),
+     * so no peer sleeps on an event of this ring: nothing to signal. */
+    (void)ev;
+#else
     /* Errors (a corrupt event) are counted in the region by the event
      * module; the publication itself has succeeded. */
     (void)hvc_event_signal(ev);
+#endif
 }
 
 /* ---- producer ---- */
@@ -358,6 +364,7 @@ void hvc__ring_cons_done(struct hvc_ring *q)
 
 /* ---- the events of a blocking ring ---- */
 
+#ifndef HVC_CONFIG_NO_BLOCKING
 /* ".ring.<offset in hex>.<c|p>": at most 6 + 16 + 2 = 24 characters. The
  * offset names the ring uniquely among live objects, and the consumer can
  * derive it from the directory entry alone. */
@@ -407,7 +414,9 @@ static int open_events(struct hvc_ring *ring, struct hvc_region *r,
     }
     return 0;
 }
+#endif /* !HVC_CONFIG_NO_BLOCKING */
 
+#if !defined(HVC_CONFIG_ATTACH_ONLY) && !defined(HVC_CONFIG_NO_BLOCKING)
 /* Create one event of a new ring; one left by a deleted ring that lived at
  * the same offset is reused (a stale signal in it costs one spurious
  * wake-up, which the ring's loops absorb). */
@@ -441,8 +450,9 @@ static int create_event(struct hvc_region *r, uint64_t offset, char side,
         (void)hvc_event_close(&ev);
     return rc;
 }
+#endif
 
-
+#ifndef HVC_CONFIG_ATTACH_ONLY
 static uint32_t pow2_ceil(uint32_t v)
 {
     uint32_t p = 64;
@@ -451,6 +461,7 @@ static uint32_t pow2_ceil(uint32_t v)
         p <<= 1;
     return p;
 }
+#endif
 
 /* The immutable line, read once into locals and checked against the object. */
 struct geometry {
@@ -556,15 +567,30 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     ring->sleep_seq = (hvc_load_relaxed(role == HVC_RING_PRODUCER ? &w->prod_sleeping
                                                                   : &w->cons_sleeping) + 1u) & ~1u;
     if (g.flags & HVC_RING_WF_BLOCKING) {
+#ifdef HVC_CONFIG_NO_BLOCKING
+        /* Built without blocking rings (no event module): the ring is
+         * well formed, this peer just cannot take part in its wake-ups. */
+        __builtin_memset(ring, 0, sizeof(*ring));
+        return -HVC_ENOTSUP;
+#else
         rc = open_events(ring, r, obj);
         if (rc < 0) {
             __builtin_memset(ring, 0, sizeof(*ring));
             return rc;
         }
+#endif
     }
     return 0;
 }
 
+#ifdef HVC_CONFIG_ATTACH_ONLY
+int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
+                    const char *name, const struct hvc_ring_attr *attr)
+{
+    (void)ring, (void)r, (void)name, (void)attr;
+    return -HVC_ENOTSUP; /* a peer built attach-only creates nothing */
+}
+#else
 int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
                     const char *name, const struct hvc_ring_attr *attr)
 {
@@ -578,6 +604,10 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
         (attr->flags & ~(uint32_t)HVC_RING_BLOCKING) != 0 ||
         attr->max_msg > HVC_RING_CAPACITY_MAX / 2 - 8u)
         return -HVC_EINVAL;
+#ifdef HVC_CONFIG_NO_BLOCKING
+    if (attr->flags & HVC_RING_BLOCKING)
+        return -HVC_ENOTSUP; /* built without blocking rings */
+#endif
     self = hvc_peer_self(r);
     if (self < 0)
         return -HVC_EINVAL;
@@ -604,6 +634,7 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
     w->max_msg = attr->max_msg;
     w->flags = (attr->flags & HVC_RING_BLOCKING) ? HVC_RING_WF_BLOCKING : 0u;
     w->writer = (uint32_t)writer;
+#ifndef HVC_CONFIG_NO_BLOCKING
     if (attr->flags & HVC_RING_BLOCKING) {
         /* The events exist before the ring is published: whoever can
          * attach the ring can open them. The data event is signalled by
@@ -619,11 +650,13 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
             return rc;
         }
     }
+#endif
     /* Pairs with the acquire load of magic in check_header(). */
     hvc_store_release(&w->magic, HVC_RING_MAGIC);
     return hvc_ring_attach(ring, r, &obj,
                            writer == self ? HVC_RING_PRODUCER : HVC_RING_CONSUMER);
 }
+#endif /* !HVC_CONFIG_ATTACH_ONLY */
 
 int hvc_ring_open(struct hvc_ring *ring, struct hvc_region *r, const char *name,
                   int role)

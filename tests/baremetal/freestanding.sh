@@ -58,15 +58,18 @@ fi
 # Per-configuration sizes (Cortex-M4, -Os, --gc-sections): the core's
 # objects, and the minimal guest image (tests/baremetal/minimal.c: attach a
 # region, one ring, polling) linked with picolibc, for each compile-time
-# option set. Attach-only (HVC_CONFIG_ATTACH_ONLY) is not implemented yet.
+# option set. The minimal image does not format (another peer does), so it
+# links under every option set.
 specs=/usr/lib/picolibc/arm-none-eabi/picolibc.specs
 echo "per-configuration sizes (bytes; text+data of the core objects, and of the"
 echo "minimal image linked at -Os --gc-sections; target for attach-only: 4096):"
 printf '  %-12s %10s %10s\n' config core minimal
-for conf in full no-strings; do
+for conf in full no-strings attach-only tiny; do
     case $conf in
         full) defs= ;;
         no-strings) defs=-DHVC_CONFIG_NO_STRINGS ;;
+        attach-only) defs=-DHVC_CONFIG_ATTACH_ONLY ;;
+        tiny) defs="-DHVC_CONFIG_ATTACH_ONLY -DHVC_CONFIG_NO_STRINGS -DHVC_CONFIG_NO_BLOCKING" ;;
     esac
     d=$work/$conf
     mkdir -p "$d"
@@ -89,4 +92,15 @@ for conf in full no-strings; do
         min_bytes=$(arm-none-eabi-size "$d/min.elf" | awk 'NR == 2 {print $1 + $2}')
     fi
     printf '  %-12s %10s %10s\n' "$conf" "$core_bytes" "$min_bytes"
+    if [ "$conf" = tiny ] && [ -f "$d/min.elf" ]; then
+        # Attach-only + no-blocking: the ring must not pull in the event
+        # module, and nothing formats or creates.
+        for s in hvc_event_open hvc_event_signal hvc_event_wait hvc_region_format hvc_obj_create; do
+            if arm-none-eabi-nm "$d/min.elf" | awk '{print $NF}' | grep -qx "$s"; then
+                echo "FAIL: the tiny minimal image links $s"
+                exit 1
+            fi
+        done
+    fi
 done
+echo "  (tiny = attach-only + no-strings + no-blocking; rpmsg-lite, its published Cortex-M figure: 2926)"
