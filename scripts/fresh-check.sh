@@ -46,7 +46,8 @@ cleanup() {
         umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}" 2>/dev/null || true
     done
     # Anything a test mounted below the root (network namespaces in /run).
-    grep -o " $root[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
+    # (grep finds nothing in the usual case: not an error under pipefail)
+    { grep -o " $root[^ ]*" /proc/mounts 2>/dev/null || true; } | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null || true
     done
     if [ "$keep" -eq 0 ]; then
