@@ -199,8 +199,12 @@ START_TEST(sampling_never_torn)
     hvct_assert_rc(hvc_sampling_create(&r, &reg, "torn", &sa), 0);
     hvct_assert_rc(hvc_queue_create(&stop, &reg, "stop", &qa), 0);
     pid = hvct_fork(sampling_writer, &a);
-    while (hvc_sampling_read(&r, buf, sizeof(buf), NULL) == -HVC_EAGAIN)
-        usleep(100); /* the writer's first value */
+    for (unsigned long long t0 = hvct_now_ns();
+         hvc_sampling_read(&r, buf, sizeof(buf), NULL) == -HVC_EAGAIN;) {
+        /* The writer's first value: a condition, bounded. */
+        ck_assert_msg(hvct_now_ns() - t0 < 10000000000ull, "the writer never wrote");
+        usleep(100);
+    }
     reader2 = hvct_fork(sampling_reader, &a); /* readers on two peers at once */
     for (unsigned long i = 0; i < reads; i++) {
         struct hvc_sampling_info info;
