@@ -319,9 +319,8 @@ static void stream_run(const char *what, uint32_t phase, struct db_status *s)
            s->stream_sleeps, s->stream_irqs);
     /* How many waits spin out and sleep depends on timing; that they do,
      * and are woken by doorbells, does not. */
-    if (s->stream_sleeps < DB_STREAM_MSGS / 10 ||
-        s->stream_irqs < s->stream_sleeps * 9 / 10 || wn.notified - n0 < DB_STREAM_MSGS / 10 ||
-        wn.timeouts != to0)
+    if (s->stream_sleeps == 0 || s->stream_irqs < s->stream_sleeps * 9 / 10 ||
+        wn.notified == n0 || wn.timeouts != to0)
         FAIL("%s: the stream's blocking waits did not sleep on doorbells", what);
 }
 
@@ -464,10 +463,10 @@ int main(int argc, char **argv)
 
     /* 5. Kill the guest: the server's leave makes it GONE; a new one joins. */
     CHECK_RC(hvc_peer_info(&r, 1, &pi));
+    t0 = now_ns();
     kill(qemu_pid, SIGKILL);
     waitpid(qemu_pid, &status, 0);
     qemu_pid = -1;
-    t0 = now_ns();
     deadline = t0 + DEADLINE_NS;
     for (;;) {
         struct hvc_peer_info now;
@@ -481,7 +480,8 @@ int main(int argc, char **argv)
         usleep(1000); /* the pace of the scan */
     }
     printf("host: QEMU killed; the server announced the leave and the guest was declared "
-           "gone %.1f ms later (no heartbeat timeout involved); listed by the server: %d\n",
+           "gone %.2f ms after the kill (no heartbeat timeout involved); listed by the server: "
+           "%d\n",
            (now_ns() - t0) / 1e6, hvc_ivshmem_host_peer_listed(hvc_region_platform(&r), 1));
     {
         uint32_t old_boot = s.boot;
