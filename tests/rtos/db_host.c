@@ -227,7 +227,10 @@ static void doorbell_rounds(const char *what)
     printf("%s: host: %llu eventfd notifications read for %d pongs; waits that reached "
            "poll() %u, ended by a notification %u, by a timed-out slice %u\n", what,
            (unsigned long long)(wn.notified - n0), ROUNDS, slept, by_bell, by_slice);
-    if (wn.notified - n0 < ROUNDS * 9 / 10 || by_slice != 0)
+    /* A slice of the host's wait can time out under load (the guest's
+     * vCPU not running for 50 ms) and find the pong set just before its
+     * doorbell's eventfd write: allow 1%. The guest side is strict. */
+    if (wn.notified - n0 < ROUNDS * 9 / 10 || by_slice > ROUNDS / 100)
         FAIL("%s: the host's waits were not woken by doorbells", what);
 }
 
@@ -237,15 +240,21 @@ static void check_guest_waits(const struct db_status *a, const struct db_status 
                               const char *what)
 {
     uint32_t slept = b->waits_slept - a->waits_slept, irq = b->waits_irq - a->waits_irq,
+             noirq = b->waits_slept_noirq - a->waits_slept_noirq,
              timer = b->waits_timer_only - a->waits_timer_only, pings = b->pings - a->pings,
              irqs = b->irqs - a->irqs - b->stream_irqs;
 
-    printf("%s: guest: %u pings; its event waits slept (WFI) %u times, %u took a doorbell "
-           "interrupt (MSI-X), %u only the timer; %u doorbell irqs outside the stream, %u "
-           "timer irqs in all\n", what, pings, slept, irq, timer, irqs,
-           b->timer_irqs - a->timer_irqs);
-    if (pings != ROUNDS || irqs < ROUNDS || slept < ROUNDS / 2 || irq < ROUNDS * 9 / 10 ||
-        timer > ROUNDS / 100)
+    printf("%s: guest: %u pings; %u of its event waits slept (WFI), %u of those without a "
+           "doorbell interrupt; %u waits took one (MSI-X), %u only the timer; %u doorbell "
+           "irqs outside the stream (doorbells coalesce), %u timer irqs in all\n", what, pings,
+           slept, noirq, irq, timer, irqs, b->timer_irqs - a->timer_irqs);
+    /* The guest's waits have no alarm, so its WFI ends only with an
+     * interrupt: most waits slept, every one that slept took a doorbell
+     * interrupt, and no timer interrupt came. (Two doorbells that QEMU
+     * takes from the eventfd at once make one MSI-X: the interrupt count
+     * may be below the pings.) */
+    if (pings != ROUNDS || slept < ROUNDS / 2 || noirq != 0 || timer != 0 ||
+        b->timer_irqs != a->timer_irqs || irqs < slept)
         FAIL("%s: the guest's waits were not woken by doorbells", what);
 }
 
@@ -320,8 +329,11 @@ static void stream_run(const char *what, uint32_t phase, struct db_status *s)
     /* How many waits spin out and sleep depends on timing; that they do,
      * and are woken by doorbells, does not. */
     if (s->stream_sleeps == 0 || s->stream_irqs < s->stream_sleeps * 9 / 10 ||
-        wn.notified == n0 || wn.timeouts != to0)
-        FAIL("%s: the stream's blocking waits did not sleep on doorbells", what);
+        wn.notified == n0)
+        FAIL("%s: the stream's blocking waits did not sleep on doorbells (guest slept %u, "
+             "irqs %u; host notified %llu, slices timed out %llu)", what, s->stream_sleeps,
+             s->stream_irqs, (unsigned long long)(wn.notified - n0),
+             (unsigned long long)(wn.timeouts - to0));
 }
 
 /* One guest's traffic: round trips with doorbells, the polled baseline

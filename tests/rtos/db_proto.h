@@ -26,6 +26,7 @@ struct db_status {
     uint32_t waits_slept; /* event waits that executed WFI */
     uint32_t waits_irq;   /* event waits during which a doorbell interrupt came */
     uint32_t waits_timer_only; /* event waits with a timer interrupt and no doorbell */
+    uint32_t waits_slept_noirq; /* event waits that executed WFI and took no doorbell */
     uint32_t irqs;        /* doorbell interrupts (MSI-X via the IMSIC) taken */
     uint32_t timer_irqs;  /* timer interrupts (wait slices' alarms) taken */
     uint32_t sleeps;      /* WFI executed */

@@ -438,11 +438,6 @@ static pid_t spawn_net(int full)
 
 /* ---- the monitor ---- */
 
-/* Two harts although the guest uses one: TCG makes the guest's fences and
- * atomic instructions real host barriers and locked operations only when
- * it translates for more than one vCPU (CF_PARALLEL); with -smp 1 they
- * are plain loads and stores, racing this process's atomics on the
- * shared region (see db_host.c). */
 static pid_t boot_guest(void)
 {
     char obj[600];
@@ -455,7 +450,7 @@ static pid_t boot_guest(void)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failing monitor takes QEMU with it */
         execlp("qemu-system-riscv64", "qemu-system-riscv64", "-machine",
-               "virt,memory-backend=m", "-m", "64M", "-smp", "2", "-bios", "none",
+               "virt,memory-backend=m", "-m", "64M", "-smp", "1", "-bios", "none",
                "-nographic", "-monitor", "none", "-serial", "stdio", "-object", obj,
                "-kernel", guest_elf, (char *)NULL);
         perror("qemu-system-riscv64");
