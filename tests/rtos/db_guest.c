@@ -29,7 +29,9 @@
 #include "../baremetal/bmlib.h"
 #include "db_proto.h"
 
-#define WAIT_NS 20000000000ll /* passed to every wait; with no alarm armed (doorbell_only_alarm) a wait ends only by a doorbell, and the host's deadlines bound a failure */
+/* Passed to every wait; with no alarm armed (doorbell_only_alarm()) a wait
+ * ends only by a doorbell, and the host's deadlines bound a failure. */
+#define WAIT_NS 20000000000ll
 
 extern const struct hvc_system hvc_system_rtos_doorbell;
 #define SYS (&hvc_system_rtos_doorbell)
