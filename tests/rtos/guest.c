@@ -25,7 +25,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
-#define STALE_NS 2000000000ull /* a peer silent this long (guest clock) is gone */
+#define STALE_NS 5000000000ull /* a peer silent this long (guest clock) is gone */
 #define PEER_LINUX 3u
 
 extern const struct hvc_system hvc_system_rtos;

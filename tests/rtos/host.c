@@ -450,7 +450,7 @@ static pid_t boot_guest(void)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failing monitor takes QEMU with it */
         execlp("qemu-system-riscv64", "qemu-system-riscv64", "-machine",
-               "virt,memory-backend=m", "-m", "64M", "-smp", "1", "-bios", "none",
+               "virt,memory-backend=m", "-m", "64M", "-smp", "2", "-bios", "none",
                "-nographic", "-monitor", "none", "-serial", "stdio", "-object", obj,
                "-kernel", guest_elf, (char *)NULL);
         perror("qemu-system-riscv64");
