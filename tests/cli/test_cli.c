@@ -237,19 +237,10 @@ END_TEST
 
 static Suite *cli_suite(void)
 {
-    Suite *s = suite_create("cli");
-    TCase *tc = tcase_create("cli");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, usage_errors);
-    tcase_add_test(tc, create_info_rm);
-    tcase_add_test(tc, info_shows_unsupported);
-    tcase_add_test(tc, info_on_corrupt_regions);
-    tcase_add_test(tc, scan_declares_dead_peer);
-    tcase_add_test(tc, demo_runs_and_info_shows_it);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("cli", hvct_leak_setup, hvct_leak_teardown, 60,
+                      HVCT_TESTS(usage_errors, create_info_rm, info_shows_unsupported,
+                                 info_on_corrupt_regions, scan_declares_dead_peer,
+                                 demo_runs_and_info_shows_it), NULL);
 }
 
 int main(void)

@@ -749,25 +749,11 @@ END_TEST
 
 static Suite *ring_suite(void)
 {
-    Suite *s = suite_create("ring");
-    TCase *tc = tcase_create("ring");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, create_and_errors);
-    tcase_add_test(tc, only_writer_produces);
-    tcase_add_test(tc, wrap_every_offset);
-    tcase_add_test(tc, zero_copy);
-    tcase_add_test(tc, batch);
-    tcase_add_test(tc, fragments);
-    tcase_add_test(tc, restart_mid_message);
-    tcase_add_test(tc, stream_holes);
-    tcase_add_test(tc, null_handles);
-    tcase_add_test(tc, stats_survive_reopen);
-    tcase_add_test(tc, wait_deadline_vs_moving_index);
-    tcase_add_test(tc, blocking_timeouts);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("ring", setup, teardown, 60,
+                      HVCT_TESTS(create_and_errors, only_writer_produces, wrap_every_offset,
+                                 zero_copy, batch, fragments, restart_mid_message,
+                                 stream_holes, null_handles, stats_survive_reopen,
+                                 wait_deadline_vs_moving_index, blocking_timeouts), NULL);
 }
 
 int main(void)

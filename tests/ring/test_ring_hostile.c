@@ -443,15 +443,9 @@ END_TEST
 
 static Suite *hostile_suite(void)
 {
-    Suite *s = suite_create("ring_hostile");
-    TCase *tc = tcase_create("hostile");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, hostile_producer_victim_consumer);
-    tcase_add_test(tc, hostile_consumer_victim_producer);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("ring_hostile", hvct_leak_setup, hvct_leak_teardown, 120,
+                      HVCT_TESTS(hostile_producer_victim_consumer,
+                                 hostile_consumer_victim_producer), NULL);
 }
 
 int main(void)

@@ -279,15 +279,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("objtype");
-    TCase *tc = tcase_create("objtype");
-
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_add_test(tc, table);
-    tcase_add_test(tc, descriptors_match_objects);
-    tcase_add_test(tc, unknown_flag_is_unsupported);
-    tcase_add_test(tc, known_flag_is_accepted);
-    tcase_add_test(tc, validate_errors);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("objtype", setup, hvct_leak_teardown, 0,
+                     HVCT_TESTS(table, descriptors_match_objects, unknown_flag_is_unsupported,
+                                known_flag_is_accepted, validate_errors));
 }

@@ -762,15 +762,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vnet_bridge");
-    TCase *tc = tcase_create("bridge");
-
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, rule_syntax);
-    tcase_add_test(tc, port_and_bridge_api);
-    tcase_add_test(tc, ping_pairs_and_learning);
-    tcase_add_test(tc, rules_rate_malformed);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("vnet_bridge", setup, hvct_leak_teardown, 60,
+                     HVCT_TESTS(rule_syntax, port_and_bridge_api, ping_pairs_and_learning,
+                                rules_rate_malformed));
 }
