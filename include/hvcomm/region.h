@@ -176,7 +176,6 @@ struct hvc_region {
     uint32_t self_epoch;             /**< our epoch, valid after join */
     uint32_t state;                  /**< library state bits */
     uint32_t proto_errors;           /**< protocol errors this peer saw */
-    uint32_t unsupported;            /**< unsupported objects this peer refused */
     struct hvc_peer_watch watch[HVC_MAX_PEERS]; /**< liveness observations */
 };
 
@@ -321,7 +320,8 @@ HVC_API void hvc_region_proto_error(struct hvc_region *r, const char *what);
 /**
  * @brief Record an object this peer refused as not supported (a feature
  *        flag a newer peer set, which this build does not know): counted
- *        privately and in the region header, apart from protocol errors.
+ *        in the region header (`unsupported`, when this peer's mapping is
+ *        writable), apart from protocol errors, and logged.
  */
 HVC_API void hvc_region_unsupported(struct hvc_region *r, const char *what);
 

@@ -286,9 +286,9 @@ struct hvc_platform_handle *hvc_region_platform(struct hvc_region *r)
     return r != NULL && (r->state & HVC__ATTACHED) ? &r->plat : NULL;
 }
 
-/* Count something this peer found in the region, privately and in the
- * header when the mapping is writable: a protocol error, or an object it
- * does not support. One body for both (not static: kept out of line, the
+/* Count something this peer found in the region, in the header when the
+ * mapping is writable (protocol errors privately too): a protocol error,
+ * or an object it does not support. One body for both (not static: kept out of line, the
  * smaller image). */
 void hvc__region_note(struct hvc_region *r, bool unsupported, const char *what)
 {
@@ -297,7 +297,6 @@ void hvc__region_note(struct hvc_region *r, bool unsupported, const char *what)
     if (r == NULL || !(r->state & HVC__ATTACHED))
         return;
     if (unsupported) {
-        r->unsupported++;
         shared = &hvc__hdr(r)->unsupported;
     } else {
         r->proto_errors++;
