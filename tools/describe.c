@@ -23,7 +23,7 @@ static const char *owner_text(uint32_t owner, char *buf, size_t len)
     return buf;
 }
 
-static void event_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+static void describe_event(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     static const char *const kinds[] = {"?", "auto", "counting", "broadcast"};
     struct hvc_event_stats s;
@@ -38,7 +38,7 @@ static void event_details(struct hvc_region *r, const struct hvc_obj *o, char *b
              s.overflows ? " overflows" : "");
 }
 
-static void seg_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+static void describe_segment(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     static const char *const states[] = {"consistent", "inconsistent", "not recoverable"};
     struct hvc_seg_stats s;
@@ -54,7 +54,7 @@ static void seg_details(struct hvc_region *r, const struct hvc_obj *o, char *buf
              (unsigned)s.contended, (unsigned)s.recovered);
 }
 
-static void ring_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+static void describe_ring(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     struct hvc_ring_stats s;
 
@@ -71,7 +71,7 @@ static void ring_details(struct hvc_region *r, const struct hvc_obj *o, char *bu
              (unsigned)s.proto_errors);
 }
 
-static void sampling_details(struct hvc_region *r, const struct hvc_obj *o, char *buf,
+static void describe_sampling(struct hvc_region *r, const struct hvc_obj *o, char *buf,
                              size_t len)
 {
     struct hvc_sampling_stats s;
@@ -84,7 +84,7 @@ static void sampling_details(struct hvc_region *r, const struct hvc_obj *o, char
              s.refresh_ns / 1000000, (unsigned)s.published);
 }
 
-static void queue_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+static void describe_queue(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     struct hvc_queue_stats s;
 
@@ -101,7 +101,7 @@ static void queue_details(struct hvc_region *r, const struct hvc_obj *o, char *b
 }
 
 #ifdef HVC_TOOLS_VNET
-static void vnet_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+static void describe_vnet(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     struct hvc_vnet_link_info li;
     char a[40], b[40];
@@ -121,7 +121,7 @@ static void vnet_details(struct hvc_region *r, const struct hvc_obj *o, char *bu
              (unsigned)(li.stats[1].drop_short + li.stats[1].drop_long + li.stats[1].drop_bad));
 }
 
-static void bridge_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+static void describe_bridge(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     static struct hvc_bridge_info bi;
     size_t n;
@@ -147,10 +147,21 @@ static void bridge_details(struct hvc_region *r, const struct hvc_obj *o, char *
         n += (size_t)snprintf(buf + n, len - n, " rule%u:%s hits=%" PRIu64, (unsigned)i,
                               bi.rule[i].action ? "deny" : "allow", bi.rule[i].hits);
 }
+#else
+/* Built without vnet: links and bridges are shown by type only. */
+static void describe_vnet(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    (void)r, (void)o, (void)buf, (void)len;
+}
+
+static void describe_bridge(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    (void)r, (void)o, (void)buf, (void)len;
+}
 #endif
 
 /* The record of the system file a region was made from (hvcomm create --config). */
-static void system_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+static void describe_raw(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
     struct hvc_system_info si;
 
@@ -164,22 +175,43 @@ static void system_details(struct hvc_region *r, const struct hvc_obj *o, char *
              si.source[0] ? si.source : "?", si.hash, (unsigned)si.nobjects);
 }
 
+typedef void describe_fn(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len);
+
+/* One describe function per row of HVC_OBJ_TYPE_MAP: a type added to the
+ * list without its describe_<name> here does not compile. */
+#define ROW(NAME, name, magic, version, hdr, flags_at, known, writer_at) \
+    [HVC_OBJ_##NAME] = describe_##name,
+static describe_fn *const describers[] = {HVC_OBJ_TYPE_MAP(ROW)};
+#undef ROW
+
 void describe_object(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
 {
+    const struct hvc_obj_desc *d = hvc_obj_type_desc(o->type);
+
     if (len == 0)
         return;
     buf[0] = '\0';
-    switch (o->type) {
-    case HVC_OBJ_RAW: system_details(r, o, buf, len); break;
-    case HVC_OBJ_EVENT: event_details(r, o, buf, len); break;
-    case HVC_OBJ_SEGMENT: seg_details(r, o, buf, len); break;
-    case HVC_OBJ_RING: ring_details(r, o, buf, len); break;
-    case HVC_OBJ_SAMPLING: sampling_details(r, o, buf, len); break;
-    case HVC_OBJ_QUEUE: queue_details(r, o, buf, len); break;
-#ifdef HVC_TOOLS_VNET
-    case HVC_OBJ_VNET: vnet_details(r, o, buf, len); break;
-    case HVC_OBJ_BRIDGE: bridge_details(r, o, buf, len); break;
-#endif
-    default: break;
+    if (d == NULL || o->type >= sizeof(describers) / sizeof(describers[0]))
+        return;
+    /* A newer peer's object (a feature flag this build does not know) is
+     * not corrupt: say so rather than fail its stats call. */
+    if (d->magic != 0) {
+        uint32_t f = 0;
+        int rc = hvc_obj_validate(r, o, d, &f);
+
+        if (rc == -HVC_ENOTSUP) {
+            snprintf(buf, len, "unsupported: feature flags 0x%x unknown to this build (newer peer)",
+                     (unsigned)hvc_load_relaxed((const uint32_t *)(const void *)
+                                                ((const uint8_t *)o->ptr + d->flags_at)));
+            return;
+        }
+        if (rc == -HVC_EVERSION) {
+            snprintf(buf, len, "unsupported: layout version %u (this build reads %u)",
+                     (unsigned)hvc_load_relaxed((const uint32_t *)(const void *)
+                                                ((const uint8_t *)o->ptr + 4)),
+                     (unsigned)d->version);
+            return;
+        }
     }
+    describers[o->type](r, o, buf, len);
 }

@@ -144,6 +144,8 @@ static int cmd_info(const char *path)
     printf("peers    %u ready of %u slots\n", info.peers_ready, info.max_peers);
     printf("objects  %u of %u entries\n", info.objects, info.max_objects);
     printf("errors   %u protocol errors reported by peers\n", info.proto_errors);
+    printf("unsupp.  %u objects refused as not supported (newer feature flags)\n",
+           info.unsupported);
     info_system(&r);
 
     printf("\n%-4s  %-7s  %-6s  %-9s  %-8s  %s\n", "PEER", "STATE", "EPOCH", "HEARTBEAT",

@@ -325,6 +325,7 @@ struct hvc_bridge_info {
  * @retval -HVC_ENOTREADY still being created.
  * @retval -HVC_EVERSION unknown layout version.
  * @retval -HVC_EPROTO inconsistent header (counted).
+ * @retval -HVC_ENOTSUP a feature flag this build does not know.
  *
  * Context: thread.
  */

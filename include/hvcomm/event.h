@@ -155,6 +155,8 @@ HVC_API int hvc_event_create(struct hvc_region *r, const char *name,
  * @retval -HVC_ENOTREADY its creator has not finished initialising it.
  * @retval -HVC_EVERSION the event's layout version is unknown.
  * @retval -HVC_EPROTO the object is corrupt (magic, kind, size, masks).
+ * @retval -HVC_ENOTSUP a feature flag this build does not know
+ *         (a newer peer made it; counted as unsupported, not as a protocol error).
  * @retval -HVC_ENOSPC / -HVC_ETIMEDOUT creating it failed (see create).
  *
  * Context: thread.

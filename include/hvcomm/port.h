@@ -108,6 +108,8 @@ HVC_API int hvc_sampling_create(struct hvc_sampling *sp, struct hvc_region *r,
  * @retval -HVC_EVERSION unknown layout.
  * @retval -HVC_EPERM writer role asked by another peer than the writer.
  * @retval -HVC_EPROTO inconsistent header (counted).
+ * @retval -HVC_ENOTSUP a feature flag this build does not know
+ *         (a newer peer made it; counted as unsupported, not as a protocol error).
  *
  * Context: thread.
  */
@@ -148,7 +150,7 @@ HVC_API int hvc_sampling_read(struct hvc_sampling *sp, void *buf, uint32_t cap,
  * @brief Read a sampling port's description (any peer, corrupt-safe).
  * @retval 0 filled in.
  * @retval -HVC_EINVAL / -HVC_ETYPE / -HVC_ENOTREADY / -HVC_EVERSION /
- *         -HVC_EPROTO as hvc_sampling_open().
+ *         -HVC_EPROTO / -HVC_ENOTSUP as hvc_sampling_open().
  */
 HVC_API int hvc_sampling_stats(struct hvc_region *r, const struct hvc_obj *obj,
                                struct hvc_sampling_stats *out);
@@ -215,7 +217,8 @@ HVC_API int hvc_queue_create(struct hvc_queue *qp, struct hvc_region *r,
  * @brief Open a queuing port.
  * @retval 0 opened.
  * @retval -HVC_EINVAL / -HVC_ENOENT / -HVC_ETYPE / -HVC_ENOTREADY /
- *         -HVC_EVERSION / -HVC_EPERM / -HVC_EPROTO as hvc_sampling_open().
+ *         -HVC_EVERSION / -HVC_EPERM / -HVC_EPROTO / -HVC_ENOTSUP as
+ *         hvc_sampling_open().
  */
 HVC_API int hvc_queue_open(struct hvc_queue *qp, struct hvc_region *r,
                            const char *name, int role);
@@ -262,7 +265,7 @@ HVC_API int hvc_queue_status(struct hvc_queue *qp);
  * @brief Read a queuing port's counters (any peer, corrupt-safe).
  * @retval 0 filled in.
  * @retval -HVC_EINVAL / -HVC_ETYPE / -HVC_ENOTREADY / -HVC_EVERSION /
- *         -HVC_EPROTO as hvc_queue_open().
+ *         -HVC_EPROTO / -HVC_ENOTSUP as hvc_queue_open().
  */
 HVC_API int hvc_queue_stats(struct hvc_region *r, const struct hvc_obj *obj,
                             struct hvc_queue_stats *out);

@@ -57,6 +57,76 @@ enum hvc_obj_type {
     HVC_OBJ_USER = 0x1000 /**< first type free for applications */
 };
 
+/**
+ * @brief The list of object types hvcomm knows, one row each:
+ *        X(NAME, name, magic, version, header, flags_at, known_flags, writer_at).
+ *
+ * - `NAME`: the #hvc_obj_type constant is `HVC_OBJ_<NAME>`;
+ * - `name`: the type's name (hvc_obj_type_name(), `hvcomm info`), also the
+ *   suffix of its descriptor `hvc__objdesc_<name>` and of the tools'
+ *   describe function;
+ * - `magic`, `version`: the object's first two words (wire.h; 0 for a raw
+ *   object, which has no header);
+ * - `header`: bytes of the type's header, the smallest such object;
+ * - `flags_at`: offset of the word of feature flags in the immutable line;
+ * - `known_flags`: the feature flags this build understands (any other
+ *   bit: -HVC_ENOTSUP);
+ * - `writer_at`: offset of the writer peer id, checked against the
+ *   directory entry's writer, or 0 for a type without one.
+ *
+ * Expanded by the library into one `struct hvc_obj_desc` per type (the
+ * checks of hvc_obj_validate()) and the table of hvc_obj_type_desc(), and by
+ * the tools into `hvcomm info`'s table of describe functions. A new type is
+ * its module's file, one #hvc_obj_type constant and one row here (see
+ * doc/design.md, "Object types").
+ */
+#define HVC_OBJ_TYPE_MAP(X)                                                            \
+    X(RAW, raw, 0u, 0u, 0u, 0u, 0u, 0u)                                                \
+    X(EVENT, event, HVC_WIRE_EVENT_MAGIC, HVC_WIRE_EVENT_VERSION,                      \
+      sizeof(struct hvc_wire_event), offsetof(struct hvc_wire_event, flags),           \
+      HVC_EVENT_WF_KNOWN, 0u)                                                          \
+    X(SEGMENT, segment, HVC_WIRE_SEG_MAGIC, HVC_WIRE_SEG_VERSION,                      \
+      sizeof(struct hvc_wire_seg), offsetof(struct hvc_wire_seg, flags),               \
+      HVC_SEG_WF_KNOWN, 0u)                                                            \
+    X(RING, ring, HVC_RING_MAGIC, HVC_RING_VERSION, sizeof(struct hvc_wire_ring),      \
+      offsetof(struct hvc_wire_ring, flags), HVC_RING_WF_KNOWN,                        \
+      offsetof(struct hvc_wire_ring, writer))                                          \
+    X(SAMPLING, sampling, HVC_SAMPLING_MAGIC, HVC_SAMPLING_VERSION,                    \
+      sizeof(struct hvc_wire_sampling), offsetof(struct hvc_wire_sampling, flags),     \
+      HVC_SAMPLING_WF_KNOWN, offsetof(struct hvc_wire_sampling, writer))               \
+    X(QUEUE, queue, HVC_QUEUE_MAGIC, HVC_QUEUE_VERSION, sizeof(struct hvc_wire_queue), \
+      offsetof(struct hvc_wire_queue, flags), HVC_QUEUE_WF_KNOWN,                      \
+      offsetof(struct hvc_wire_queue, writer))                                         \
+    X(VNET, vnet, HVC_VNET_MAGIC, HVC_VNET_VERSION, sizeof(struct hvc_wire_vnet),      \
+      offsetof(struct hvc_wire_vnet, flags), HVC_VNET_LF_KNOWN, 0u)                    \
+    X(BRIDGE, bridge, HVC_BRIDGE_MAGIC, HVC_BRIDGE_VERSION,                            \
+      sizeof(struct hvc_wire_bridge), offsetof(struct hvc_wire_bridge, flags),         \
+      HVC_BRIDGE_WF_KNOWN, 0u)
+
+/**
+ * @brief What this build knows of one object type: its row of
+ *        #HVC_OBJ_TYPE_MAP. Immutable; from hvc_obj_type_desc().
+ */
+struct hvc_obj_desc {
+    const char *name;     /**< "ring", "event", ... */
+    uint32_t type;        /**< #hvc_obj_type */
+    uint32_t magic;       /**< the object's first word; 0: no header (raw) */
+    uint32_t version;     /**< the layout version this build reads */
+    uint32_t hdr_size;    /**< bytes of the type's header */
+    uint32_t known_flags; /**< feature flags this build understands */
+    uint16_t flags_at;    /**< offset of the immutable feature-flag word */
+    uint16_t writer_at;   /**< offset of the writer peer id, 0 none */
+};
+
+/** @cond INTERNAL */
+/* One descriptor per type, each in its own section: a module refers to its
+ * own only, so an image links the descriptors of the types it uses. */
+#define HVC__OBJDESC_DECL(NAME, name, magic, version, hdr, flags_at, known, writer_at) \
+    extern const struct hvc_obj_desc hvc__objdesc_##name;
+HVC_OBJ_TYPE_MAP(HVC__OBJDESC_DECL)
+#undef HVC__OBJDESC_DECL
+/** @endcond */
+
 /** Object flags. */
 enum hvc_obj_flags {
     /** Align the object's start and size to 4 KiB pages (read-only views). */
@@ -121,6 +191,7 @@ struct hvc_region_info {
     uint32_t objects;      /**< directory entries in use */
     uint32_t peers_ready;  /**< peers in state READY */
     uint32_t proto_errors; /**< protocol errors reported by all peers */
+    uint32_t unsupported;  /**< objects peers refused as not supported (newer feature flags) */
     int32_t self;          /**< this peer's id, or -1 */
     uint32_t self_epoch;   /**< this peer's epoch (session id) */
 };
@@ -245,6 +316,14 @@ HVC_API struct hvc_platform_handle *hvc_region_platform(struct hvc_region *r);
  *        counted privately and in the region header (shown by `hvcomm info`).
  */
 HVC_API void hvc_region_proto_error(struct hvc_region *r, const char *what);
+
+/**
+ * @brief Record an object this peer refused as not supported (a feature
+ *        flag a newer peer set, which this build does not know): counted
+ *        in the region header (`unsupported`, when this peer's mapping is
+ *        writable), apart from protocol errors, and logged.
+ */
+HVC_API void hvc_region_unsupported(struct hvc_region *r, const char *what);
 
 /* ---- peers ---- */
 
@@ -446,7 +525,8 @@ HVC_API int hvc_obj_check(struct hvc_region *r, const struct hvc_obj *obj);
  * @param magic the type's magic.
  * @param version the layout version this library reads.
  * @retval 0 the header starts right.
- * @retval -HVC_EINVAL `obj` or its pointer is NULL, or `min_size` < 8.
+ * @retval -HVC_EINVAL `obj` or its pointer is NULL, `min_size` < 8, or
+ *         `magic` is 0.
  * @retval -HVC_ETYPE the object has another type.
  * @retval -HVC_ENOTREADY the magic is 0: the creator has not finished.
  * @retval -HVC_EPROTO too small, misaligned, or a wrong magic (the caller
@@ -461,6 +541,52 @@ HVC_API int hvc_obj_check_header(const struct hvc_obj *obj, uint32_t type,
 
 /** @brief The name of an #hvc_obj_type ("ring", "event", ..., "user"). */
 HVC_API const char *hvc_obj_type_name(uint32_t type);
+
+/**
+ * @brief The descriptor of a type this build knows (#HVC_OBJ_TYPE_MAP).
+ * @param type an #hvc_obj_type.
+ * @return the descriptor, or NULL for HVC_OBJ_ANY, an application type or
+ *         a type this build does not know.
+ *
+ * Context: any; thread-safe.
+ */
+HVC_API const struct hvc_obj_desc *hvc_obj_type_desc(uint32_t type);
+
+/**
+ * @brief The checks every typed object starts with, one function for every
+ *        module: the header (hvc_obj_check_header()), the feature flags,
+ *        the writer.
+ *
+ * After the header, loads the feature-flag word once: a bit outside
+ * `d->known_flags` means a newer peer made the object, which this build
+ * cannot use; then checks the object's writer field against the directory
+ * entry's. Counts what it finds: a protocol error with
+ * hvc_region_proto_error(), an unsupported object with
+ * hvc_region_unsupported(). The module then checks its own fields.
+ * hvc_obj_check_header() is this check without the flags and the writer.
+ *
+ * @param r the region (attached) the object is in, for the counters; NULL
+ *          counts nothing (the caller counts, as for hvc_obj_check_header()).
+ * @param obj an object from hvc_obj_open() or hvc_obj_get().
+ * @param d the type's descriptor (`&hvc__objdesc_ring` in the library,
+ *          hvc_obj_type_desc() elsewhere; an application may fill one for
+ *          its own type).
+ * @param flags if not NULL, the feature flags read, on success.
+ * @retval 0 the common part is right.
+ * @retval -HVC_EINVAL `d`, `obj` or its pointer is NULL, or `d` describes
+ *         no header (`magic` 0: raw objects).
+ * @retval -HVC_ETYPE the object has another type.
+ * @retval -HVC_ENOTREADY the creator has not finished.
+ * @retval -HVC_EPROTO too small, misaligned, a wrong magic, or a writer
+ *         that is not the directory entry's (counted).
+ * @retval -HVC_EVERSION another layout version.
+ * @retval -HVC_ENOTSUP a feature flag this build does not know (counted
+ *         as unsupported, not as a protocol error).
+ *
+ * Context: any thread; it only reads the object.
+ */
+HVC_API int hvc_obj_validate(struct hvc_region *r, const struct hvc_obj *obj,
+                             const struct hvc_obj_desc *d, uint32_t *flags);
 
 /** @} */
 

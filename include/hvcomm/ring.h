@@ -239,7 +239,8 @@ HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
  * @retval -HVC_EPERM producer role asked by a peer that is not the writer.
  * @retval -HVC_EPROTO the ring header is inconsistent (counted), or
  *         (#HVC_RING_BLOCKING) one of its events is corrupt.
- * @retval -HVC_ENOTSUP a #HVC_RING_BLOCKING ring, and the library was built
+ * @retval -HVC_ENOTSUP a feature flag this build does not know (a newer peer made it; counted as unsupported, not as a protocol error); or
+ *         a #HVC_RING_BLOCKING ring, and the library was built
  *         without blocking rings (HVC_CONFIG_NO_BLOCKING, CMake
  *         HVC_NO_BLOCKING: rings do not link the event module).
  *
@@ -550,6 +551,7 @@ HVC_API int hvc_ring_stream_recv_wait(struct hvc_ring *ring, struct hvc_ring_str
  * @retval -HVC_ENOTREADY still being created.
  * @retval -HVC_EVERSION unknown layout version.
  * @retval -HVC_EPROTO inconsistent header.
+ * @retval -HVC_ENOTSUP a feature flag this build does not know.
  *
  * Context: thread or interrupt; reads only.
  */

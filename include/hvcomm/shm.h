@@ -120,6 +120,8 @@ HVC_API int hvc_seg_create(struct hvc_region *r, const char *name,
  * @retval -HVC_ENOTREADY its creator has not finished initialising it.
  * @retval -HVC_EVERSION unknown layout version.
  * @retval -HVC_EPROTO the header is corrupt.
+ * @retval -HVC_ENOTSUP a feature flag this build does not know
+ *         (a newer peer made it; counted as unsupported, not as a protocol error).
  * @retval -HVC_ENOMEM / -HVC_EIO the read-only view could not be mapped.
  *
  * Context: thread.

@@ -156,6 +156,8 @@ struct hvc_vnet {
  * @retval -HVC_ENOTREADY the link is still being created.
  * @retval -HVC_EVERSION unknown link layout version.
  * @retval -HVC_EPROTO the link header is inconsistent (counted).
+ * @retval -HVC_ENOTSUP a link flag this build does not know
+ *         (a newer peer made it; counted as unsupported, not as a protocol error).
  * @retval -HVC_EBUSY both ends are held by live peers, or this peer holds
  *         one already, or no end allows this peer's id.
  * @retval -HVC_ENOSPC / -HVC_ETIMEDOUT no room for the ring, or the

@@ -167,6 +167,7 @@ struct hvc_vnet_link_info {
  * @retval -HVC_ENOTREADY still being created.
  * @retval -HVC_EVERSION unknown layout version.
  * @retval -HVC_EPROTO inconsistent header (counted).
+ * @retval -HVC_ENOTSUP a link flag this build does not know.
  *
  * Context: thread.
  */
@@ -258,6 +259,8 @@ struct hvc_vnet_port {
  * @retval -HVC_ENOTREADY the link is still being created.
  * @retval -HVC_EVERSION unknown link layout version.
  * @retval -HVC_EPROTO the link header is inconsistent (counted).
+ * @retval -HVC_ENOTSUP a link flag this build does not know
+ *         (a newer peer made it; counted as unsupported, not as a protocol error).
  * @retval -HVC_EBUSY both ends are held by live peers, this peer holds one
  *         already, or no end allows this peer's id.
  * @retval -HVC_ENOSPC no room for the ring.

@@ -110,7 +110,8 @@ struct hvc_wire_header {
     uint32_t dir_gen;      /**< bumped at every directory change */
     uint32_t peer_gen;     /**< bumped at every peer table change */
     uint32_t proto_errors; /**< protocol errors any peer detected */
-    uint8_t pad1[HVC_CACHELINE - 16]; /**< padding */
+    uint32_t unsupported;  /**< objects refused as not supported (a newer peer's feature flags) */
+    uint8_t pad1[HVC_CACHELINE - 20]; /**< padding */
     /* ---- cache lines 2-3: reserved for later layout versions ---- */
     uint8_t reserved[2 * HVC_CACHELINE]; /**< 0 */
 };
@@ -147,6 +148,7 @@ _Static_assert(offsetof(struct hvc_wire_header, max_peers) == 32, "max_peers");
 _Static_assert(offsetof(struct hvc_wire_header, heap_offset) == 56, "heap_offset");
 _Static_assert(offsetof(struct hvc_wire_header, dir_lock) == HVC_CACHELINE, "dir_lock");
 _Static_assert(offsetof(struct hvc_wire_header, proto_errors) == HVC_CACHELINE + 12, "proto_errors");
+_Static_assert(offsetof(struct hvc_wire_header, unsupported) == HVC_CACHELINE + 16, "unsupported");
 _Static_assert(offsetof(struct hvc_wire_header, reserved) == 2 * HVC_CACHELINE, "reserved");
 _Static_assert(sizeof(struct hvc_wire_peer) == HVC_CACHELINE, "peer size");
 _Static_assert(offsetof(struct hvc_wire_peer, token_lo) == 8, "token");
@@ -163,6 +165,12 @@ _Static_assert(offsetof(struct hvc_wire_dirent, name) == 32, "dirent name");
 /**
  * @brief The first two words of every typed object (events, segments, rings,
  *        ports, links): checked by hvc_obj_check_header().
+ *
+ * Every typed object also has a word of feature flags in its immutable
+ * line (its row of #HVC_OBJ_TYPE_MAP says where, and which bits this build
+ * knows). A flag bit this build does not know means a newer peer made the
+ * object: it is refused with -HVC_ENOTSUP ("not supported"), not as a
+ * protocol error, and counted in hvc_wire_header::unsupported.
  */
 struct hvc_wire_obj_head {
     uint32_t magic;   /**< the type's magic, stored last at creation (release); 0 while being made */
@@ -177,8 +185,16 @@ struct hvc_wire_obj_head {
 #define HVC_WIRE_BELLS_MAGIC 0x42455648u
 /** "HVSG": magic of a locked segment. */
 #define HVC_WIRE_SEG_MAGIC 0x47535648u
-/** Layout version of events, bells and segments. */
+/** Layout version of events. */
 #define HVC_WIRE_EVENT_VERSION 1u
+/** Layout version of the doorbell-emulation words (".hvc.bells"). */
+#define HVC_WIRE_BELLS_VERSION 1u
+/** Layout version of locked segments. */
+#define HVC_WIRE_SEG_VERSION 1u
+/** Feature flags of an event (hvc_wire_event::flags) this build knows: none. */
+#define HVC_EVENT_WF_KNOWN 0u
+/** Feature flags of a segment (hvc_wire_seg::flags) this build knows: none. */
+#define HVC_SEG_WF_KNOWN 0u
 
 /**
  * @brief A named event (directory type HVC_OBJ_EVENT). See doc/events.md.
@@ -195,7 +211,7 @@ struct hvc_wire_event {
     uint32_t kind;         /**< hvc_event_kind: 1 auto, 2 counting, 3 broadcast */
     uint32_t max_count;    /**< counting: largest count (1 for auto) */
     uint32_t vector;       /**< doorbell vector rung for this event */
-    uint32_t flags;        /**< reserved, 0 */
+    uint32_t flags;        /**< feature flags; none defined (#HVC_EVENT_WF_KNOWN) */
     uint32_t signalers_lo; /**< peers allowed to signal, bits 0..31; 0 and 0: any other peer */
     uint32_t signalers_hi; /**< bits 32..63 */
     uint8_t pad0[HVC_CACHELINE - 32]; /**< padding to the end of the cache line, 0 */
@@ -223,7 +239,7 @@ struct hvc_wire_event {
  */
 struct hvc_wire_bells {
     uint32_t magic;     /**< #HVC_WIRE_BELLS_MAGIC, stored last (release) */
-    uint32_t version;   /**< #HVC_WIRE_EVENT_VERSION */
+    uint32_t version;   /**< #HVC_WIRE_BELLS_VERSION */
     uint8_t pad0[HVC_CACHELINE - 8]; /**< padding to the end of the cache line, 0 */
     /** word[p * 16]: peer p's bell (atomic), one cache line each */
     uint32_t word[HVC_MAX_PEERS * (HVC_CACHELINE / 4)];
@@ -242,9 +258,9 @@ enum hvc_seg_state {
  */
 struct hvc_wire_seg {
     uint32_t magic;       /**< #HVC_WIRE_SEG_MAGIC, stored last (release) */
-    uint32_t version;     /**< #HVC_WIRE_EVENT_VERSION */
+    uint32_t version;     /**< #HVC_WIRE_SEG_VERSION */
     uint32_t data_offset; /**< from the object start; 128 */
-    uint32_t flags;       /**< reserved, 0 */
+    uint32_t flags;       /**< feature flags; none defined (#HVC_SEG_WF_KNOWN) */
     uint64_t data_size;   /**< bytes of data */
     uint8_t pad0[HVC_CACHELINE - 24]; /**< padding to the end of the cache line, 0 */
     /* ---- line 1: the lock (atomic) ---- */
@@ -284,12 +300,23 @@ _Static_assert(offsetof(struct hvc_wire_seg, recovered) == HVC_CACHELINE + 20, "
  *  looked like a whole message, so version 1 rings are refused
  *  (-HVC_EVERSION) rather than misread. */
 #define HVC_RING_VERSION 2u
-/** Layout version of sampling and queuing ports (no records, so the ring's
- *  version 2 does not concern them). */
+/** Layout version of sampling ports (no records, so the ring's version 2
+ *  does not concern them). */
+#define HVC_SAMPLING_VERSION 1u
+/** Layout version of queuing ports. */
+#define HVC_QUEUE_VERSION 1u
+/** Former version constant shared by both kinds of port; use
+ *  #HVC_SAMPLING_VERSION or #HVC_QUEUE_VERSION. */
 #define HVC_PORT_VERSION 1u
 
 /** Ring flags (hvc_wire_ring::flags, immutable). */
 #define HVC_RING_WF_BLOCKING 1u /**< sides may sleep: publishers check the sleep words */
+/** Ring feature flags this build knows. */
+#define HVC_RING_WF_KNOWN HVC_RING_WF_BLOCKING
+/** Feature flags of a sampling port (hvc_wire_sampling::flags) this build knows: none. */
+#define HVC_SAMPLING_WF_KNOWN 0u
+/** Feature flags of a queuing port (hvc_wire_queue::flags) this build knows: none. */
+#define HVC_QUEUE_WF_KNOWN 0u
 
 /**
  * Record flags (low 8 bits of hvc_wire_ring_rec::tag). A record is exactly
@@ -401,14 +428,15 @@ struct hvc_wire_sampling_slot {
 struct hvc_wire_sampling {
     /* ---- line 0: immutable ---- */
     uint32_t magic;      /**< #HVC_SAMPLING_MAGIC, stored last (release) */
-    uint32_t version;    /**< #HVC_PORT_VERSION */
+    uint32_t version;    /**< #HVC_SAMPLING_VERSION */
     uint32_t hdr_size;   /**< offset of slot 0 */
     uint32_t max_msg;    /**< largest payload */
     uint32_t slot_size;  /**< bytes per slot: 16 + max_msg rounded to 64 */
     uint32_t writer;     /**< writer peer id */
     uint32_t refresh_lo; /**< refresh period (ns), low half */
     uint32_t refresh_hi; /**< high half */
-    uint32_t reserved0[8]; /**< 0 */
+    uint32_t flags;      /**< feature flags; none defined (#HVC_SAMPLING_WF_KNOWN) */
+    uint32_t reserved0[7]; /**< 0 */
     /* ---- line 1: writer ---- */
     uint32_t latest;     /**< atomic: publication number of the latest value, 0 none */
     uint32_t reserved1[15]; /**< 0 */
@@ -432,7 +460,7 @@ struct hvc_wire_queue_slot {
 struct hvc_wire_queue {
     /* ---- line 0: immutable ---- */
     uint32_t magic;      /**< #HVC_QUEUE_MAGIC, stored last (release) */
-    uint32_t version;    /**< #HVC_PORT_VERSION */
+    uint32_t version;    /**< #HVC_QUEUE_VERSION */
     uint32_t hdr_size;   /**< offset of slot 0 */
     uint32_t max_msg;    /**< largest payload */
     uint32_t max_count;  /**< most messages waiting */
@@ -440,7 +468,8 @@ struct hvc_wire_queue {
     uint32_t slot_size;  /**< bytes per slot: 8 + max_msg rounded to 8 */
     uint32_t policy;     /**< HVC_QUEUE_REJECT or HVC_QUEUE_DROP_OLDEST */
     uint32_t writer;     /**< writer peer id */
-    uint32_t reserved0[7]; /**< 0 */
+    uint32_t flags;      /**< feature flags; none defined (#HVC_QUEUE_WF_KNOWN) */
+    uint32_t reserved0[6]; /**< 0 */
     /* ---- line 1: writer ---- */
     uint32_t prod;       /**< atomic: messages sent (free-running) */
     uint32_t rejected;   /**< messages refused because the queue was full */
@@ -466,10 +495,12 @@ _Static_assert(offsetof(struct hvc_wire_ring, frag_drops) == 2 * HVC_CACHELINE +
 _Static_assert(sizeof(struct hvc_wire_ring) == 4 * HVC_CACHELINE, "ring header size");
 _Static_assert(sizeof(struct hvc_wire_sampling_slot) == 16, "sampling slot header");
 _Static_assert(offsetof(struct hvc_wire_sampling, refresh_lo) == 24, "sampling refresh");
+_Static_assert(offsetof(struct hvc_wire_sampling, flags) == 32, "sampling flags");
 _Static_assert(offsetof(struct hvc_wire_sampling, latest) == HVC_CACHELINE, "sampling latest line");
 _Static_assert(sizeof(struct hvc_wire_sampling) == 2 * HVC_CACHELINE, "sampling header size");
 _Static_assert(sizeof(struct hvc_wire_queue_slot) == 8, "queue slot header");
 _Static_assert(offsetof(struct hvc_wire_queue, policy) == 28, "queue policy");
+_Static_assert(offsetof(struct hvc_wire_queue, flags) == 36, "queue flags");
 _Static_assert(offsetof(struct hvc_wire_queue, prod) == HVC_CACHELINE, "queue prod line");
 _Static_assert(offsetof(struct hvc_wire_queue, cons) == 2 * HVC_CACHELINE, "queue cons line");
 _Static_assert(sizeof(struct hvc_wire_queue) == 3 * HVC_CACHELINE, "queue header size");
@@ -483,6 +514,8 @@ _Static_assert(sizeof(struct hvc_wire_queue) == 3 * HVC_CACHELINE, "queue header
 #define HVC_VNET_VERSION 1u
 /** Link flag: the ends generate and check IP/TCP/UDP/ICMP checksums. */
 #define HVC_VNET_LF_CHECKSUM (1u << 0)
+/** Link flags this build knows. */
+#define HVC_VNET_LF_KNOWN HVC_VNET_LF_CHECKSUM
 
 /**
  * @brief One end of a vnet link: who holds it, the incarnation that
@@ -545,6 +578,8 @@ _Static_assert(sizeof(struct hvc_wire_vnet) == 5 * HVC_CACHELINE, "vnet header s
 #define HVC_BRIDGE_MAGIC 0x52425648u
 /** Layout version of a bridge object. */
 #define HVC_BRIDGE_VERSION 1u
+/** Feature flags of a bridge (hvc_wire_bridge::flags) this build knows: none. */
+#define HVC_BRIDGE_WF_KNOWN 0u
 /** Ports of a bridge. */
 #define HVC_BRIDGE_PORTS_MAX 16u
 /** Rules of a bridge. */
@@ -610,7 +645,8 @@ struct hvc_wire_bridge {
     uint32_t fdb_size;       /**< MAC table entries */
     uint32_t fdb_used;       /**< MAC table entries learned and not aged */
     uint64_t unknown_port;   /**< frames dropped: no port to send to */
-    uint32_t reserved[6];    /**< 0 */
+    uint32_t flags;          /**< feature flags; none defined (#HVC_BRIDGE_WF_KNOWN) */
+    uint32_t reserved[5];    /**< 0 */
     struct hvc_wire_bridge_port port[HVC_BRIDGE_PORTS_MAX]; /**< ports */
     struct hvc_wire_bridge_rule rule[HVC_BRIDGE_RULES_MAX]; /**< rules */
 };
@@ -618,6 +654,7 @@ struct hvc_wire_bridge {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct hvc_wire_bridge_port) == 3 * HVC_CACHELINE, "bridge port size");
 _Static_assert(sizeof(struct hvc_wire_bridge_rule) == HVC_CACHELINE, "bridge rule size");
+_Static_assert(offsetof(struct hvc_wire_bridge, flags) == 40, "bridge flags");
 _Static_assert(offsetof(struct hvc_wire_bridge, port) == HVC_CACHELINE, "bridge ports");
 _Static_assert(sizeof(struct hvc_wire_bridge) ==
                    (1 + 3 * HVC_BRIDGE_PORTS_MAX + HVC_BRIDGE_RULES_MAX) * HVC_CACHELINE,

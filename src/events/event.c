@@ -31,19 +31,13 @@ static int ev_proto(struct hvc_event *ev, const char *what)
 /* ---- creation and opening ---- */
 
 /* Checks the immutable line of an event; fills the checked copies. */
-static int check_event(const struct hvc_region *r, const struct hvc_obj *o,
-                       struct hvc_event *out)
+static int check_fields(const struct hvc_region *r, const struct hvc_obj *o,
+                        struct hvc_event *out)
 {
     struct hvc_wire_event *w = o->ptr;
     uint32_t kind, max, lo, hi;
     uint64_t mask;
-    /* The magic's acquire pairs with its release store in
-     * hvc_event_create(): the other fields of line 0 are visible after it. */
-    int rc = hvc_obj_check_header(o, HVC_OBJ_EVENT, sizeof(*w), HVC_WIRE_EVENT_MAGIC,
-                                  HVC_WIRE_EVENT_VERSION);
 
-    if (rc < 0)
-        return rc;
     kind = hvc_load_relaxed(&w->kind);
     max = hvc_load_relaxed(&w->max_count);
     lo = hvc_load_relaxed(&w->signalers_lo);
@@ -66,6 +60,23 @@ static int check_event(const struct hvc_region *r, const struct hvc_obj *o,
     return 0;
 }
 
+/* Checks an event: the checks every type shares (header, feature flags;
+ * counted there), then its own fields (counted here). */
+static int check_event(struct hvc_region *r, const struct hvc_obj *o,
+                       struct hvc_event *out)
+{
+    /* The magic's acquire pairs with its release store in
+     * hvc_event_create(): the other fields of line 0 are visible after it. */
+    int rc = hvc_obj_validate(r, o, &hvc__objdesc_event, NULL); /* callers checked r */
+
+    if (rc < 0)
+        return rc;
+    rc = check_fields(r, o, out);
+    if (rc < 0)
+        hvc_region_proto_error(r, "event: inconsistent header");
+    return rc;
+}
+
 static int open_obj(struct hvc_region *r, const struct hvc_obj *o,
                     struct hvc_event *ev)
 {
@@ -75,11 +86,8 @@ static int open_obj(struct hvc_region *r, const struct hvc_obj *o,
 
     __builtin_memset(&e, 0, sizeof(e));
     rc = check_event(r, o, &e);
-    if (rc < 0) {
-        if (rc == -HVC_EPROTO)
-            hvc_region_proto_error(r, "event object header");
+    if (rc < 0)
         return rc;
-    }
     e.r = r;
     e.obj = *o;
     e.w = o->ptr;
@@ -237,7 +245,7 @@ static int ev_bells(struct hvc_event *ev, bool create, uint32_t **word,
             rc = hvc_obj_create(ev->r, &spec, &o);
             if (rc == 0) {
                 b = o.ptr;
-                hvc_store_relaxed(&b->version, HVC_WIRE_EVENT_VERSION);
+                hvc_store_relaxed(&b->version, HVC_WIRE_BELLS_VERSION);
                 /* Identification only: the words start at 0 either way. */
                 hvc_store_release(&b->magic, HVC_WIRE_BELLS_MAGIC);
             } else if (rc == -HVC_EEXIST) {

@@ -395,35 +395,3 @@ int hvc_obj_check(struct hvc_region *r, const struct hvc_obj *obj)
                ? 0
                : -HVC_ESTALE;
 }
-
-int hvc_obj_check_header(const struct hvc_obj *obj, uint32_t type, uint64_t min_size,
-                         uint32_t magic, uint32_t version)
-{
-    const struct hvc_wire_obj_head *h;
-    uint32_t m;
-
-    if (obj == NULL || obj->ptr == NULL || min_size < sizeof(*h))
-        return -HVC_EINVAL;
-    if (obj->type != type)
-        return -HVC_ETYPE;
-    if (obj->size < min_size || ((uintptr_t)obj->ptr & (HVC_CACHELINE - 1)) != 0)
-        return -HVC_EPROTO;
-    h = obj->ptr;
-    /* Pairs with the release store of magic that publishes the object. */
-    m = hvc_load_acquire(&h->magic);
-    if (m == 0)
-        return -HVC_ENOTREADY;
-    if (m != magic)
-        return -HVC_EPROTO;
-    return hvc_load_relaxed(&h->version) == version ? 0 : -HVC_EVERSION;
-}
-
-const char *hvc_obj_type_name(uint32_t type)
-{
-    static const char *const names[] = {"any",      "raw",   "event", "segment",
-                                        "ring",     "sampling", "queue", "vnet", "bridge"};
-
-    if (type < sizeof(names) / sizeof(names[0]))
-        return names[type];
-    return type >= HVC_OBJ_USER ? "user" : "?";
-}

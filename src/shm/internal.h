@@ -122,6 +122,9 @@ static inline void hvc__invalidate(struct hvc_region *r, const void *p, uint64_t
         hvc_platform_cache_invalidate(&r->plat, p, n);
 }
 
+/* Counts a protocol error (unsupported false) or an unsupported object. */
+void hvc__region_note(struct hvc_region *r, bool unsupported, const char *what);
+
 /* Checks the immutable header at base (map_size bytes) into r's fields. */
 int hvc__check_header(struct hvc_region *r, const uint8_t *base,
                       uint64_t map_size);

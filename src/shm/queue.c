@@ -43,15 +43,10 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
                         struct qgeom *g)
 {
     struct hvc_wire_queue *w;
-    int rc;
+    /* Header, feature flags, writer. The magic's acquire pairs with its
+     * release in hvc_queue_create(). */
+    int rc = r != NULL ? hvc_obj_validate(r, obj, &hvc__objdesc_queue, NULL) : -HVC_EINVAL;
 
-    if (r == NULL)
-        return -HVC_EINVAL;
-    /* The magic's acquire pairs with its release in hvc_queue_create(). */
-    rc = hvc_obj_check_header(obj, HVC_OBJ_QUEUE, sizeof(*w), HVC_QUEUE_MAGIC,
-                              HVC_PORT_VERSION);
-    if (rc == -HVC_EPROTO)
-        hvc_region_proto_error(r, "queue: header");
     if (rc < 0)
         return rc;
     w = obj->ptr;
@@ -65,8 +60,7 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
         g->max_count == 0 || g->max_count > COUNT_MAX ||
         g->slots != slots_for(g->max_count) || g->slot_size != slot_size_for(g->max_msg) ||
         g->policy > HVC_QUEUE_DROP_OLDEST ||
-        (uint64_t)g->slots * g->slot_size > obj->size - sizeof(*w) ||
-        (obj->writer != HVC_PEER_ANY && g->writer != obj->writer)) {
+        (uint64_t)g->slots * g->slot_size > obj->size - sizeof(*w)) {
         hvc_region_proto_error(r, "queue: inconsistent header");
         return -HVC_EPROTO;
     }
@@ -137,7 +131,7 @@ int hvc_queue_create(struct hvc_queue *qp, struct hvc_region *r, const char *nam
     if (rc < 0)
         return rc;
     w = obj.ptr; /* zeroed */
-    w->version = HVC_PORT_VERSION;
+    w->version = HVC_QUEUE_VERSION;
     w->hdr_size = sizeof(*w);
     w->max_msg = attr->max_msg;
     w->max_count = attr->max_count;

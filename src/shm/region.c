@@ -209,7 +209,9 @@ int hvc_region_attach(struct hvc_region *r, const struct hvc_platform *ops,
         return rc;
     rc = hvc_region_validate(r);
     if (rc < 0) {
-        hvc_log(HVC_LOG_ERROR, "region '%s' rejected: %s", name, hvc_strerror(rc));
+        /* The code, not hvc_strerror(rc): with -flto that call kept the
+         * whole message table in images that never set a log hook. */
+        hvc_log(HVC_LOG_ERROR, "region '%s' rejected: error %d", name, rc);
         hvc_platform_close(&r->plat);
         __builtin_memset(r, 0, sizeof(*r));
         r->self = -1;
@@ -261,6 +263,7 @@ int hvc_region_info(struct hvc_region *r, struct hvc_region_info *out)
     out->max_peers = r->max_peers;
     out->max_objects = r->max_objects;
     out->proto_errors = hvc_load_relaxed(&hvc__hdr(r)->proto_errors);
+    out->unsupported = hvc_load_relaxed(&hvc__hdr(r)->unsupported);
     out->self = r->self;
     out->self_epoch = r->self_epoch;
     for (uint32_t i = 0; i < r->max_peers; i++)
@@ -283,12 +286,34 @@ struct hvc_platform_handle *hvc_region_platform(struct hvc_region *r)
     return r != NULL && (r->state & HVC__ATTACHED) ? &r->plat : NULL;
 }
 
-void hvc_region_proto_error(struct hvc_region *r, const char *what)
+/* Count something this peer found in the region, in the header when the
+ * mapping is writable (protocol errors privately too): a protocol error,
+ * or an object it does not support. One body for both (not static: kept out of line, the
+ * smaller image). */
+void hvc__region_note(struct hvc_region *r, bool unsupported, const char *what)
 {
+    uint32_t *shared;
+
     if (r == NULL || !(r->state & HVC__ATTACHED))
         return;
-    r->proto_errors++;
+    if (unsupported) {
+        shared = &hvc__hdr(r)->unsupported;
+    } else {
+        r->proto_errors++;
+        shared = &hvc__hdr(r)->proto_errors;
+    }
     if (hvc__writable(r))
-        hvc_fetch_add_relaxed(&hvc__hdr(r)->proto_errors, 1);
-    hvc_log(HVC_LOG_WARN, "protocol error: %s", what != NULL ? what : "?");
+        hvc_fetch_add_relaxed(shared, 1);
+    hvc_log(HVC_LOG_WARN, unsupported ? "unsupported object: %s" : "protocol error: %s",
+            what != NULL ? what : "?");
+}
+
+void hvc_region_proto_error(struct hvc_region *r, const char *what)
+{
+    hvc__region_note(r, false, what);
+}
+
+void hvc_region_unsupported(struct hvc_region *r, const char *what)
+{
+    hvc__region_note(r, true, what);
 }

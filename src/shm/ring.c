@@ -465,7 +465,7 @@ static uint32_t pow2_ceil(uint32_t v)
 
 /* The immutable line, read once into locals and checked against the object. */
 struct geometry {
-    uint32_t capacity, max_msg, flags, writer;
+    uint32_t capacity, max_msg, flags;
 };
 
 static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
@@ -473,31 +473,24 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
 {
     struct hvc_wire_ring *w;
     uint32_t hdr;
-    int rc;
+    /* Header, feature flags and writer: the checks every type shares. The
+     * magic's acquire pairs with its release store in hvc_ring_create(). */
+    int rc = r != NULL ? hvc_obj_validate(r, obj, &hvc__objdesc_ring, &g->flags) : -HVC_EINVAL;
 
-    if (r == NULL)
-        return -HVC_EINVAL;
-    /* The magic's acquire pairs with its release store in hvc_ring_create(). */
-    rc = hvc_obj_check_header(obj, HVC_OBJ_RING, sizeof(*w), HVC_RING_MAGIC,
-                              HVC_RING_VERSION);
-    if (rc == -HVC_EPROTO)
-        hvc_region_proto_error(r, "ring: header");
     if (rc < 0)
         return rc;
     w = obj->ptr;
     hdr = hvc_load_relaxed(&w->hdr_size);
     g->capacity = hvc_load_relaxed(&w->capacity);
     g->max_msg = hvc_load_relaxed(&w->max_msg);
-    g->flags = hvc_load_relaxed(&w->flags);
-    g->writer = hvc_load_relaxed(&w->writer);
+    /* capacity / 2 is a multiple of 8, so HVC_RING_RECORD_SIZE(max_msg) <=
+     * capacity / 2 exactly when max_msg <= capacity / 2 - 8 (written so,
+     * it cannot overflow). */
     if (hdr != sizeof(struct hvc_wire_ring) || g->capacity < 64 ||
         g->capacity > HVC_RING_CAPACITY_MAX ||
         (g->capacity & (g->capacity - 1)) != 0 ||
         g->capacity > obj->size - sizeof(struct hvc_wire_ring) ||
-        g->max_msg > g->capacity / 2 ||
-        HVC_RING_RECORD_SIZE(g->max_msg) > g->capacity / 2 ||
-        (g->flags & ~HVC_RING_WF_BLOCKING) != 0 ||
-        (obj->writer != HVC_PEER_ANY && g->writer != obj->writer)) {
+        g->max_msg > g->capacity / 2 - 8u) {
         hvc_region_proto_error(r, "ring: inconsistent header");
         return -HVC_EPROTO;
     }
@@ -932,7 +925,7 @@ int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
     __builtin_memset(out, 0, sizeof(*out));
     out->capacity = g.capacity;
     out->max_msg = g.max_msg;
-    out->writer = g.writer;
+    out->writer = hvc_load_relaxed(&w->writer); /* checked by hvc_obj_validate() */
     out->flags = g.flags;
     out->prod = hvc_load_acquire(&w->prod);
     out->cons = hvc_load_acquire(&w->cons);

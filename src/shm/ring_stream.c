@@ -76,7 +76,8 @@ static int stream_recv(struct hvc_ring *q, struct hvc_ring_stream *st, uint8_t *
     if (st->state != ST_IDLE && st->mark != records_seen(q)) {
         /* Records were taken from this handle outside the stream (a plain
          * recv or peek): the message has a hole. */
-        hvc__ring_frag_drop(q, st->frags);
+        if (st->state == ST_BUSY) /* a discarded message's are counted */
+            hvc__ring_frag_drop(q, st->frags);
         hvc_ring_stream_reset(st);
     }
     /* Bounded: a producer that keeps sending fragments cannot hold us
@@ -103,7 +104,8 @@ static int stream_recv(struct hvc_ring *q, struct hvc_ring_stream *st, uint8_t *
         if (st->state != ST_IDLE && start) {
             /* A new message before the end of this one (its producer
              * restarted): drop what we have; this record starts anew. */
-            hvc__ring_frag_drop(q, st->frags);
+            if (st->state == ST_BUSY)
+                hvc__ring_frag_drop(q, st->frags);
             hvc_ring_stream_reset(st);
         }
         if (st->state == ST_IDLE) {
@@ -111,13 +113,24 @@ static int stream_recv(struct hvc_ring *q, struct hvc_ring_stream *st, uint8_t *
             st->done = 0;
             st->frags = 0;
         }
-        if (st->state == ST_BUSY && rec.len > cap - st->done)
+        if (st->state == ST_BUSY && rec.len > cap - st->done) {
+            /* Longer than the caller's buffer: dropped whole, each of its
+             * records counted in frag_drops, those taken already too (they
+             * move from the received count: records_seen() is unchanged). */
             st->state = ST_DISCARD;
-        if (st->state == ST_BUSY && rec.len != 0) {
-            __builtin_memcpy(p + st->done, rec.payload, rec.len);
-            st->done += rec.len;
+            q->msgs -= st->frags;
+            q->bytes -= st->done;
+            hvc__ring_frag_drop(q, st->frags);
         }
-        hvc__ring_consume(q, &rec);
+        if (st->state == ST_DISCARD) {
+            q->head += rec.size;
+            hvc__ring_frag_drop(q, 1);
+        } else {
+            if (rec.len != 0)
+                __builtin_memcpy(p + st->done, rec.payload, rec.len);
+            st->done += rec.len;
+            hvc__ring_consume(q, &rec);
+        }
         st->frags++;
         /* Free the space fragment by fragment (see stream_send). */
         hvc__ring_cons_publish(q);

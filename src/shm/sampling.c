@@ -31,15 +31,10 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
                         struct sgeom *g)
 {
     struct hvc_wire_sampling *w;
-    int rc;
+    /* Header, feature flags, writer. The magic's acquire pairs with its
+     * release in hvc_sampling_create(). */
+    int rc = r != NULL ? hvc_obj_validate(r, obj, &hvc__objdesc_sampling, NULL) : -HVC_EINVAL;
 
-    if (r == NULL)
-        return -HVC_EINVAL;
-    /* The magic's acquire pairs with its release in hvc_sampling_create(). */
-    rc = hvc_obj_check_header(obj, HVC_OBJ_SAMPLING, sizeof(*w), HVC_SAMPLING_MAGIC,
-                              HVC_PORT_VERSION);
-    if (rc == -HVC_EPROTO)
-        hvc_region_proto_error(r, "sampling: header");
     if (rc < 0)
         return rc;
     w = obj->ptr;
@@ -50,8 +45,7 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
                     hvc_load_relaxed(&w->refresh_lo);
     if (hvc_load_relaxed(&w->hdr_size) != sizeof(*w) || g->max_msg == 0 ||
         g->max_msg > HVC_PORT_MSG_MAX || g->slot_size != slot_size_for(g->max_msg) ||
-        (uint64_t)g->slot_size * HVC_SAMPLING_SLOTS > obj->size - sizeof(*w) ||
-        (obj->writer != HVC_PEER_ANY && g->writer != obj->writer)) {
+        (uint64_t)g->slot_size * HVC_SAMPLING_SLOTS > obj->size - sizeof(*w)) {
         hvc_region_proto_error(r, "sampling: inconsistent header");
         return -HVC_EPROTO;
     }
@@ -110,7 +104,7 @@ int hvc_sampling_create(struct hvc_sampling *sp, struct hvc_region *r,
     if (rc < 0)
         return rc;
     w = obj.ptr; /* zeroed */
-    w->version = HVC_PORT_VERSION;
+    w->version = HVC_SAMPLING_VERSION;
     w->hdr_size = sizeof(*w);
     w->max_msg = attr->max_msg;
     w->slot_size = slot_size_for(attr->max_msg);

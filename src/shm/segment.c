@@ -14,22 +14,25 @@ static int seg_proto(struct hvc_seg *seg, const char *what)
     return -HVC_EPROTO;
 }
 
-/* Checks the immutable line of a segment; returns the data size. */
-static int check_seg(const struct hvc_obj *o, uint64_t *data_size)
+/* Checks the immutable line of a segment (errors counted); returns the
+ * data size. */
+static int check_seg(struct hvc_region *r, const struct hvc_obj *o, uint64_t *data_size)
 {
     struct hvc_wire_seg *w = o->ptr;
     uint32_t off;
     uint64_t size;
-    /* The magic's acquire pairs with its release in hvc_seg_create(). */
-    int rc = hvc_obj_check_header(o, HVC_OBJ_SEGMENT, sizeof(*w), HVC_WIRE_SEG_MAGIC,
-                                  HVC_WIRE_EVENT_VERSION);
+    /* Header and feature flags, the checks every type shares. The magic's
+     * acquire pairs with its release in hvc_seg_create(). */
+    int rc = hvc_obj_validate(r, o, &hvc__objdesc_segment, NULL); /* callers checked r */
 
     if (rc < 0)
         return rc;
     off = hvc_load_relaxed(&w->data_offset);
     size = hvc_load_wide64(&w->data_size); /* immutable after publication; read once */
-    if (off != SEG_DATA_OFFSET || size == 0 || size > o->size - off)
+    if (off != SEG_DATA_OFFSET || size == 0 || size > o->size - off) {
+        hvc_region_proto_error(r, "segment: inconsistent header");
         return -HVC_EPROTO;
+    }
     *data_size = size;
     return 0;
 }
@@ -41,9 +44,7 @@ static int open_obj(struct hvc_region *r, const struct hvc_obj *o,
     int rc;
 
     __builtin_memset(&s, 0, sizeof(s));
-    rc = check_seg(o, &s.size);
-    if (rc == -HVC_EPROTO)
-        hvc_region_proto_error(r, "segment header");
+    rc = check_seg(r, o, &s.size);
     if (rc < 0)
         return rc;
     s.r = r;
@@ -90,7 +91,7 @@ int hvc_seg_create(struct hvc_region *r, const char *name, uint64_t size,
     if (rc < 0)
         return rc;
     w = o.ptr;
-    hvc_store_relaxed(&w->version, HVC_WIRE_EVENT_VERSION);
+    hvc_store_relaxed(&w->version, HVC_WIRE_SEG_VERSION);
     hvc_store_relaxed(&w->data_offset, SEG_DATA_OFFSET);
     w->data_size = size; /* published by the release store of magic */
     /* Pairs with the acquire load of magic in check_seg(). */
@@ -340,7 +341,7 @@ int hvc_seg_stats(struct hvc_region *r, const struct hvc_obj *obj,
     if (obj->size < sizeof(*w))
         return 0;
     w = obj->ptr;
-    out->valid = check_seg(obj, &size) == 0;
+    out->valid = check_seg(r, obj, &size) == 0;
     out->data_size = size;
     out->owner = hvc_load_relaxed(&w->lock);
     out->state = hvc_load_relaxed(&w->state);

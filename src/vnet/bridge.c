@@ -933,11 +933,9 @@ int hvc_bridge_stats(struct hvc_region *r, const struct hvc_obj *obj, struct hvc
 
     if (r == NULL || out == NULL)
         return -HVC_EINVAL;
-    /* The magic's acquire pairs with its release in hvc_bridge_init(). */
-    rc = hvc_obj_check_header(obj, HVC_OBJ_BRIDGE, sizeof(*w), HVC_BRIDGE_MAGIC,
-                              HVC_BRIDGE_VERSION);
-    if (rc == -HVC_EPROTO)
-        hvc_region_proto_error(r, "bridge: header");
+    /* Header, feature flags: the checks every type shares. The magic's
+     * acquire pairs with its release in hvc_bridge_init(). */
+    rc = hvc_obj_validate(r, obj, &hvc__objdesc_bridge, NULL);
     if (rc < 0)
         return rc;
     w = obj->ptr;

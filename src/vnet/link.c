@@ -76,21 +76,17 @@ int hvc__vnet_check(struct hvc_region *r, const struct hvc_obj *obj,
 
     if (r == NULL || g == NULL)
         return -HVC_EINVAL;
-    /* The magic's acquire pairs with its release in hvc_vnet_link_create(). */
-    rc = hvc_obj_check_header(obj, HVC_OBJ_VNET, sizeof(*w), HVC_VNET_MAGIC,
-                              HVC_VNET_VERSION);
-    if (rc == -HVC_EPROTO)
-        hvc_region_proto_error(r, "vnet: header");
+    /* Header, feature flags: the checks every type shares. The magic's
+     * acquire pairs with its release in hvc_vnet_link_create(). */
+    rc = hvc_obj_validate(r, obj, &hvc__objdesc_vnet, &g->flags);
     if (rc < 0)
         return rc;
     w = obj->ptr;
     g->mtu = hvc_load_relaxed(&w->mtu);
     cap = hvc_load_relaxed(&w->ring_capacity);
-    g->flags = hvc_load_relaxed(&w->flags);
     if (hvc_load_relaxed(&w->hdr_size) != sizeof(struct hvc_wire_vnet) ||
         g->mtu < HVC_VNET_MTU_MIN || g->mtu > HVC_VNET_MTU_MAX ||
-        cap < ring_min() || cap > HVC_RING_CAPACITY_MAX || (cap & (cap - 1u)) != 0 ||
-        (g->flags & ~HVC_VNET_LF_CHECKSUM) != 0) {
+        cap < ring_min() || cap > HVC_RING_CAPACITY_MAX || (cap & (cap - 1u)) != 0) {
         hvc_region_proto_error(r, "vnet: inconsistent header");
         return -HVC_EPROTO;
     }

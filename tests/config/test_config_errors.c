@@ -417,38 +417,14 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("config_errors");
-    TCase *tc = tcase_create("messages");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_add_test(tc, valid_file_loads);
-    tcase_add_test(tc, yaml_syntax);
-    tcase_add_test(tc, empty_file);
-    tcase_add_test(tc, top_not_mapping);
-    tcase_add_test(tc, unknown_key_nearest);
-    tcase_add_test(tc, unknown_type_nearest);
-    tcase_add_test(tc, duplicate_key);
-    tcase_add_test(tc, missing_key);
-    tcase_add_test(tc, duplicate_names);
-    tcase_add_test(tc, peer_id_range);
-    tcase_add_test(tc, bad_sizes_and_units);
-    tcase_add_test(tc, writer_not_a_peer);
-    tcase_add_test(tc, ring_too_small);
-    tcase_add_test(tc, reader_is_writer);
-    tcase_add_test(tc, refresh_zero);
-    tcase_add_test(tc, invalid_mac_and_address);
-    tcase_add_test(tc, vnet_shape);
-    tcase_add_test(tc, names);
-    tcase_add_test(tc, enums);
-    tcase_add_test(tc, bridge_mistakes);
-    tcase_add_test(tc, creator_and_shapes);
-    tcase_add_test(tc, directory_too_small);
-    tcase_add_test(tc, all_mistakes_reported);
-    tcase_add_test(tc, objects_do_not_fit);
-    tcase_add_test(tc, record_does_not_fit);
-    tcase_add_test(tc, vnet_rings_do_not_fit);
-    tcase_add_test(tc, vnet_ring_larger_than_region);
-    tcase_add_test(tc, missing_file);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("config_errors", hvct_leak_setup, hvct_leak_teardown, 0,
+                     HVCT_TESTS(valid_file_loads, yaml_syntax, empty_file, top_not_mapping,
+                                unknown_key_nearest, unknown_type_nearest, duplicate_key,
+                                missing_key, duplicate_names, peer_id_range,
+                                bad_sizes_and_units, writer_not_a_peer, ring_too_small,
+                                reader_is_writer, refresh_zero, invalid_mac_and_address,
+                                vnet_shape, names, enums, bridge_mistakes, creator_and_shapes,
+                                directory_too_small, all_mistakes_reported, objects_do_not_fit,
+                                record_does_not_fit, vnet_rings_do_not_fit,
+                                vnet_ring_larger_than_region, missing_file));
 }

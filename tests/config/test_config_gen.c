@@ -109,12 +109,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("config_gen");
-    TCase *tc = tcase_create("gen");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_add_test(tc, table_equals_loaded);
-    tcase_add_test(tc, applied_equals_created);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("config_gen", hvct_leak_setup, hvct_leak_teardown, 0,
+                     HVCT_TESTS(table_equals_loaded, applied_equals_created));
 }

@@ -371,16 +371,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("config_two");
-    TCase *tc = tcase_create("two");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, two_processes_one_file);
-    tcase_add_test(tc, roles_refused);
-    tcase_add_test(tc, start_and_restart);
-    tcase_add_test(tc, other_system_refused);
-    tcase_add_test(tc, bad_tables_refused);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("config_two", hvct_leak_setup, hvct_leak_teardown, 120,
+                     HVCT_TESTS(two_processes_one_file, roles_refused, start_and_restart,
+                                other_system_refused, bad_tables_refused));
 }

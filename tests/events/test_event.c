@@ -20,25 +20,6 @@ static void setup(void)
     posix = hvc_platform_posix();
 }
 
-/* A joined peer on a fresh region (formats it). */
-static void make_region(struct hvc_region *r, const struct hvc_platform *ops,
-                        const char *path)
-{
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 8};
-
-    hvct_assert_rc(hvc_region_format(r, ops, path, &cfg), 0);
-    ck_assert_int_ge(hvc_peer_join(r, "parent"), 0);
-}
-
-/* In a child: attach and join; non-zero on failure. */
-static int child_join(struct hvc_region *r, const struct hvc_platform *ops,
-                      const char *path, const char *label)
-{
-    if (hvc_region_attach(r, ops, path, 0) < 0)
-        return 1;
-    return hvc_peer_join(r, label) < 0 ? 1 : 0;
-}
-
 /* Wait until a peer slot is READY (a child joined). */
 static void await_peers(struct hvc_region *r, uint32_t n)
 {
@@ -71,7 +52,7 @@ START_TEST(event_create_open_errors)
     struct hvc_obj_spec raw = {.name = "raw", .type = HVC_OBJ_RAW, .size = 64,
                                .writer = HVC_PEER_ANY};
 
-    make_region(&a, posix, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_region_attach(&b, posix, path, 0), 0);
     /* not joined */
     hvct_assert_rc(hvc_event_open(&b, "ev", 0, NULL, &f), -HVC_EINVAL);
@@ -115,7 +96,7 @@ START_TEST(event_auto_and_timeouts)
     struct hvc_event e;
     unsigned long long t0;
 
-    make_region(&a, posix, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     /* We signal it ourselves: with no other peer, "any other peer" would
      * make a long wait end in EPEERGONE. */
     struct hvc_event_attr self = {.kind = HVC_EVENT_AUTO, .signalers = 1u << hvc_peer_self(&a)};
@@ -157,7 +138,7 @@ START_TEST(event_counting_overflow)
     struct hvc_event_attr at = {.kind = HVC_EVENT_COUNTING, .max_count = 3};
     struct hvc_event_stats st;
 
-    make_region(&a, posix, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_event_create(&a, "sem", &at, &e), 0);
     for (int i = 0; i < 3; i++)
         hvct_assert_rc(hvc_event_signal(&e), 0);
@@ -237,7 +218,7 @@ static int child_pong(void *arg)
     struct hvc_event ping, pong;
 
     hvct_bell_self = p->bell_self;
-    if (child_join(&r, p->ops, p->path, "pong") ||
+    if (hvct_child_join(&r, p->ops, p->path, "pong") ||
         hvc_event_open(&r, "ping", 0, NULL, &ping) < 0 ||
         hvc_event_open(&r, "pong", 0, NULL, &pong) < 0)
         return 2;
@@ -266,7 +247,7 @@ static void ping_pong(const struct hvc_platform *ops, int bells, uint32_t kind,
     pid_t pid;
 
     hvct_bell_self = bells ? 0 : -1;
-    make_region(&a, ops, path);
+    hvct_format(&a, ops, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_event_create(&a, "ping", &at, &ping), 0);
     hvct_assert_rc(hvc_event_create(&a, "pong", &at, &pong), 0);
     hvc_event_set_spin(&pong, spin);
@@ -324,7 +305,7 @@ static int child_bcast(void *arg)
     uint32_t g;
 
     hvct_bell_self = p->bell_self;
-    if (child_join(&r, p->ops, p->path, "bw") ||
+    if (hvct_child_join(&r, p->ops, p->path, "bw") ||
         hvc_event_open(&r, "bc", 0, NULL, &ev) < 0 ||
         hvc_event_open(&r, "ack", 0, NULL, &ack) < 0)
         return 2;
@@ -357,7 +338,7 @@ START_TEST(event_broadcast_wakes_all)
         path = hvct_region_path("evbc");
         p.path = path;
         hvct_bell_self = mode == 2 ? 0 : -1;
-        make_region(&a, ops, path);
+        hvct_format(&a, ops, path, SIZE, 8, 0, "parent");
         hvct_assert_rc(hvc_event_create(&a, "bc", &b, &bc), 0);
         hvct_assert_rc(hvc_event_create(&a, "ack", &c, &ack), 0);
         for (int i = 0; i < 3; i++) {
@@ -394,7 +375,7 @@ static int child_ops(void *arg)
     struct hvc_region r;
     struct hvc_event sem, flag, bc;
 
-    if (child_join(&r, posix, p->path, "ops") || hvc_event_open(&r, "sem", 0, NULL, &sem) < 0 ||
+    if (hvct_child_join(&r, posix, p->path, "ops") || hvc_event_open(&r, "sem", 0, NULL, &sem) < 0 ||
         hvc_event_open(&r, "flag", 0, NULL, &flag) < 0 ||
         hvc_event_open(&r, "bc", 0, NULL, &bc) < 0)
         return 2;
@@ -428,7 +409,7 @@ START_TEST(event_cross_process_ops)
     uint32_t g = 0;
     pid_t pid;
 
-    make_region(&a, posix, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_event_create(&a, "sem", &cs, &sem), 0);
     hvct_assert_rc(hvc_event_create(&a, "flag", NULL, &flag), 0);
     hvct_assert_rc(hvc_event_create(&a, "bc", &b, &bc), 0);
@@ -461,7 +442,7 @@ static int child_signal_list(void *arg)
     const char *names[] = {"e0", "e1", "e2"};
 
     hvct_bell_self = p->bell_self;
-    if (child_join(&r, p->ops, p->path, "sig"))
+    if (hvct_child_join(&r, p->ops, p->path, "sig"))
         return 2;
     for (int i = 0; i < 3; i++)
         if (hvc_event_open(&r, names[i], 0, NULL, &ev[i]) < 0)
@@ -504,7 +485,7 @@ static void wait_any_case(const struct hvc_platform *ops, int bells, uint64_t sp
     pid_t pid;
 
     hvct_bell_self = bells ? 0 : -1;
-    make_region(&a, ops, path);
+    hvct_format(&a, ops, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_event_create(&a, "e0", NULL, &ev[0]), 0);
     hvct_assert_rc(hvc_event_create(&a, "e1", &c, &ev[1]), 0);
     hvct_assert_rc(hvc_event_create(&a, "e2", NULL, &ev[2]), 0);
@@ -546,7 +527,7 @@ static int child_hang(void *arg)
     struct pp *p = arg;
     struct hvc_region r;
 
-    if (child_join(&r, posix, p->path, "hang"))
+    if (hvct_child_join(&r, posix, p->path, "hang"))
         return 2;
     if (p->fd >= 0) {
         char c = 'x';
@@ -569,7 +550,7 @@ static int child_signal_once(void *arg)
     struct hvc_region r;
     struct hvc_event e;
 
-    if (child_join(&r, posix, p->path, "again") || hvc_event_open(&r, "only1", 0, NULL, &e) < 0)
+    if (hvct_child_join(&r, posix, p->path, "again") || hvc_event_open(&r, "only1", 0, NULL, &e) < 0)
         return 2;
     if (await_sleeps(&r, &e, p->base) != 0) /* the parent sleeps */
         return 4;
@@ -589,7 +570,7 @@ START_TEST(event_signaler_gone)
     unsigned long long t0;
     pid_t pid;
 
-    make_region(&a, posix, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     /* Only peer 1 may signal: not us. */
     struct hvc_event_attr m = {.kind = HVC_EVENT_AUTO, .signalers = 1u << 1};
     hvct_assert_rc(hvc_event_create(&a, "only1", &m, &e), 0);
@@ -632,7 +613,7 @@ static int child_wait_forever(void *arg)
     struct hvc_event e;
     char c = 'w';
 
-    if (child_join(&r, posix, p->path, "victim") || hvc_event_open(&r, "ev", 0, NULL, &e) < 0)
+    if (hvct_child_join(&r, posix, p->path, "victim") || hvc_event_open(&r, "ev", 0, NULL, &e) < 0)
         return 2;
     hvc_event_set_spin(&e, 0);
     if (write(p->fd, &c, 1) != 1)
@@ -651,7 +632,7 @@ START_TEST(event_killed_waiter_and_signaler)
     char c;
     pid_t pid;
 
-    make_region(&a, posix, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_event_create(&a, "ev", NULL, &e), 0);
     ck_assert_int_eq(pipe(fds), 0);
     p.fd = fds[1];
@@ -695,7 +676,7 @@ START_TEST(event_corrupt)
     struct hvc_event_stats st;
     struct hvc_region_info ri;
 
-    make_region(&a, posix, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_event_create(&a, "ev", NULL, &e), 0);
     e.w->state = 7; /* an auto event holds 0 or 1 */
     hvct_assert_rc(hvc_event_trywait(&e), -HVC_EPROTO);
@@ -735,24 +716,12 @@ END_TEST
 Suite *event_suite(void);
 Suite *event_suite(void)
 {
-    Suite *s = suite_create("event");
-    TCase *tc = tcase_create("event");
-
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, event_create_open_errors);
-    tcase_add_test(tc, event_auto_and_timeouts);
-    tcase_add_test(tc, event_counting_overflow);
-    tcase_add_test(tc, event_pingpong_futex);
-    tcase_add_test(tc, event_pingpong_doorbell);
-    tcase_add_test(tc, event_broadcast_wakes_all);
-    tcase_add_test(tc, event_cross_process_ops);
-    tcase_add_test(tc, event_wait_any);
-    tcase_add_test(tc, event_signaler_gone);
-    tcase_add_test(tc, event_killed_waiter_and_signaler);
-    tcase_add_test(tc, event_corrupt);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("event", setup, hvct_leak_teardown, 120,
+                      HVCT_TESTS(event_create_open_errors, event_auto_and_timeouts,
+                                 event_counting_overflow, event_pingpong_futex,
+                                 event_pingpong_doorbell, event_broadcast_wakes_all,
+                                 event_cross_process_ops, event_wait_any, event_signaler_gone,
+                                 event_killed_waiter_and_signaler, event_corrupt), NULL);
 }
 
 int main(void)

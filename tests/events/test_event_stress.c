@@ -170,8 +170,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("event_stress");
-    TCase *tc = tcase_create("stress");
     const char *scale = getenv("HVCT_STRESS_SCALE"); /* 1 = full */
     long div = scale != NULL ? atol(scale) : 1;
 
@@ -183,10 +181,6 @@ int main(void)
         div = 1;
     units = 1000000 / div;  /* 2 signalers: 2 million signals */
     rounds = 200000 / div;  /* 400 000 signals, half of them sleeping */
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, stress_counting_two_signalers);
-    tcase_add_test(tc, stress_pingpong_sequence);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("event_stress", setup, hvct_leak_teardown, 300,
+                     HVCT_TESTS(stress_counting_two_signalers, stress_pingpong_sequence));
 }

@@ -569,21 +569,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ivshmem_server");
-    TCase *tc = tcase_create("server");
-
     signal(SIGPIPE, SIG_IGN);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, host_peers_talk);
-    tcase_add_test(tc, death_seen_through_server);
-    tcase_add_test(tc, hostile_clients);
-    tcase_add_test(tc, no_server);
-    tcase_add_test(tc, no_id_reuse_under_qemu);
-    tcase_add_test(tc, events_over_doorbells);
-    tcase_add_test(tc, hostile_server_setup);
-    tcase_add_test(tc, hostile_server_pacing);
-    tcase_add_test(tc, guest_without_device);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("ivshmem_server", setup, teardown, 60,
+                     HVCT_TESTS(host_peers_talk, death_seen_through_server, hostile_clients,
+                                no_server, no_id_reuse_under_qemu, events_over_doorbells,
+                                hostile_server_setup, hostile_server_pacing,
+                                guest_without_device));
 }

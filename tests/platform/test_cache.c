@@ -286,14 +286,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("cache maintenance");
-    TCase *tc = tcase_create("recording backend");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, coherent_backend_has_no_cache_cap);
-    tcase_add_test(tc, sampling_write_and_read);
-    tcase_add_test(tc, queue_send_and_recv);
-    tcase_add_test(tc, ring_send_and_recv);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("cache maintenance", setup, teardown, 0,
+                     HVCT_TESTS(coherent_backend_has_no_cache_cap, sampling_write_and_read,
+                                queue_send_and_recv, ring_send_and_recv));
 }

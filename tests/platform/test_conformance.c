@@ -622,10 +622,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("platform conformance");
-    TCase *tc = tcase_create("every backend");
+    TCase *tc;
+    Suite *s;
 
-    tcase_set_timeout(tc, 120);
+    s = hvct_suite("platform conformance", NULL, NULL, 120,
+                   HVCT_TESTS(NULL), &tc);
     tcase_add_loop_test(tc, table_is_valid, 0, NBACKENDS);
     tcase_add_loop_test(tc, map_and_remap, 0, NBACKENDS);
     tcase_add_loop_test(tc, bad_names_and_args, 0, NBACKENDS);
@@ -636,6 +637,5 @@ int main(void)
     tcase_add_loop_test(tc, wait_and_wake_word, 0, NBACKENDS);
     tcase_add_loop_test(tc, monotonic_clock, 0, NBACKENDS);
     tcase_add_loop_test(tc, unlink_region, 0, NBACKENDS);
-    suite_add_tcase(s, tc);
     return hvct_run(s);
 }

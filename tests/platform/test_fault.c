@@ -206,16 +206,14 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("fault");
-    TCase *tc = tcase_create("fault");
+    TCase *tc;
+    Suite *s;
 
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, bad_settings);
-    tcase_add_test(tc, baseline_succeeds);
-    tcase_add_test(tc, map_failure_reaches_format_and_attach);
-    tcase_add_test(tc, token_failure_joins_with_token_zero);
-    tcase_add_test(tc, wait_failures_reach_event_and_ring_waits);
+    s = hvct_suite("fault", NULL, NULL, 300,
+                   HVCT_TESTS(bad_settings, baseline_succeeds,
+                              map_failure_reaches_format_and_attach,
+                              token_failure_joins_with_token_zero,
+                              wait_failures_reach_event_and_ring_waits), &tc);
     tcase_add_loop_test(tc, every_call_of_every_method, HVC_METHOD_ANY, HVC_METHOD_COUNT);
-    suite_add_tcase(s, tc);
     return hvct_run(s);
 }

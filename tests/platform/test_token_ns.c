@@ -120,11 +120,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("token_ns");
-    TCase *tc = tcase_create("token_ns");
-
-    tcase_add_test(tc, own_token_has_the_posix_namespace);
-    tcase_add_test(tc, foreign_tokens_are_not_judged);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("token_ns", NULL, NULL, 0,
+                     HVCT_TESTS(own_token_has_the_posix_namespace,
+                                foreign_tokens_are_not_judged));
 }

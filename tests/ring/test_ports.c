@@ -411,19 +411,10 @@ END_TEST
 
 static Suite *ports_suite(void)
 {
-    Suite *s = suite_create("ports");
-    TCase *tc = tcase_create("ports");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, sampling_basics);
-    tcase_add_test(tc, sampling_only_writer_writes);
-    tcase_add_test(tc, sampling_never_torn);
-    tcase_add_test(tc, queue_reject);
-    tcase_add_test(tc, queue_drop_oldest);
-    tcase_add_test(tc, queue_drop_oldest_two_processes);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("ports", setup, teardown, 120,
+                      HVCT_TESTS(sampling_basics, sampling_only_writer_writes,
+                                 sampling_never_torn, queue_reject, queue_drop_oldest,
+                                 queue_drop_oldest_two_processes), NULL);
 }
 
 int main(void)

@@ -279,14 +279,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ring_doorbell");
-    TCase *tc = tcase_create("doorbell");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, ring_doorbell_consumer_sleeps);
-    tcase_add_test(tc, ring_doorbell_producer_sleeps);
-    tcase_add_test(tc, ring_event_names);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("ring_doorbell", hvct_leak_setup, hvct_leak_teardown, 60,
+                     HVCT_TESTS(ring_doorbell_consumer_sleeps, ring_doorbell_producer_sleeps,
+                                ring_event_names));
 }

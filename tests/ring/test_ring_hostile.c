@@ -2,7 +2,7 @@
  * A hostile peer on the other side of a ring (another process), writing
  * random values into the indices, record lengths and tags while the victim
  * runs, and bad fragment sequences (middle or last without first, first
- * after first, a first cut short). The victim reads through every reader
+ * after first, a first cut short, a chain longer than the victim's buffer). The victim reads through every reader
  * path (inline recv, batch, peek, stream) and must only ever see
  * -HVC_EPROTO, dropped fragments (counted) or correct messages (sequence
  * number and checksum), and must never write outside its own side of the
@@ -83,15 +83,19 @@ static bool put_raw(struct hvc_ring *p, uint32_t len, uint32_t flags)
     return true;
 }
 
-/* Bad fragment sequences: none can be reassembled into a message. */
+/* Bad fragment sequences: none can be reassembled into a message. The
+ * last one is well formed, but of MAXMSG-byte records: three of them are
+ * longer than the victim's buffer (MAXMSG + 16), so it is dropped whole. */
 static const uint32_t bad_seqs[][4] = {
     {HVC_REC_FRAG_MIDDLE, HVC_REC_FRAG_LAST, 0, 0},    /* middle, last without first */
     {HVC_REC_FRAG_LAST, 0, 0, 0},                      /* last without first */
     {HVC_REC_FRAG_MIDDLE, 0, 0, 0},                    /* middle without first */
     {HVC_REC_FRAG_FIRST, HVC_REC_FRAG_FIRST, HVC_REC_FRAG_MIDDLE, 0}, /* first after first */
     {HVC_REC_FRAG_FIRST, 0, 0, 0},                     /* first, cut short */
+    {HVC_REC_FRAG_FIRST, HVC_REC_FRAG_MIDDLE, HVC_REC_FRAG_LAST, 0}, /* too long for the reader */
 };
 #define BAD_SEQS (sizeof(bad_seqs) / sizeof(bad_seqs[0]))
+#define TOO_LONG (BAD_SEQS - 1)
 
 static int hostile_producer(void *arg)
 {
@@ -159,10 +163,13 @@ static int hostile_producer(void *arg)
              * tagged, then an honest whole message at once (so that two
              * bad sequences never join into a valid one: first + last).
              * The victim's fast path meets these flags too. */
-            const uint32_t *seq_flags = bad_seqs[rnd() % BAD_SEQS];
+            uint32_t which = (uint32_t)(rnd() % BAD_SEQS);
+            const uint32_t *seq_flags = bad_seqs[which];
 
             for (int k = 0; k < 4 && seq_flags[k] != 0; k++) {
-                while (!put_raw(&p, (uint32_t)(rnd() % (MAXMSG + 1)), seq_flags[k]))
+                uint32_t len = which == TOO_LONG ? MAXMSG : (uint32_t)(rnd() % (MAXMSG + 1));
+
+                while (!put_raw(&p, len, seq_flags[k]))
                     sched_yield();
             }
             fragments_sent++;
@@ -254,6 +261,7 @@ static int victim_read(struct hvc_ring *c, struct hvc_ring_stream *st, bool *str
             *stream = false;
             rc = (int)len;
         } else if (rc == -HVC_EMSGSIZE) {
+            paths[4]++;
             rc = -HVC_EAGAIN; /* a junk message too big for us: dropped */
         }
         return rc;
@@ -274,7 +282,7 @@ START_TEST(hostile_producer_victim_consumer)
     struct hvc_ring c;
     struct hvc_ring_stream st = {0};
     uint8_t buf[MAXMSG + 16];
-    uint64_t seq = 0, eproto = 0, total = UINT64_MAX, idle = 0, paths[4] = {0};
+    uint64_t seq = 0, eproto = 0, total = UINT64_MAX, idle = 0, paths[5] = {0};
     bool stream = false;
     pid_t pid;
 
@@ -321,14 +329,19 @@ START_TEST(hostile_producer_victim_consumer)
     }
     ck_assert_int_eq(hvct_wait(pid), 0);
     fprintf(stderr, "hostile producer: %llu messages checked, %llu EPROTO results, "
-            "%u fragment records dropped; reads: %llu recv, %llu batch, %llu peek, "
-            "%llu stream\n",
+            "%u fragment records dropped (%llu messages too long); reads: %llu recv, "
+            "%llu batch, %llu peek, %llu stream\n",
             (unsigned long long)seq, (unsigned long long)eproto, c.frag_drops,
-            (unsigned long long)paths[0], (unsigned long long)paths[1],
-            (unsigned long long)paths[2], (unsigned long long)paths[3]);
+            (unsigned long long)paths[4], (unsigned long long)paths[0],
+            (unsigned long long)paths[1], (unsigned long long)paths[2],
+            (unsigned long long)paths[3]);
     ck_assert_uint_gt(eproto, 100);
     ck_assert_uint_eq(c.errors, eproto);
     ck_assert_uint_gt(c.frag_drops, 100);
+    /* Chains too long for the buffer met the stream receiver, and were
+     * dropped whole (each one's three records in frag_drops). */
+    ck_assert_uint_gt(paths[4], 20);
+    ck_assert_uint_ge(c.frag_drops, 3 * paths[4]);
     for (int k = 0; k < 4; k++)
         ck_assert_uint_gt(paths[k], 100);
     hvc_region_detach(&r);
@@ -430,15 +443,9 @@ END_TEST
 
 static Suite *hostile_suite(void)
 {
-    Suite *s = suite_create("ring_hostile");
-    TCase *tc = tcase_create("hostile");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, hostile_producer_victim_consumer);
-    tcase_add_test(tc, hostile_consumer_victim_producer);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("ring_hostile", hvct_leak_setup, hvct_leak_teardown, 120,
+                      HVCT_TESTS(hostile_producer_victim_consumer,
+                                 hostile_consumer_victim_producer), NULL);
 }
 
 int main(void)

@@ -402,16 +402,9 @@ END_TEST
 
 static Suite *stress_suite(void)
 {
-    Suite *s = suite_create("ring_stress");
-    TCase *tc = tcase_create("stress");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, ten_million_mixed);
-    tcase_add_test(tc, blocking_no_lost_wakeups);
-    tcase_add_test(tc, fragments_many_times_the_ring);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("ring_stress", hvct_leak_setup, hvct_leak_teardown, 300,
+                      HVCT_TESTS(ten_million_mixed, blocking_no_lost_wakeups,
+                                 fragments_many_times_the_ring), NULL);
 }
 
 int main(void)

@@ -26,12 +26,10 @@ typedef void (*corrupt_fn)(struct layout *l);
 static void make_region(const char *path)
 {
     struct hvc_region r;
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 8};
     struct hvc_obj_spec spec = {.name = "alpha", .type = HVC_OBJ_RAW, .size = 256,
                                 .writer = HVC_PEER_ANY};
 
-    hvct_assert_rc(hvc_region_format(&r, hvc_platform_posix(), path, &cfg), 0);
-    ck_assert_int_eq(hvc_peer_join(&r, "good"), 0);
+    ck_assert_int_eq(hvct_format(&r, NULL, path, SIZE, 4, 8, "good"), 0);
     hvct_assert_rc(hvc_obj_create(&r, &spec, NULL), 0);
     spec.name = "beta";
     hvct_assert_rc(hvc_obj_create(&r, &spec, NULL), 0);
@@ -269,17 +267,12 @@ END_TEST
 
 static Suite *corrupt_suite(void)
 {
-    Suite *s = suite_create("corrupt");
-    TCase *tc = tcase_create("corrupt");
+    TCase *tc;
+    Suite *s = hvct_suite("corrupt", hvct_leak_setup, hvct_leak_teardown, 120,
+                          HVCT_TESTS(truncated_and_empty_files, corruption_after_attach,
+                                     random_scribbles), &tc);
 
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, each_corruption_rejected, 0,
-                        (int)(sizeof(cases) / sizeof(cases[0])));
-    tcase_add_test(tc, truncated_and_empty_files);
-    tcase_add_test(tc, corruption_after_attach);
-    tcase_add_test(tc, random_scribbles);
-    suite_add_tcase(s, tc);
+    tcase_add_loop_test(tc, each_corruption_rejected, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     return s;
 }
 

@@ -364,20 +364,11 @@ END_TEST
 
 static Suite *platform_suite(void)
 {
-    Suite *s = suite_create("platform");
-    TCase *tc = tcase_create("platform");
-
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_add_test(tc, check_rejects_bad_tables);
-    tcase_add_test(tc, fallbacks_of_a_minimal_backend);
-    tcase_add_test(tc, caps_from_table_and_backend);
-    tcase_add_test(tc, region_on_a_minimal_backend);
-    tcase_add_test(tc, posix_futex_across_processes);
-    tcase_add_test(tc, posix_read_only_view_enforced);
-    tcase_add_test(tc, posix_errors);
-    tcase_add_test(tc, posix_offset_window);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("platform", hvct_leak_setup, hvct_leak_teardown, 0,
+                      HVCT_TESTS(check_rejects_bad_tables, fallbacks_of_a_minimal_backend,
+                                 caps_from_table_and_backend, region_on_a_minimal_backend,
+                                 posix_futex_across_processes, posix_read_only_view_enforced,
+                                 posix_errors, posix_offset_window), NULL);
 }
 
 int main(void)

@@ -533,29 +533,14 @@ END_TEST
 
 static Suite *region_suite(void)
 {
-    Suite *s = suite_create("region");
-    TCase *tc = tcase_create("region");
-
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, format_then_attach);
-    tcase_add_test(tc, format_gives_new_session);
-    tcase_add_test(tc, format_refuses_live_region);
-    tcase_add_test(tc, format_bad_config);
-    tcase_add_test(tc, attach_missing);
-    tcase_add_test(tc, posix_shm_object);
-    tcase_add_test(tc, dir_create_lookup);
-    tcase_add_test(tc, dir_duplicate_and_full);
-    tcase_add_test(tc, dir_heap_full_and_first_fit);
-    tcase_add_test(tc, two_processes);
-    tcase_add_test(tc, peer_join_leave);
-    tcase_add_test(tc, peer_death_detected);
-    tcase_add_test(tc, peer_heartbeat_staleness);
-    tcase_add_test(tc, dir_lock_recovered_from_dead_peer);
-    tcase_add_test(tc, obj_check_header_codes);
-    tcase_add_test(tc, error_strings);
-    suite_add_tcase(s, tc);
-    return s;
+    return hvct_suite("region", setup, hvct_leak_teardown, 30,
+                      HVCT_TESTS(format_then_attach, format_gives_new_session,
+                                 format_refuses_live_region, format_bad_config, attach_missing,
+                                 posix_shm_object, dir_create_lookup, dir_duplicate_and_full,
+                                 dir_heap_full_and_first_fit, two_processes, peer_join_leave,
+                                 peer_death_detected, peer_heartbeat_staleness,
+                                 dir_lock_recovered_from_dead_peer, obj_check_header_codes,
+                                 error_strings), NULL);
 }
 
 int main(void)

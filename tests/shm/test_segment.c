@@ -20,14 +20,6 @@ static void setup(void)
     posix = hvc_platform_posix();
 }
 
-static void make_region(struct hvc_region *r, const char *path)
-{
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 8};
-
-    hvct_assert_rc(hvc_region_format(r, posix, path, &cfg), 0);
-    ck_assert_int_ge(hvc_peer_join(r, "parent"), 0);
-}
-
 struct sc {
     const char *path;
     int fd;    /* child writes one byte when ready */
@@ -127,7 +119,7 @@ START_TEST(seg_basic_errors)
     struct hvc_obj_spec raw = {.name = "raw", .type = HVC_OBJ_RAW, .size = 64,
                                .writer = HVC_PEER_ANY};
 
-    make_region(&a, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_seg_open(&a, "seg", 0, &s), -HVC_ENOENT);
     hvct_assert_rc(hvc_seg_create(&a, "seg", 0, &s), -HVC_EINVAL);
     hvct_assert_rc(hvc_seg_create(&a, "seg", 1000, &s), 0);
@@ -171,7 +163,7 @@ START_TEST(seg_two_process_lock_timeout_unlock)
     pid_t pid;
     unsigned long long t0;
 
-    make_region(&a, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_seg_create(&a, "seg", 64, &s), 0);
     ck_assert_int_eq(pipe(fds), 0);
     c.fd = fds[1];
@@ -217,7 +209,7 @@ START_TEST(seg_owner_dead_recovery)
     char b;
     pid_t pid;
 
-    make_region(&a, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_seg_create(&a, "seg", 64, &s), 0);
     ck_assert_int_eq(pipe(fds), 0);
     c.fd = fds[1];
@@ -276,7 +268,7 @@ START_TEST(seg_readonly_view_faults)
     struct hvc_seg s, ro;
     struct sc c = {.path = path, .fd = -1};
 
-    make_region(&a, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_seg_create(&a, "seg", 5000, &s), 0);
     strcpy(hvc_seg_data(&s), "hello");
     hvct_assert_rc(hvc_seg_open(&a, "seg", HVC_SEG_O_RDONLY, &ro), 0);
@@ -302,7 +294,7 @@ START_TEST(seg_contention)
     struct sc c = {.path = path, .fd = -1, .mode = COUNT, .n = 200000};
     pid_t p1, p2;
 
-    make_region(&a, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_seg_create(&a, "seg", sizeof(long), &s), 0);
     p1 = hvct_fork(child, &c);
     p2 = hvct_fork(child, &c);
@@ -326,7 +318,7 @@ START_TEST(seg_corrupt)
     struct hvc_seg s, t;
     struct hvc_seg_stats st;
 
-    make_region(&a, path);
+    hvct_format(&a, posix, path, SIZE, 8, 0, "parent");
     hvct_assert_rc(hvc_seg_create(&a, "seg", 64, &s), 0);
     /* a lock word naming a peer beyond the table: recovered, counted */
     s.w->lock = HVC_OWNER(60, 1);
@@ -353,21 +345,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("segment");
-    TCase *tc = tcase_create("segment");
-
     if (hvc_platform_posix() == NULL) {
         printf("SKIP: no POSIX backend on this host\n");
         return 77;
     }
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, seg_basic_errors);
-    tcase_add_test(tc, seg_two_process_lock_timeout_unlock);
-    tcase_add_test(tc, seg_owner_dead_recovery);
-    tcase_add_test(tc, seg_readonly_view_faults);
-    tcase_add_test(tc, seg_contention);
-    tcase_add_test(tc, seg_corrupt);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("segment", setup, hvct_leak_teardown, 120,
+                     HVCT_TESTS(seg_basic_errors, seg_two_process_lock_timeout_unlock,
+                                seg_owner_dead_recovery, seg_readonly_view_faults,
+                                seg_contention, seg_corrupt));
 }

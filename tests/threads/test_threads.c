@@ -729,8 +729,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("threads");
-    TCase *tc = tcase_create("two peers, two threads");
+    TCase *tc;
+    Suite *s;
 
     plat = hvct_sharedmap_platform();
 #ifdef HVCT_TSAN
@@ -743,23 +743,13 @@ int main(void)
         __sanitizer_symbolize_pc(__builtin_return_address(0), "%f", buf, sizeof(buf));
     }
 #endif
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, ring_polling);
-    tcase_add_test(tc, ring_blocking);
-    tcase_add_test(tc, ring_zero_copy);
-    tcase_add_test(tc, ring_stream);
-    tcase_add_test(tc, sampling_port);
-    tcase_add_test(tc, queuing_port);
-    tcase_add_test(tc, events_spin);
-    tcase_add_test(tc, events_sleep);
-    tcase_add_test(tc, segment_spin);
-    tcase_add_test(tc, segment_sleep);
-    tcase_add_test(tc, directory);
+    s = hvct_suite("threads", hvct_leak_setup, hvct_leak_teardown, 300,
+                   HVCT_TESTS(ring_polling, ring_blocking, ring_zero_copy, ring_stream,
+                              sampling_port, queuing_port, events_spin, events_sleep,
+                              segment_spin, segment_sleep, directory,
+                              scan_spares_joining_peer), &tc);
 #ifdef HVCT_VNET
     tcase_add_test(tc, vnet_ports);
 #endif
-    tcase_add_test(tc, scan_spares_joining_peer);
-    suite_add_tcase(s, tc);
     return hvct_run(s);
 }

@@ -33,11 +33,8 @@ const char *hvct_make_region(struct hvc_region *r, const char *tag, uint64_t siz
                              uint32_t max_peers, uint32_t max_objects)
 {
     const char *path = hvct_region_path(tag);
-    struct hvc_region_config cfg = {.size = size, .max_peers = max_peers,
-                                    .max_objects = max_objects};
-    int rc = hvc_region_format(r, hvc_platform_posix(), path, &cfg);
 
-    ck_assert_msg(rc == 0, "format %s: %s", path, hvc_errname(rc));
+    (void)hvct_format(r, NULL, path, size, max_peers, max_objects, NULL);
     return path;
 }
 
@@ -144,6 +141,54 @@ int hvct_run(Suite *s)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+Suite *hvct_suite(const char *name, void (*setup)(void), void (*teardown)(void), double timeout,
+                  const TTest *const *tests, TCase **tcp)
+{
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create(name);
+
+    if (setup != NULL || teardown != NULL)
+        tcase_add_checked_fixture(tc, setup, teardown);
+    if (timeout > 0)
+        tcase_set_timeout(tc, timeout);
+    for (; *tests != NULL; tests++)
+        tcase_add_test(tc, *tests);
+    suite_add_tcase(s, tc);
+    if (tcp != NULL)
+        *tcp = tc;
+    return s;
+}
+
+int hvct_main(const char *name, void (*setup)(void), void (*teardown)(void), double timeout,
+              const TTest *const *tests)
+{
+    return hvct_run(hvct_suite(name, setup, teardown, timeout, tests, NULL));
+}
+
+int hvct_format(struct hvc_region *r, const struct hvc_platform *ops, const char *path,
+                uint64_t size, uint32_t max_peers, uint32_t max_objects, const char *label)
+{
+    struct hvc_region_config cfg = {.size = size, .max_peers = max_peers,
+                                    .max_objects = max_objects};
+    int rc = hvc_region_format(r, ops != NULL ? ops : hvc_platform_posix(), path, &cfg);
+    int id;
+
+    ck_assert_msg(rc == 0, "format %s: %s", path, hvc_errname(rc));
+    if (label == NULL)
+        return -1;
+    id = hvc_peer_join(r, label);
+    ck_assert_msg(id >= 0, "join %s as %s: %s", path, label, hvc_errname(id));
+    return id;
+}
+
+int hvct_child_join(struct hvc_region *r, const struct hvc_platform *ops, const char *path,
+                    const char *label)
+{
+    if (hvc_region_attach(r, ops != NULL ? ops : hvc_platform_posix(), path, 0) < 0)
+        return 1;
+    return hvc_peer_join(r, label) < 0 ? 1 : 0;
 }
 
 unsigned long long hvct_now_ns(void)

@@ -36,6 +36,29 @@ int hvct_wait(pid_t pid);
 /* Run a Check suite with the given fixture-less cases; returns the exit code. */
 int hvct_run(Suite *s);
 
+/* The suite main every test file shares: one case named `name`, the
+ * fixture setup/teardown (NULL: none; a teardown other than
+ * hvct_leak_teardown() is the file's own), a timeout in seconds (0:
+ * Check's default), the tests (HVCT_TESTS(a, b, ...)); runs it and returns
+ * the exit code. */
+int hvct_main(const char *name, void (*setup)(void), void (*teardown)(void), double timeout,
+              const TTest *const *tests);
+/* hvct_main()'s suite, not run: for a file that adds loop tests to *tc. */
+Suite *hvct_suite(const char *name, void (*setup)(void), void (*teardown)(void), double timeout,
+                  const TTest *const *tests, TCase **tc);
+/* The NULL-terminated list of tests for hvct_main(). */
+#define HVCT_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+
+/* Format a fresh region at path on ops (NULL: POSIX) with the geometry
+ * (0: defaults), failing the test if it cannot; join as `label` unless it
+ * is NULL. Returns the peer id (or -1 when not joined). */
+int hvct_format(struct hvc_region *r, const struct hvc_platform *ops, const char *path,
+                uint64_t size, uint32_t max_peers, uint32_t max_objects, const char *label);
+/* In a child: attach the region at path on ops (NULL: POSIX) and join as
+ * `label`; 0, or 1 (an exit code) when either fails. */
+int hvct_child_join(struct hvc_region *r, const struct hvc_platform *ops, const char *path,
+                    const char *label);
+
 /* Monotonic nanoseconds. */
 unsigned long long hvct_now_ns(void);
 

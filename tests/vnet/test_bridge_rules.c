@@ -290,14 +290,7 @@ static void setup(void)
 
 int main(void)
 {
-    Suite *s = suite_create("vnet_bridge_rules");
-    TCase *tc = tcase_create("rules");
-
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, rules_ipv6_and_vlan);
-    tcase_add_test(tc, allow_rules_fail_closed);
-    tcase_add_test(tc, rule_syntax_ipv6);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("vnet_bridge_rules", setup, hvct_leak_teardown, 30,
+                     HVCT_TESTS(rules_ipv6_and_vlan, allow_rules_fail_closed,
+                                rule_syntax_ipv6));
 }

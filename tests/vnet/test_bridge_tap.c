@@ -239,9 +239,6 @@ static void setup(void)
 
 int main(void)
 {
-    Suite *s;
-    TCase *tc;
-
     if (geteuid() != 0) {
         printf("SKIP: the TAP edge test needs root (a network namespace and a TAP device)\n");
         return 77;
@@ -254,11 +251,6 @@ int main(void)
         printf("SKIP: needs ping and iperf (2.x): apt-get install -y iputils-ping iperf\n");
         return 77;
     }
-    s = suite_create("vnet_tap");
-    tc = tcase_create("tap");
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 90);
-    tcase_add_test(tc, tap_ping_iperf);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("vnet_tap", setup, hvct_leak_teardown, 90,
+                     HVCT_TESTS(tap_ping_iperf));
 }

@@ -767,18 +767,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vnet");
-    TCase *tc = tcase_create("two guests");
+    TCase *tc;
+    Suite *s;
 
     vt_pattern_init();
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, api_errors);
-    tcase_add_test(tc, ping_both_ways);
-    tcase_add_test(tc, broadcast_multicast);
+    s = hvct_suite("vnet", setup, hvct_leak_teardown, 120,
+                   HVCT_TESTS(api_errors, ping_both_ways, broadcast_multicast,
+                              wait_wakes_on_frame, zero_copy_frames_held), &tc);
     tcase_add_loop_test(tc, hostile_frames_dropped, 0, 2);
-    tcase_add_test(tc, wait_wakes_on_frame);
-    tcase_add_test(tc, zero_copy_frames_held);
-    suite_add_tcase(s, tc);
     return hvct_run(s);
 }

@@ -399,14 +399,12 @@ static void setup(void)
 
 int main(void)
 {
-    Suite *s = suite_create("vnet_hostile");
-    TCase *tc = tcase_create("hostile peer");
+    TCase *tc;
+    Suite *s;
 
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 60);
+    s = hvct_suite("vnet_hostile", setup, hvct_leak_teardown, 60,
+                   HVCT_TESTS(short_record_flood_bounded), &tc);
     tcase_add_loop_test(tc, reassembly_attack_default, 0, 2);
     tcase_add_loop_test(tc, reassembly_attack_zerocopy_trusted_leaks, 0, 2);
-    tcase_add_test(tc, short_record_flood_bounded);
-    suite_add_tcase(s, tc);
     return hvct_run(s);
 }

@@ -453,18 +453,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vnet_tcp");
-    TCase *tc = tcase_create("tcp");
-
     vt_pattern_init();
-    tcase_add_checked_fixture(tc, setup, hvct_leak_teardown);
-    tcase_set_timeout(tc, 300);
     if (getenv("VT_ONLY_KILL") == NULL) {
-        tcase_add_test(tc, tcp_100mb_mtu1500);
-        tcase_add_test(tc, tcp_100mb_mtu64k);
-        tcase_add_test(tc, tcp_checksummed_link);
     }
-    tcase_add_test(tc, peer_killed_then_rejoins);
-    suite_add_tcase(s, tc);
-    return hvct_run(s);
+    return hvct_main("vnet_tcp", setup, hvct_leak_teardown, 300,
+                     HVCT_TESTS(tcp_100mb_mtu1500, tcp_100mb_mtu64k, tcp_checksummed_link,
+                                peer_killed_then_rejoins));
 }

@@ -408,19 +408,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("x86hv_lib");
-    TCase *tc = tcase_create("hv");
+    TCase *tc;
+    Suite *s = hvct_suite("x86hv_lib", hvct_leak_setup, hvct_leak_teardown, 0,
+                          HVCT_TESTS(test_init_errors, test_version_id_region_tsc, test_notify,
+                                     test_bad_requests, test_inject_fails, test_liveness,
+                                     test_guest_backend, test_guest_region_join), &tc);
 
-    tcase_add_checked_fixture(tc, hvct_leak_setup, hvct_leak_teardown);
     tcase_add_checked_fixture(tc, setup, NULL);
-    tcase_add_test(tc, test_init_errors);
-    tcase_add_test(tc, test_version_id_region_tsc);
-    tcase_add_test(tc, test_notify);
-    tcase_add_test(tc, test_bad_requests);
-    tcase_add_test(tc, test_inject_fails);
-    tcase_add_test(tc, test_liveness);
-    tcase_add_test(tc, test_guest_backend);
-    tcase_add_test(tc, test_guest_region_join);
-    suite_add_tcase(s, tc);
     return hvct_run(s);
 }
