@@ -71,6 +71,21 @@ static void ring_details(struct hvc_region *r, const struct hvc_obj *o, char *bu
              (unsigned)s.proto_errors);
 }
 
+static void fring_details(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    struct hvc_fring_stats s;
+
+    if (hvc_fring_stats(r, o, &s) < 0) {
+        snprintf(buf, len, "corrupt fring");
+        return;
+    }
+    snprintf(buf, len,
+             "elem=%u cap=%u used=%u sent=%" PRIu64 " recv=%" PRIu64
+             " full=%u empty=%u proto_errors=%u",
+             (unsigned)s.elem_size, (unsigned)s.capacity, (unsigned)s.used, s.sent, s.received,
+             (unsigned)s.full_stalls, (unsigned)s.empty_stalls, (unsigned)s.proto_errors);
+}
+
 static void sampling_details(struct hvc_region *r, const struct hvc_obj *o, char *buf,
                              size_t len)
 {
@@ -174,6 +189,7 @@ void describe_object(struct hvc_region *r, const struct hvc_obj *o, char *buf, s
     case HVC_OBJ_EVENT: event_details(r, o, buf, len); break;
     case HVC_OBJ_SEGMENT: seg_details(r, o, buf, len); break;
     case HVC_OBJ_RING: ring_details(r, o, buf, len); break;
+    case HVC_OBJ_FRING: fring_details(r, o, buf, len); break;
     case HVC_OBJ_SAMPLING: sampling_details(r, o, buf, len); break;
     case HVC_OBJ_QUEUE: queue_details(r, o, buf, len); break;
 #ifdef HVC_TOOLS_VNET

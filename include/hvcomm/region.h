@@ -54,6 +54,7 @@ enum hvc_obj_type {
     HVC_OBJ_QUEUE = 6,    /**< a queuing port */
     HVC_OBJ_VNET = 7,     /**< a vnet link */
     HVC_OBJ_BRIDGE = 8,   /**< a vnet bridge's configuration and counters */
+    HVC_OBJ_FRING = 9,    /**< an SPSC ring of fixed-size elements (fring.h) */
     HVC_OBJ_USER = 0x1000 /**< first type free for applications */
 };
 

@@ -421,7 +421,8 @@ int hvc_obj_check_header(const struct hvc_obj *obj, uint32_t type, uint64_t min_
 const char *hvc_obj_type_name(uint32_t type)
 {
     static const char *const names[] = {"any",      "raw",   "event", "segment",
-                                        "ring",     "sampling", "queue", "vnet", "bridge"};
+                                        "ring",     "sampling", "queue", "vnet", "bridge",
+                                        "fring"};
 
     if (type < sizeof(names) / sizeof(names[0]))
         return names[type];
