@@ -293,15 +293,14 @@ HVC_API int hvc__fring_recv_slow(struct hvc_fring *q, void *elem);
  *  out-of-line paths do the cache maintenance, the inline ones step aside. */
 #define HVC__FRING_F_CACHE 0x80000000u
 
-/* One element: the common sizes as fixed-size copies the compiler inlines. */
+/* One element: 8 and 4 bytes (pointers, offsets, samples) as fixed-size
+ * copies the compiler inlines, the rest through memcpy. */
 static inline void hvc__fring_copy(void *dst, const void *src, uint32_t n)
 {
     if (n == 8)
         __builtin_memcpy(dst, src, 8);
     else if (n == 4)
         __builtin_memcpy(dst, src, 4);
-    else if (n == 16)
-        __builtin_memcpy(dst, src, 16);
     else
         __builtin_memcpy(dst, src, n);
 }

@@ -58,13 +58,13 @@ static void data_range(struct hvc_fring *q, uint32_t a, uint32_t n,
 
 /* ---- the other side's index ---- */
 
-/* Producer: free slots after head, reading cons once when the cache says
- * full. >= 0 free slots, or -HVC_EPROTO. */
-static int64_t prod_room(struct hvc_fring *q)
+/* Producer: free slots after head, reading cons once when the cache shows
+ * fewer than `want`. >= 0 free slots, or -HVC_EPROTO. */
+static int64_t prod_room(struct hvc_fring *q, uint32_t want)
 {
     uint32_t c;
 
-    if (q->head - q->peer < q->capacity)
+    if (q->capacity - (q->head - q->peer) >= want)
         return (int64_t)(q->capacity - (q->head - q->peer));
     hvc__invalidate(q->region, &q->w->cons, sizeof(q->w->cons));
     /* Pairs with the release store of cons in cons_publish(): the
@@ -80,24 +80,26 @@ static int64_t prod_room(struct hvc_fring *q)
 }
 
 /* Consumer: elements published after head, reading prod once when the
- * cache says empty. >= 0, or -HVC_EPROTO. */
-static int64_t cons_avail(struct hvc_fring *q)
+ * cache shows fewer than `want`. >= 0, or -HVC_EPROTO. */
+static int64_t cons_avail(struct hvc_fring *q, uint32_t want)
 {
     uint32_t p, n;
 
-    if (q->peer != q->head)
+    if (q->peer - q->head >= want)
         return (int64_t)(q->peer - q->head);
     hvc__invalidate(q->region, &q->w->prod, sizeof(q->w->prod));
     /* Pairs with the release store of prod in prod_publish(): the
      * elements before p are written. */
     p = hvc_load_acquire(&q->w->prod);
     n = p - q->head;
-    if (n > q->capacity) {
+    /* Within a capacity of head, and not behind what it published before
+     * (the elements we were told of stay told). */
+    if (n > q->capacity || p - q->peer > n) {
         proto_error(q, "fring: producer index out of bounds");
         return -HVC_EPROTO;
     }
     /* The slots the new index covers, fresh from memory. */
-    data_range(q, q->head, n, hvc__invalidate);
+    data_range(q, q->peer, p - q->peer, hvc__invalidate);
     q->peer = p;
     return (int64_t)n;
 }
@@ -175,7 +177,7 @@ int hvc_fring_send_batch(struct hvc_fring *q, const void *elems, unsigned n)
         return -HVC_EINVAL;
     if (n == 0)
         return 0;
-    room = prod_room(q);
+    room = prod_room(q, n < q->capacity ? (uint32_t)n : q->capacity);
     if (room < 0)
         return (int)room;
     if (room == 0) {
@@ -197,7 +199,7 @@ int hvc_fring_recv_batch(struct hvc_fring *q, void *out, unsigned max)
         return -HVC_EINVAL;
     if (max == 0)
         return 0;
-    avail = cons_avail(q);
+    avail = cons_avail(q, max < q->capacity ? (uint32_t)max : q->capacity);
     if (avail < 0)
         return (int)avail;
     if (avail == 0) {
@@ -228,7 +230,7 @@ int hvc__fring_recv_slow(struct hvc_fring *q, void *elem)
 
     if (!is_role(q, HVC_FRING_CONSUMER) || elem == NULL)
         return -HVC_EINVAL;
-    avail = cons_avail(q);
+    avail = cons_avail(q, 1);
     if (avail < 0)
         return (int)avail;
     if (avail == 0) {
