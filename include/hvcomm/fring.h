@@ -95,8 +95,10 @@ struct hvc_fring {
     uint32_t mask;              /**< capacity - 1 */
     uint32_t flags;             /**< checked feature flags, plus handle-only bits */
     uint32_t role;              /**< #hvc_fring_role */
+    uint32_t fast;              /**< the role when the inline paths may run (coherent memory), else 0 */
+    uint32_t quarter;           /**< capacity / 4: the consumer's lazy publication step */
     uint32_t head;              /**< own index, private */
-    uint32_t published;         /**< own index as last published */
+    uint32_t published;         /**< consumer: own index as last published */
     uint32_t peer;              /**< cached, checked index of the other side */
     uint32_t stalled;           /**< 1 after a full/empty result, until progress */
     uint32_t stalls;            /**< full or empty stalls of this side */
@@ -340,20 +342,22 @@ static inline int hvc__fring_prod_refresh(struct hvc_fring *q)
 
 static inline int hvc_fring_send(struct hvc_fring *q, const void *elem)
 {
-    /* q is tested before anything is read through it. */
-    if (q != NULL && q->role == HVC_FRING_PRODUCER && elem != NULL &&
-        (q->flags & HVC__FRING_F_CACHE) == 0 &&
+    /* q is tested before anything is read through it; `fast` is 0 for a
+     * consumer, a bad handle, and non-coherent memory. */
+    if (q != NULL && q->fast == HVC_FRING_PRODUCER && elem != NULL &&
         (q->head - q->peer < q->capacity || hvc__fring_cons_refresh(q))) {
-        hvc__fring_copy(q->data + (size_t)(q->head & q->mask) * q->elem_size, elem,
+        uint32_t head = q->head;
+        struct hvc_wire_fring *w = q->w;
+
+        hvc__fring_copy(q->data + (size_t)(head & q->mask) * q->elem_size, elem,
                         q->elem_size);
-        q->head++;
+        q->head = ++head;
         q->stalled = 0;
-        if (q->head == 0)
-            hvc_store_relaxed(&q->w->prod_laps, ++q->laps);
+        if (head == 0)
+            hvc_store_relaxed(&w->prod_laps, ++q->laps);
         /* Pairs with the consumer's acquire load of prod: the element is
          * visible before the index that covers it. */
-        hvc_store_release(&q->w->prod, q->head);
-        q->published = q->head;
+        hvc_store_release(&w->prod, head);
         return 0;
     }
     return hvc__fring_send_slow(q, elem);
@@ -361,22 +365,24 @@ static inline int hvc_fring_send(struct hvc_fring *q, const void *elem)
 
 static inline int hvc_fring_recv(struct hvc_fring *q, void *elem)
 {
-    if (q != NULL && q->role == HVC_FRING_CONSUMER && elem != NULL &&
-        (q->flags & HVC__FRING_F_CACHE) == 0 &&
+    if (q != NULL && q->fast == HVC_FRING_CONSUMER && elem != NULL &&
         (q->peer != q->head || hvc__fring_prod_refresh(q))) {
-        hvc__fring_copy(elem, q->data + (size_t)(q->head & q->mask) * q->elem_size,
+        uint32_t head = q->head;
+        struct hvc_wire_fring *w = q->w;
+
+        hvc__fring_copy(elem, q->data + (size_t)(head & q->mask) * q->elem_size,
                         q->elem_size);
-        q->head++;
+        q->head = ++head;
         q->stalled = 0;
-        if (q->head == 0)
-            hvc_store_relaxed(&q->w->cons_laps, ++q->laps);
+        if (head == 0)
+            hvc_store_relaxed(&w->cons_laps, ++q->laps);
         /* Lazily: when what we knew of is used up (a waiting producer hears
          * at once), or after a quarter of the ring. Pairs with the
          * producer's acquire load of cons: our read of the element is done
          * before it may reuse the slot. */
-        if (q->head == q->peer || q->head - q->published >= (q->capacity >> 2)) {
-            hvc_store_release(&q->w->cons, q->head);
-            q->published = q->head;
+        if (head == q->peer || head - q->published >= q->quarter) {
+            hvc_store_release(&w->cons, head);
+            q->published = head;
         }
         return 0;
     }

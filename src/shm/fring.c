@@ -71,7 +71,7 @@ static int64_t prod_room(struct hvc_fring *q, uint32_t want)
      * consumer's reads of the slots before c are done before we reuse
      * them. Read once; the checks and the cache use only this copy. */
     c = hvc_load_acquire(&q->w->cons);
-    if (c - q->peer > q->published - q->peer || q->head - c > q->capacity) {
+    if (c - q->peer > q->head - q->peer || q->head - c > q->capacity) {
         proto_error(q, "fring: consumer index out of bounds");
         return -HVC_EPROTO;
     }
@@ -117,7 +117,6 @@ static void prod_publish(struct hvc_fring *q, uint32_t n)
      * hvc__fring_prod_refresh(). */
     hvc_store_release(&q->w->prod, q->head);
     hvc__clean(q->region, &q->w->prod, HVC_CACHELINE); /* with the counters */
-    q->published = q->head;
 }
 
 static void cons_publish(struct hvc_fring *q)
@@ -241,7 +240,7 @@ int hvc__fring_recv_slow(struct hvc_fring *q, void *elem)
     copy_out(q, q->head, elem, 1);
     cons_advance(q, 1);
     /* Lazily, as the inline path (fring.h). */
-    if (q->head == q->peer || q->head - q->published >= (q->capacity >> 2))
+    if (q->head == q->peer || q->head - q->published >= q->quarter)
         cons_publish(q);
     return 0;
 }
@@ -335,6 +334,8 @@ int hvc_fring_attach(struct hvc_fring *q, struct hvc_region *r, const struct hvc
     if (hvc_platform_caps(hvc_region_platform(r)) & HVC_CAP_CACHE)
         q->flags |= HVC__FRING_F_CACHE;
     q->role = (uint32_t)role;
+    q->fast = (q->flags & HVC__FRING_F_CACHE) ? 0 : (uint32_t)role;
+    q->quarter = g.capacity / 4u;
     q->head = q->published = role == HVC_FRING_PRODUCER ? p : c;
     q->peer = role == HVC_FRING_PRODUCER ? c : p;
     /* The counters go on from where a former handle of this side left

@@ -382,7 +382,7 @@ START_TEST(corrupt_header)
     hvct_assert_rc(hvc_fring_recv_batch(&c, &out, 1), -HVC_EPROTO);
     ck_assert_uint_eq(c.errors, 2);
     ck_assert_uint_eq(hvc_load_relaxed(&c.w->cons_errors), 2);
-    hvc_store_relaxed(&p.w->prod, p.published);
+    hvc_store_relaxed(&p.w->prod, p.head);
     hvct_assert_rc(hvc_fring_recv(&c, &out), -HVC_EAGAIN);
     hvct_assert_rc(hvc_fring_stats(&reg, &o, &st), 0);
     ck_assert_uint_eq(st.proto_errors, 2);

@@ -108,18 +108,19 @@ static int hostile_producer(void *arg)
             k -= (unsigned)rc;
         }
         /* An index more than a capacity from wherever the victim is: its
-         * head lies between the cons it published and what we published. */
+         * head lies between the cons it published and our head (= what we
+         * published). */
         errs = hvc_load_acquire(&p.w->cons_errors);
         cons = hvc_load_acquire(&p.w->cons);
         if (rnd() & 1)
-            bad = p.published + CAP + 1u + (uint32_t)(rnd() % (1u << 30));
+            bad = p.head + CAP + 1u + (uint32_t)(rnd() % (1u << 30));
         else
             bad = cons - 1u - (uint32_t)(rnd() % (1u << 30));
         hvc_store_release(&p.w->prod, bad);
         if (wait_change(&p.w->cons_errors, errs) < 0)
             return 12;
         /* The truth again. */
-        hvc_store_release(&p.w->prod, p.published);
+        hvc_store_release(&p.w->prod, p.head);
     }
     hvc_store_release(&ctl->total, (uint32_t)seq);
     hvc_store_release(&ctl->done, 1);
