@@ -71,6 +71,21 @@ static void describe_ring(struct hvc_region *r, const struct hvc_obj *o, char *b
              (unsigned)s.proto_errors);
 }
 
+static void describe_fring(struct hvc_region *r, const struct hvc_obj *o, char *buf, size_t len)
+{
+    struct hvc_fring_stats s;
+
+    if (hvc_fring_stats(r, o, &s) < 0) {
+        snprintf(buf, len, "corrupt fring");
+        return;
+    }
+    snprintf(buf, len,
+             "elem=%u cap=%u used=%u sent=%" PRIu64 " recv=%" PRIu64
+             " full=%u empty=%u proto_errors=%u",
+             (unsigned)s.elem_size, (unsigned)s.capacity, (unsigned)s.used, s.sent, s.received,
+             (unsigned)s.full_stalls, (unsigned)s.empty_stalls, (unsigned)s.proto_errors);
+}
+
 static void describe_sampling(struct hvc_region *r, const struct hvc_obj *o, char *buf,
                              size_t len)
 {

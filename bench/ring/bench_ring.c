@@ -20,6 +20,10 @@
  *             SP/SC, single and burst-32 (elem API for 64 B);
  * - pipe and UNIX stream socket: one write() and read() per message;
  * - memcpy:   one core copying the same message sizes.
+ *
+ * hvcomm's fixed-size-element ring (fring.h) has its own lines ("fring
+ * single", "fring batch-32"): 4096 elements of the message size, like the
+ * ck_ring and rte_ring lines.
  */
 #define _GNU_SOURCE
 #include <hvcomm/hvcomm.h>
@@ -406,6 +410,65 @@ static void hvc_tput_side(struct job *j, int child)
     }
 }
 
+/* ---- hvcomm fixed-size-element ring (fring.h) ---- */
+
+#define FRING_SLOTS 4096u
+
+static void fring_make(struct job *j)
+{
+    struct hvc_fring_attr a = {.elem_size = j->size, .capacity = FRING_SLOTS, .writer = 0};
+    struct hvc_fring tmp;
+    int rc;
+
+    snprintf(j->ring1, sizeof(j->ring1), "b%u", ring_seq++);
+    rc = hvc_fring_create(&tmp, &reg, j->ring1, &a);
+    if (rc < 0)
+        die("fring create", rc);
+}
+
+/* mode: 0 single elements, 1 batches of 32. The parent produces. */
+static void fring_side(struct job *j, int child)
+{
+    struct hvc_region r;
+    struct hvc_fring q;
+    uint64_t i = 0;
+    int rc;
+
+    if (child) {
+        rc = hvc_region_attach(&r, posix, region_path, 0);
+        if (rc < 0 || (rc = hvc_peer_join(&r, "bench-b")) != 1)
+            die("child attach/join", rc);
+        if ((rc = hvc_fring_open(&q, &r, j->ring1, HVC_FRING_CONSUMER)) < 0)
+            die("child fring open", rc);
+        child_ready();
+        while (i < j->n) {
+            rc = j->mode == 0 ? (hvc_fring_recv(&q, dst) == 0 ? 1 : 0)
+                              : hvc_fring_recv_batch(&q, dst, 32);
+            if (rc > 0)
+                i += (unsigned)rc;
+            else
+                relax();
+        }
+        child_done();
+        hvc_region_detach(&r);
+        return;
+    }
+    if ((rc = hvc_fring_open(&q, &reg, j->ring1, HVC_FRING_PRODUCER)) < 0)
+        die("fring open", rc);
+    while (i < j->n) {
+        unsigned want = j->n - i < 32 ? (unsigned)(j->n - i) : 32;
+
+        rc = j->mode == 0 ? (hvc_fring_send(&q, src) == 0 ? 1 : 0)
+                          : hvc_fring_send_batch(&q, src, want);
+        if (rc > 0)
+            i += (unsigned)rc;
+        else
+            relax();
+    }
+    while (__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE) == 0)
+        relax();
+}
+
 /* ---- ck_ring ---- */
 
 #ifdef HAVE_CK
@@ -745,16 +808,21 @@ static uint64_t count_for(const char *impl, enum kind kind, uint32_t size)
         n = slow ? 4000 : 20000;
     else
         n = slow ? 100000 : 2000000;
+    /* Batches of 32 reach hundreds of millions of 8-byte elements a second:
+     * 2 million would be a few milliseconds, shorter than one time slice
+     * of a loaded machine. */
+    if (kind == TPUT && size < BIG && strstr(impl, "-32") != NULL)
+        n *= 10;
     return (uint64_t)(n * scale) + 1;
 }
 
 /* One measurement of one implementation. */
-enum impl_type { T_RAW, T_HVC, T_CK, T_RTE, T_PIPE, T_UNIX, T_MEMCPY };
+enum impl_type { T_RAW, T_HVC, T_CK, T_RTE, T_PIPE, T_UNIX, T_MEMCPY, T_FRING };
 
 struct spec {
     const char *name;
     enum impl_type type;
-    int mode; /* hvcomm: 0 copy, 1 zero-copy, 2 batch, 3 blocking; rte: 0 single, 1 burst */
+    int mode; /* hvcomm: 0 copy, 1 zero-copy, 2 batch, 3 blocking; rte, fring: 0 single, 1 burst */
 };
 
 static double once(const struct spec *sp, enum kind kind, uint32_t size)
@@ -777,6 +845,11 @@ static double once(const struct spec *sp, enum kind kind, uint32_t size)
         hvc_drop(&j);
         break;
     }
+    case T_FRING:
+        fring_make(&j);
+        v = run_job(&j, fring_side);
+        hvc_obj_delete(&reg, j.ring1);
+        break;
     case T_CK:
 #ifdef HAVE_CK
         j.x1 = ck_make(&arena);
@@ -964,6 +1037,8 @@ int main(int argc, char **argv)
             {"hvcomm zero-copy", T_HVC, 1},
             {"hvcomm batch-32", T_HVC, 2},
             {"hvcomm blocking", T_HVC, 3},
+            {"fring single", T_FRING, 0},
+            {"fring batch-32", T_FRING, 1},
 #ifdef HAVE_CK
             {"ck_ring", T_CK, 0},
 #endif
@@ -1025,6 +1100,14 @@ int main(int argc, char **argv)
            TPUT, 8, 0.9, 0);
     target("64 B throughput: hvcomm blocking / busy-polled copy", "hvcomm blocking", "hvcomm copy",
            TPUT, 64, 0.9, 0);
+    /* The fixed-size-element ring (fring.h) against the same baselines. */
+    target("8 B throughput: fring batch-32 / rte_ring burst-32", "fring batch-32",
+           "rte_ring burst-32", TPUT, 8, 1.0, 0);
+    target("64 B throughput: fring batch-32 / rte_ring burst-32", "fring batch-32",
+           "rte_ring burst-32", TPUT, 64, 1.0, 0);
+    target("8 B throughput: fring single / ck_ring", "fring single", "ck_ring", TPUT, 8, 1.5, 0);
+    target("8 B throughput: fring single / rte_ring", "fring single", "rte_ring", TPUT, 8, 1.5,
+           0);
     target("64 KiB throughput: hvcomm zero-copy / memcpy (keep)", "hvcomm zero-copy",
            "memcpy (1 core)", TPUT, BIG, 0.8, 0);
 

@@ -19,6 +19,7 @@
 #include <hvcomm/error.h>
 #include <hvcomm/event.h>
 #include <hvcomm/export.h>
+#include <hvcomm/fring.h>
 #include <hvcomm/ivshmem.h>
 #include <hvcomm/platform.h>
 #include <hvcomm/port.h>

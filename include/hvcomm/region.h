@@ -54,6 +54,7 @@ enum hvc_obj_type {
     HVC_OBJ_QUEUE = 6,    /**< a queuing port */
     HVC_OBJ_VNET = 7,     /**< a vnet link */
     HVC_OBJ_BRIDGE = 8,   /**< a vnet bridge's configuration and counters */
+    HVC_OBJ_FRING = 9,    /**< an SPSC ring of fixed-size elements (fring.h) */
     HVC_OBJ_USER = 0x1000 /**< first type free for applications */
 };
 
@@ -101,7 +102,10 @@ enum hvc_obj_type {
       offsetof(struct hvc_wire_vnet, flags), HVC_VNET_LF_KNOWN, 0u)                    \
     X(BRIDGE, bridge, HVC_BRIDGE_MAGIC, HVC_BRIDGE_VERSION,                            \
       sizeof(struct hvc_wire_bridge), offsetof(struct hvc_wire_bridge, flags),         \
-      HVC_BRIDGE_WF_KNOWN, 0u)
+      HVC_BRIDGE_WF_KNOWN, 0u)                                                          \
+    X(FRING, fring, HVC_FRING_MAGIC, HVC_FRING_VERSION, sizeof(struct hvc_wire_fring), \
+      offsetof(struct hvc_wire_fring, flags), HVC_FRING_WF_KNOWN,                      \
+      offsetof(struct hvc_wire_fring, writer))
 
 /**
  * @brief What this build knows of one object type: its row of

@@ -408,6 +408,64 @@ struct hvc_wire_ring {
     /* data area (capacity bytes) follows */
 };
 
+/* ---- fixed-size-element rings: HVC_OBJ_FRING (fring.h, doc/ring.md) ---- */
+
+/** "HVFR": magic of a fixed-size-element ring (hvc_wire_fring::magic). */
+#define HVC_FRING_MAGIC 0x52465648u
+/** Layout version of fixed-size-element rings (their own, not the ring's). */
+#define HVC_FRING_VERSION 1u
+/** Feature flags a version 1 fring may carry (hvc_wire_fring::flags): none
+ *  yet; any bit set is refused (-HVC_EPROTO), so a later feature (such as
+ *  sleeping on the words of line 3) is a flag, not a new layout. */
+#define HVC_FRING_WF_KNOWN 0u
+
+/**
+ * @brief A single-producer single-consumer ring of fixed-size elements.
+ *
+ * Line 0 is immutable after creation; line 1 is written by the producer
+ * only, line 2 by the consumer only; line 3 is reserved (0) for sleep
+ * words. The data area follows: `capacity` elements of `elem_size` bytes,
+ * back to back, no per-element header. Indices are free-running element
+ * counts; element i lives at `(i & (capacity - 1)) * elem_size`.
+ */
+struct hvc_wire_fring {
+    /* ---- line 0: immutable after creation ---- */
+    uint32_t magic;       /**< #HVC_FRING_MAGIC, stored last at creation (release) */
+    uint32_t version;     /**< #HVC_FRING_VERSION */
+    uint32_t hdr_size;    /**< sizeof(struct hvc_wire_fring): offset of the data area */
+    uint32_t elem_size;   /**< bytes per element, 1..HVC_FRING_ELEM_MAX (fring.h) */
+    uint32_t capacity;    /**< elements, a power of two */
+    uint32_t flags;       /**< feature flags, within #HVC_FRING_WF_KNOWN */
+    uint32_t writer;      /**< producer peer id */
+    uint32_t reserved0[9]; /**< 0 */
+    /* ---- line 1: producer ---- */
+    uint32_t prod;        /**< atomic: producer index (elements published) */
+    uint32_t prod_laps;   /**< times prod wrapped past 2^32 (statistics) */
+    uint32_t full_stalls; /**< times the producer found the ring full */
+    uint32_t prod_errors; /**< protocol errors the producer detected */
+    uint32_t reserved1[12]; /**< 0 */
+    /* ---- line 2: consumer ---- */
+    uint32_t cons;        /**< atomic: consumer index (elements released) */
+    uint32_t cons_laps;   /**< times cons wrapped past 2^32 (statistics) */
+    uint32_t empty_stalls; /**< times the consumer found the ring empty */
+    uint32_t cons_errors; /**< protocol errors the consumer detected */
+    uint32_t reserved2[12]; /**< 0 */
+    /* ---- line 3: reserved for sleep words ---- */
+    uint32_t reserved3[16]; /**< 0 */
+    /* data area (capacity * elem_size bytes) follows */
+};
+
+#ifndef __cplusplus
+_Static_assert(offsetof(struct hvc_wire_fring, elem_size) == 12, "fring elem_size");
+_Static_assert(offsetof(struct hvc_wire_fring, writer) == 24, "fring writer");
+_Static_assert(offsetof(struct hvc_wire_fring, prod) == HVC_CACHELINE, "fring prod line");
+_Static_assert(offsetof(struct hvc_wire_fring, prod_errors) == HVC_CACHELINE + 12, "fring prod errors");
+_Static_assert(offsetof(struct hvc_wire_fring, cons) == 2 * HVC_CACHELINE, "fring cons line");
+_Static_assert(offsetof(struct hvc_wire_fring, cons_errors) == 2 * HVC_CACHELINE + 12, "fring cons errors");
+_Static_assert(offsetof(struct hvc_wire_fring, reserved3) == 3 * HVC_CACHELINE, "fring line 3");
+_Static_assert(sizeof(struct hvc_wire_fring) == 4 * HVC_CACHELINE, "fring header size");
+#endif
+
 /** Number of slots of a sampling port (the writer never waits for readers). */
 #define HVC_SAMPLING_SLOTS 4u
 

@@ -1,6 +1,6 @@
 /*
  * `hvcomm info` on a hostile region: the input rewrites a region holding
- * one object of every type (event, segment, ring, sampling and queuing
+ * one object of every type (event, segment, ring, fring, sampling and queuing
  * ports, vnet link and bridge when vnet is built) and the tool's code reads
  * it.
  *
@@ -41,6 +41,8 @@ static void make_objects(struct hvc_region *r, const struct hvc_platform *ops, i
     struct hvc_ring ring;
     struct hvc_sampling sp;
     struct hvc_queue qp;
+    struct hvc_fring fr;
+    struct hvc_fring_attr fa = {.elem_size = 12, .capacity = 16, .writer = -1};
     struct hvc_event_attr ea = {.kind = HVC_EVENT_COUNTING, .max_count = 9};
     struct hvc_ring_attr ra = {.capacity = 1024, .max_msg = 100, .writer = -1};
     struct hvc_sampling_attr sa = {.max_msg = 32, .writer = -1, .refresh_ns = 1000};
@@ -65,6 +67,8 @@ static void make_objects(struct hvc_region *r, const struct hvc_platform *ops, i
     GUARD();
     FZ_CHECK(hvc_queue_create(&qp, r, "queue", &qa) == 0);
     GUARD();
+    FZ_CHECK(hvc_fring_create(&fr, r, "fring", &fa) == 0);
+    GUARD();
 #ifdef HVC_TOOLS_VNET
     {
         struct hvc_vnet_link_attr la = {.mtu = 1500, .ring_capacity = 256u << 10,
@@ -86,6 +90,7 @@ static void make_objects(struct hvc_region *r, const struct hvc_platform *ops, i
     hvc_ring_send(&ring, "hello", 5);
     hvc_sampling_write(&sp, "v", 1);
     hvc_queue_send(&qp, "q", 1);
+    hvc_fring_send(&fr, "twelve bytes");
 }
 
 /* ---- file mode ---- */

@@ -20,7 +20,7 @@ static const struct target targets[] = {
     {"fuzz_region", 2, 12}, {"fuzz_ring", 1, 16},     {"fuzz_ports", 2, 12},
     {"fuzz_events", 2, 12}, {"fuzz_segment", 1, 10},  {"fuzz_vnet_port", 1, 10},
     {"fuzz_bridge", 1, 8},  {"fuzz_ivshmem", 1, 8},   {"fuzz_describe", 2, 12},
-    {"fuzz_config", 0, 0},
+    {"fuzz_config", 0, 0},  {"fuzz_fring", 2, 8},
 };
 
 static uint64_t rng = 0x243f6a8885a308d3ull;

@@ -284,9 +284,63 @@ START_TEST(ring_send_and_recv)
 }
 END_TEST
 
+START_TEST(fring_send_and_recv)
+{
+    struct hvc_fring_attr a = {.elem_size = 24, .capacity = 64, .writer = -1};
+    struct hvc_fring prod, cons;
+    struct hvc_wire_fring *w;
+    uint8_t el[3 * 24], out[3 * 24];
+    const uint8_t *data;
+    int c_data, c_prod, i_prod, i_data, c_cons;
+
+    hvct_assert_rc(hvc_fring_create(&prod, &r, "fring", &a), 0);
+    hvct_assert_rc(hvc_fring_open(&cons, &r, "fring", HVC_FRING_CONSUMER), 0);
+    w = prod.w;
+    data = (const uint8_t *)w + sizeof(*w);
+    for (unsigned i = 0; i < sizeof(el); i++)
+        el[i] = (uint8_t)i;
+    /* Three elements, one publication: the elements are cleaned before
+     * prod, and prod's line after its store. */
+    nlog = 0;
+    hvct_assert_rc(hvc_fring_send_batch(&prod, el, 3), 3);
+    c_data = find_last(CLEAN, data, 3 * 24);
+    c_prod = find_last(CLEAN, &w->prod, 4);
+    ck_assert_msg(c_data >= 0, "the elements are not cleaned");
+    ck_assert_msg(c_prod > c_data && c_prod == nlog - 1, "prod is not cleaned last");
+    none_touch(INVAL, data, 3 * 24, "the producer's own elements");
+    /* The inline send takes the out-of-line path on such a region. */
+    nlog = 0;
+    hvct_assert_rc(hvc_fring_send(&prod, el), 0);
+    ck_assert_int_ge(find(CLEAN, data + 3 * 24, 24, 0), 0);
+    ck_assert_int_eq(find_last(CLEAN, &w->prod, 4), nlog - 1);
+    /* The consumer invalidates prod before it loads it, then the elements
+     * it covers before reading them; it cleans cons after its store. */
+    nlog = 0;
+    hvct_assert_rc(hvc_fring_recv_batch(&cons, out, 3), 3);
+    ck_assert_mem_eq(out, el, sizeof(el));
+    hvct_assert_rc(hvc_fring_recv(&cons, out), 0);
+    ck_assert_mem_eq(out, el, 24);
+    i_prod = find(INVAL, &w->prod, 4, 0);
+    i_data = find(INVAL, data, 4 * 24, 0);
+    c_cons = find_last(CLEAN, &w->cons, 4);
+    ck_assert_msg(i_prod == 0, "prod is not invalidated before it is read");
+    ck_assert_msg(i_data > i_prod, "the elements are not invalidated after prod, before reading");
+    ck_assert_msg(c_cons > i_data, "cons is not cleaned after its store");
+    none_touch(CLEAN, data, 64 * 24, "the consumer (writes no element)");
+    none_touch(INVAL, &w->cons, 4, "the consumer's own index");
+    /* A full ring makes the producer invalidate cons before it reads it. */
+    nlog = 0;
+    while (hvc_fring_send(&prod, el) == 0)
+        ;
+    ck_assert_int_ge(find(INVAL, &w->cons, 4, 0), 0);
+    none_touch(INVAL, &w->prod, 4, "the producer's own index");
+}
+END_TEST
+
 int main(void)
 {
     return hvct_main("cache maintenance", setup, teardown, 0,
                      HVCT_TESTS(coherent_backend_has_no_cache_cap, sampling_write_and_read,
-                                queue_send_and_recv, ring_send_and_recv));
+                                queue_send_and_recv, ring_send_and_recv,
+                                fring_send_and_recv));
 }
