@@ -8,7 +8,11 @@
  * consumer line, a line of sleep words, then a data area of `capacity`
  * bytes (a power of two) holding variable-size records. Each index is a
  * free-running 32-bit byte count written by one side only, published with a
- * release store and read by the other side with an acquire load.
+ * release store and read by the other side with an acquire load. The
+ * consumer finds records by their tags (the tag word after the newest
+ * record always says "not yet", #HVC_REC_EMPTY), so a small message costs
+ * it the one cache line that holds it; it reads `prod` only before it
+ * sleeps (doc/ring.md, "One cache line per small message").
  *
  * Messages are 0 to `max_msg` bytes (chosen at creation, see
  * hvc_ring_max_msg()). A message is always contiguous in the data area, so
@@ -74,7 +78,9 @@ enum hvc_ring_flags {
 
 /** Flags of hvc_ring_commit() and hvc_ring_release(). */
 enum hvc_ring_op_flags {
-    /** Do not publish yet: more records follow; hvc_ring_flush() publishes. */
+    /** Do not publish yet: more records follow; hvc_ring_flush() (or the
+     *  next publishing call) publishes. A producer holds back the tag of
+     *  the first such record, so none of them is visible before. */
     HVC_RING_MORE = 1u << 0,
 };
 
@@ -154,7 +160,7 @@ struct hvc_ring_stats {
     uint32_t max_msg;       /**< largest payload */
     uint32_t writer;        /**< producer peer */
     uint32_t flags;         /**< HVC_RING_WF_ flags */
-    uint32_t used;          /**< bytes waiting (prod - cons), if sane */
+    uint32_t used;          /**< bytes waiting (prod - cons), if sane; 0 while cons is ahead of a lagging prod */
     uint32_t prod;          /**< producer index */
     uint32_t cons;          /**< consumer index */
     uint64_t msgs_sent;     /**< messages sent */
@@ -229,7 +235,10 @@ HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
  * @param name the object name.
  * @param role #HVC_RING_PRODUCER or #HVC_RING_CONSUMER.
  * @retval 0 opened; the handle starts at the current shared index of its
- *         side.
+ *         side. A producer first steps over the records released after
+ *         `prod` (a former producer that stopped before it stored `prod`,
+ *         whose records the consumer may already have taken by their
+ *         tags) and publishes `prod` there (doc/ring.md).
  * @retval -HVC_EINVAL bad arguments or role; or (#HVC_RING_BLOCKING) the
  *         region is not joined: the ring's events need a peer id.
  * @retval -HVC_ENOENT no such object; or (#HVC_RING_BLOCKING) one of the
@@ -240,8 +249,10 @@ HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
  * @retval -HVC_ENOTREADY the ring is still being created.
  * @retval -HVC_EVERSION unknown ring layout version.
  * @retval -HVC_EPERM producer role asked by a peer that is not the writer.
- * @retval -HVC_EPROTO the ring header is inconsistent (counted), or
- *         (#HVC_RING_BLOCKING) one of its events is corrupt.
+ * @retval -HVC_EPROTO the ring header is inconsistent (counted), the
+ *         indices are more than a capacity apart, a producer finds `cons`
+ *         past the last released record, or (#HVC_RING_BLOCKING) one of
+ *         its events is corrupt.
  * @retval -HVC_ENOTSUP a #HVC_RING_BLOCKING ring, and the library was built
  *         without blocking rings (HVC_CONFIG_NO_BLOCKING, CMake
  *         HVC_NO_BLOCKING: rings do not link the event module).
@@ -301,10 +312,11 @@ static inline int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t
  * @retval -HVC_EINVAL not a consumer handle (or NULL), or a peek is pending.
  * @retval -HVC_EPROTO the producer index or the record is invalid (counted).
  *
- * The freed space is published when this side has used up the records it
- * knew of, after a quarter of the ring, when a blocked producer waits, or
- * at hvc_ring_flush(): a full ring may look full to the producer a little
- * longer than it is, and a stream costs one store of the index per batch.
+ * The freed space is published when the next record is not there yet
+ * (the ring is empty now), after a quarter of the ring, when a blocked
+ * producer waits, or at hvc_ring_flush(): a full ring may look full to the
+ * producer a little longer than it is, and a stream costs one store of the
+ * index per batch.
  *
  * Context: the consumer's thread; any context as hvc_ring_send(). An
  * inline fast path (a plain record among those already known to be
