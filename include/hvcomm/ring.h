@@ -692,11 +692,14 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
 
     /* q is tested before anything is read through it (NULL gives the slow
      * path's -HVC_EINVAL). The record and the #HVC_REC_EMPTY word of the
-     * next position (8 bytes) must fit the free space. */
+     * next position (8 bytes) must fit the free space. On a region that is
+     * not coherent the slow path writes it (each record is cleaned before
+     * its tag is stored). */
     if (q == NULL)
         return hvc__ring_send_slow(q, buf, len);
     off = q->head & q->mask;
-    if (q->role == HVC_RING_PRODUCER && q->pending == 0 && q->held == 0 && len <= q->max_msg &&
+    if (q->role == HVC_RING_PRODUCER && q->pending == 0 && q->held == 0 &&
+        !(q->wflags & HVC__RING_WF_CACHE) && len <= q->max_msg &&
         (buf != NULL || len == 0) && size <= q->capacity - off &&
         (size < q->capacity - (q->head - q->peer) ||
          (hvc__ring_cons_refresh(q) && size < q->capacity - (q->head - q->peer)))) {
@@ -715,8 +718,8 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
         q->msgs++;
         q->bytes += len;
         q->stalled = 0;
-        if (q->wflags & (HVC_RING_WF_BLOCKING | HVC__RING_WF_CACHE)) {
-            hvc__ring_prod_publish(q); /* sleep-word check, cache maintenance */
+        if (q->wflags & HVC_RING_WF_BLOCKING) {
+            hvc__ring_prod_publish(q); /* the sleep-word check */
             return 0;
         }
         /* prod and the counters are for hvc_ring_stats(), a restarting
