@@ -8,7 +8,11 @@
  * consumer line, a line of sleep words, then a data area of `capacity`
  * bytes (a power of two) holding variable-size records. Each index is a
  * free-running 32-bit byte count written by one side only, published with a
- * release store and read by the other side with an acquire load.
+ * release store and read by the other side with an acquire load. The
+ * consumer finds records by their tags (the tag word after the newest
+ * record always says "not yet", #HVC_REC_EMPTY), so a small message costs
+ * it the one cache line that holds it; it reads `prod` only before it
+ * sleeps (doc/ring.md, "One cache line per small message").
  *
  * Messages are 0 to `max_msg` bytes (chosen at creation, see
  * hvc_ring_max_msg()). A message is always contiguous in the data area, so
@@ -74,7 +78,9 @@ enum hvc_ring_flags {
 
 /** Flags of hvc_ring_commit() and hvc_ring_release(). */
 enum hvc_ring_op_flags {
-    /** Do not publish yet: more records follow; hvc_ring_flush() publishes. */
+    /** Do not publish yet: more records follow; hvc_ring_flush() (or the
+     *  next publishing call) publishes. A producer holds back the tag of
+     *  the first such record, so none of them is visible before. */
     HVC_RING_MORE = 1u << 0,
 };
 
@@ -126,6 +132,9 @@ struct hvc_ring {
     uint32_t wakeups;           /**< wake-ups this side issued */
     uint32_t sleep_seq;         /**< own sleep word when awake (even) */
     uint32_t woken;             /**< the other side's sleep word when we last woke it */
+    uint32_t held;              /**< producer: 1 while a record's tag is held back (batch, #HVC_RING_MORE) */
+    uint32_t held_pos;          /**< producer: position of the held record */
+    uint32_t held_tag;          /**< producer: its tag, stored at the next publication */
     /** #HVC_RING_BLOCKING rings: the auto-reset event the consumer sleeps
      *  on and the producer signals ("data"), named `.ring.<offset>.c`. */
     struct hvc_event data_ev;
@@ -151,7 +160,7 @@ struct hvc_ring_stats {
     uint32_t max_msg;       /**< largest payload */
     uint32_t writer;        /**< producer peer */
     uint32_t flags;         /**< HVC_RING_WF_ flags */
-    uint32_t used;          /**< bytes waiting (prod - cons), if sane */
+    uint32_t used;          /**< bytes waiting (prod - cons), if sane; 0 while cons is ahead of a lagging prod */
     uint32_t prod;          /**< producer index */
     uint32_t cons;          /**< consumer index */
     uint64_t msgs_sent;     /**< messages sent */
@@ -226,7 +235,10 @@ HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
  * @param name the object name.
  * @param role #HVC_RING_PRODUCER or #HVC_RING_CONSUMER.
  * @retval 0 opened; the handle starts at the current shared index of its
- *         side.
+ *         side. A producer first steps over the records released after
+ *         `prod` (a former producer that stopped before it stored `prod`,
+ *         whose records the consumer may already have taken by their
+ *         tags) and publishes `prod` there (doc/ring.md).
  * @retval -HVC_EINVAL bad arguments or role; or (#HVC_RING_BLOCKING) the
  *         region is not joined: the ring's events need a peer id.
  * @retval -HVC_ENOENT no such object; or (#HVC_RING_BLOCKING) one of the
@@ -237,9 +249,12 @@ HVC_API int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
  * @retval -HVC_ENOTREADY the ring is still being created.
  * @retval -HVC_EVERSION unknown ring layout version.
  * @retval -HVC_EPERM producer role asked by a peer that is not the writer.
- * @retval -HVC_EPROTO the ring header is inconsistent (counted), or
- *         (#HVC_RING_BLOCKING) one of its events is corrupt.
- * @retval -HVC_ENOTSUP a feature flag this build does not know (a newer peer made it; counted as unsupported, not as a protocol error); or
+ * @retval -HVC_EPROTO the ring header is inconsistent (counted), the
+ *         indices are more than a capacity apart, a producer finds `cons`
+ *         past the last released record, or (#HVC_RING_BLOCKING) one of
+ *         its events is corrupt.
+ * @retval -HVC_ENOTSUP a feature flag this build does not know (a newer peer
+ *         made it; counted as unsupported, not as a protocol error); or
  *         a #HVC_RING_BLOCKING ring, and the library was built
  *         without blocking rings (HVC_CONFIG_NO_BLOCKING, CMake
  *         HVC_NO_BLOCKING: rings do not link the event module).
@@ -299,10 +314,11 @@ static inline int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t
  * @retval -HVC_EINVAL not a consumer handle (or NULL), or a peek is pending.
  * @retval -HVC_EPROTO the producer index or the record is invalid (counted).
  *
- * The freed space is published when this side has used up the records it
- * knew of, after a quarter of the ring, when a blocked producer waits, or
- * at hvc_ring_flush(): a full ring may look full to the producer a little
- * longer than it is, and a stream costs one store of the index per batch.
+ * The freed space is published when the next record is not there yet
+ * (the ring is empty now), after a quarter of the ring, when a blocked
+ * producer waits, or at hvc_ring_flush(): a full ring may look full to the
+ * producer a little longer than it is, and a stream costs one store of the
+ * index per batch.
  *
  * Context: the consumer's thread; any context as hvc_ring_send(). An
  * inline fast path (a plain record among those already known to be
@@ -592,38 +608,27 @@ static inline void hvc__copy(void *dst, const void *src, uint32_t n)
         *d++ = *s++;
 }
 
-/*
- * Inline refreshes of the cached index of the other side, with the checks
- * of the out-of-line paths (read once into a local, checked, only then
- * cached). They return 0 when the index brought nothing new or is bad:
- * the out-of-line path then reads it afresh, decides on its own copy and
- * counts the stall or the error. They keep the common "cache used up"
- * case inline, so a send or receive costs the same number of instructions
- * whether or not the cache had to be refreshed (bench/ring/callgrind.sh).
- */
 /** Handle-only bit of hvc_ring::wflags (never in shared memory): the
  *  region is not coherent, the out-of-line paths do the cache maintenance
  *  (ring.c), the inline ones step aside. */
 #define HVC__RING_WF_CACHE 0x80000000u
 
-static inline int hvc__ring_prod_refresh(struct hvc_ring *q)
+/* The producer's released end: the consumer may have read up to here (a
+ * held record and what follows it are not visible yet). */
+static inline uint32_t hvc__ring_released(const struct hvc_ring *q)
 {
-    uint32_t p;
-
-    if (q->wflags & HVC__RING_WF_CACHE)
-        return 0;
-
-    /* A hint: the record's line travels with prod's. */
-    __builtin_prefetch(q->data + (q->head & q->mask));
-    /* Pairs with the producer's release store of prod. */
-    p = hvc_load_acquire(&q->w->prod);
-    if ((p & 7u) != 0 || p - q->head > q->capacity || p == q->head)
-        return 0;
-    q->peer = p;
-    return 1;
+    return q->held ? q->held_pos : q->head;
 }
 
-/** @copydoc hvc__ring_prod_refresh */
+/*
+ * Inline refresh of the producer's cached consumer index, with the checks
+ * of the out-of-line path (read once into a local, checked, only then
+ * cached). Returns 0 when the index brought nothing new or is bad: the
+ * out-of-line path then reads it afresh, decides on its own copy and
+ * counts the stall or the error. It keeps the common "cache used up" case
+ * inline, so a send costs the same number of instructions whether or not
+ * the cache had to be refreshed (bench/ring/callgrind.sh).
+ */
 static inline int hvc__ring_cons_refresh(struct hvc_ring *q)
 {
     if (q->wflags & HVC__RING_WF_CACHE)
@@ -631,10 +636,11 @@ static inline int hvc__ring_cons_refresh(struct hvc_ring *q)
     {
     /* Pairs with the consumer's release store of cons: its reads of the
      * records before it are done. The consumer only moves forward, up to
-     * what we published. */
+     * what we released (it finds records by their tags, so it may be
+     * ahead of the prod we published). */
     uint32_t c = hvc_load_acquire(&q->w->cons);
 
-    if ((c & 7u) != 0 || c - q->peer > q->published - q->peer)
+    if ((c & 7u) != 0 || c - q->peer > hvc__ring_released(q) - q->peer)
         return 0;
     q->peer = c;
     return 1;
@@ -648,17 +654,25 @@ static inline int hvc__ring_cons_refresh(struct hvc_ring *q)
 
 /*
  * The one record-acceptance rule of the consumer, used by the inline fast
- * path, the batch loop and hvc__ring_next() (every other reader): `tag` and `len` are the private copies (each read once) of the
- * header at the consumer's head, `avail` the checked number of bytes the
- * producer has published after the head. Exactly one kind per record
- * (whole, first, middle, last, padding); the tag must match the position
- * and length; padding only alone, not at offset 0 (a record of at most
- * capacity / 2 always fits there), exactly to the end; any other record
- * at most max_msg, before the end and within what is published. Returns
- * the record's flags (0 for a whole message) or an HVC__REC_BAD_ code.
+ * path, the batch loop and hvc__ring_next() (every other reader): `tag`
+ * and `len` are the private copies (each read once) of the header at the
+ * consumer's head. Exactly one kind per record (whole, first, middle,
+ * last, padding); the tag must match the position and length; padding
+ * only alone, not at offset 0 (a record of at most capacity / 2 always
+ * fits there), exactly to the end; any other record at most max_msg and
+ * before the end. Returns the record's flags (0 for a whole message) or an
+ * HVC__REC_BAD_ code. #HVC_REC_EMPTY (nothing released yet) is a bad tag
+ * here: the callers test for it first.
+ *
+ * There is no "within what the producer published" rule: the tag is the
+ * publication. It is the producer's release store of this very word, made
+ * after the record and the #HVC_REC_EMPTY word of the next position, so an
+ * honest producer's ring holds, at the consumer's head, either that
+ * record's tag or #HVC_REC_EMPTY, never an older lap's bytes. A hostile
+ * producer can make us accept a record of its choosing, but only one that
+ * lies inside the data area and is at most max_msg long.
  */
-static inline int hvc__ring_rec_check(const struct hvc_ring *q, uint32_t tag, uint32_t len,
-                                      uint32_t avail)
+static inline int hvc__ring_rec_check(const struct hvc_ring *q, uint32_t tag, uint32_t len)
 {
     uint32_t flags = tag & 0xffu, to_end = q->capacity - (q->head & q->mask);
 
@@ -667,14 +681,11 @@ static inline int hvc__ring_rec_check(const struct hvc_ring *q, uint32_t tag, ui
         return HVC__REC_BAD_TAG;
     if (flags == 0 || flags == HVC_REC_FRAG_FIRST || flags == HVC_REC_FRAG_MIDDLE ||
         flags == HVC_REC_FRAG_LAST)
-        return len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ||
-                       HVC_RING_RECORD_SIZE(len) > avail
-                   ? HVC__REC_BAD_LEN
-                   : (int)flags;
+        return len > q->max_msg || HVC_RING_RECORD_SIZE(len) > to_end ? HVC__REC_BAD_LEN
+                                                                        : (int)flags;
     if (flags != HVC_REC_PAD)
         return HVC__REC_BAD_TAG;
-    return to_end == q->capacity || len != to_end - 8u || to_end > avail ? HVC__REC_BAD_PAD
-                                                                        : (int)flags;
+    return to_end == q->capacity || len != to_end - 8u ? HVC__REC_BAD_PAD : (int)flags;
 }
 /** @endcond */
 
@@ -683,35 +694,44 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
     uint32_t size = HVC_RING_RECORD_SIZE(len), off;
 
     /* q is tested before anything is read through it (NULL gives the slow
-     * path's -HVC_EINVAL). */
+     * path's -HVC_EINVAL). The record and the #HVC_REC_EMPTY word of the
+     * next position (8 bytes) must fit the free space. On a region that is
+     * not coherent the slow path writes it (each record is cleaned before
+     * its tag is stored). */
     if (q == NULL)
         return hvc__ring_send_slow(q, buf, len);
     off = q->head & q->mask;
-    if (q->role == HVC_RING_PRODUCER && q->pending == 0 && len <= q->max_msg &&
+    if (q->role == HVC_RING_PRODUCER && q->pending == 0 && q->held == 0 &&
+        !(q->wflags & HVC__RING_WF_CACHE) && len <= q->max_msg &&
         (buf != NULL || len == 0) && size <= q->capacity - off &&
-        (size <= q->capacity - (q->head - q->peer) ||
-         (hvc__ring_cons_refresh(q) && size <= q->capacity - (q->head - q->peer)))) {
+        (size < q->capacity - (q->head - q->peer) ||
+         (hvc__ring_cons_refresh(q) && size < q->capacity - (q->head - q->peer)))) {
         struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
+        struct hvc_wire_ring_rec *next =
+            (struct hvc_wire_ring_rec *)(void *)(q->data + ((q->head + size) & q->mask));
         struct hvc_wire_ring *w = q->w;
 
         hvc__copy(h + 1, buf, len);
         hvc_store_relaxed(&h->len, len);
+        /* The next position says "not yet" before this record is visible. */
+        hvc_store_relaxed(&next->tag, HVC_REC_EMPTY);
         /* Pairs with the acquire load of the tag by the consumer. */
         hvc_store_release(&h->tag, HVC_REC_TAG(q->head, len, 0));
         q->head += size;
         q->msgs++;
         q->bytes += len;
         q->stalled = 0;
-        if (q->wflags & (HVC_RING_WF_BLOCKING | HVC__RING_WF_CACHE)) {
-            hvc__ring_prod_publish(q); /* sleep-word check, cache maintenance */
+        if (q->wflags & HVC_RING_WF_BLOCKING) {
+            hvc__ring_prod_publish(q); /* the sleep-word check */
             return 0;
         }
+        /* prod and the counters are for hvc_ring_stats(), a restarting
+         * producer and the sleep protocol; the consumer of a ring that
+         * does not block never reads this line, so it stays here. */
         hvc_store_relaxed(&w->msgs_lo, (uint32_t)q->msgs);
         hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
         hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
         hvc_store_relaxed(&w->bytes_hi, (uint32_t)(q->bytes >> 32));
-        /* Pairs with the consumer's acquire load of prod: the record is
-         * visible before the index that covers it. */
         hvc_store_release(&w->prod, q->head);
         q->published = q->head;
         return 0;
@@ -722,26 +742,33 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
 static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
 {
     if (q != NULL && q->role == HVC_RING_CONSUMER && q->pending == 0 &&
-        (buf != NULL || cap == 0) && (q->peer != q->head || hvc__ring_prod_refresh(q))) {
+        (buf != NULL || cap == 0) && !(q->wflags & HVC__RING_WF_CACHE)) {
         uint32_t off = q->head & q->mask;
         const struct hvc_wire_ring_rec *h =
             (const struct hvc_wire_ring_rec *)(const void *)(q->data + off);
         /* Read once each; pairs with the producer's release store of the
-         * tag. Anything but a plain, well-formed record goes to the slow
-         * path, which reads the record again and decides on its own copy. */
+         * tag: the one line that holds it is all a small message costs.
+         * Anything but a plain, well-formed record (also #HVC_REC_EMPTY)
+         * goes to the slow path, which reads the record again and decides
+         * on its own copy. */
         uint32_t tag = hvc_load_acquire(&h->tag);
         uint32_t len = hvc_load_relaxed(&h->len);
 
         /* Whole messages only (flags 0), the rule folds to the plain checks. */
-        if ((tag & 0xffu) == 0 && hvc__ring_rec_check(q, tag, len, q->peer - q->head) == 0 &&
-            len <= cap) {
+        if ((tag & 0xffu) == 0 && hvc__ring_rec_check(q, tag, len) == 0 && len <= cap) {
+            const struct hvc_wire_ring_rec *next;
+
             hvc__copy(buf, h + 1, len);
             q->head += HVC_RING_RECORD_SIZE(len);
             q->msgs++;
             q->bytes += len;
             q->stalled = 0;
-            /* Publish lazily (see hvc__ring_cons_done() in ring.c). */
-            if (q->peer == q->head || q->head - q->published >= q->capacity / 4u ||
+            /* Publish lazily (see hvc__ring_cons_done() in ring.c): when
+             * the next record is not there yet (a hint, read relaxed). */
+            next = (const struct hvc_wire_ring_rec *)(const void *)(q->data +
+                                                                    (q->head & q->mask));
+            if (hvc_load_relaxed(&next->tag) == HVC_REC_EMPTY ||
+                q->head - q->published >= q->capacity / 4u ||
                 ((q->wflags & HVC_RING_WF_BLOCKING) &&
                  (hvc_load_relaxed(&q->w->prod_sleeping) & 1u) != 0))
                 hvc__ring_cons_publish(q);

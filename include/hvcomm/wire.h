@@ -295,13 +295,16 @@ _Static_assert(offsetof(struct hvc_wire_seg, recovered) == HVC_CACHELINE + 20, "
 #define HVC_SAMPLING_MAGIC 0x50535648u
 /** "HVQP": magic of a queuing port. */
 #define HVC_QUEUE_MAGIC 0x50515648u
-/** Layout version of rings. Version 2 gives the last fragment of a
+/** Layout version of rings. Version 2 gave the last fragment of a
  *  fragmented message its own flag (#HVC_REC_LAST); a version 1 last fragment
- *  looked like a whole message, so version 1 rings are refused
- *  (-HVC_EVERSION) rather than misread. */
-#define HVC_RING_VERSION 2u
-/** Layout version of sampling ports (no records, so the ring's version 2
- *  does not concern them). */
+ *  looked like a whole message. Version 3 lets the consumer find records by
+ *  their tags alone: the tag word after the newest record always holds
+ *  #HVC_REC_EMPTY (the producer writes it before it releases the record's
+ *  tag, and the creator at offset 0), and `prod` may lag the records. Older
+ *  rings are refused (-HVC_EVERSION) rather than misread. */
+#define HVC_RING_VERSION 3u
+/** Layout version of sampling ports (no records, so the ring's versions
+ *  do not concern them). */
 #define HVC_SAMPLING_VERSION 1u
 /** Layout version of queuing ports. */
 #define HVC_QUEUE_VERSION 1u
@@ -330,6 +333,14 @@ _Static_assert(offsetof(struct hvc_wire_seg, recovered) == HVC_CACHELINE + 20, "
 #define HVC_REC_MORE 0x04u  /**< more fragments of this message follow */
 #define HVC_REC_LAST 0x08u  /**< last fragment of a fragmented message */
 #define HVC_REC_FLAGS 0x0fu /**< every defined record flag */
+/**
+ * The whole tag word of the record position after the newest record: "not
+ * written yet". No record kind has this flag, so it never matches a tag; a
+ * consumer that finds it at its head has reached the end of what the
+ * producer released (an empty ring), where any other mismatch is a
+ * protocol error.
+ */
+#define HVC_REC_EMPTY 0x80u
 /** Flags of a first fragment. */
 #define HVC_REC_FRAG_FIRST (HVC_REC_FIRST | HVC_REC_MORE)
 /** Flags of a middle fragment. */
@@ -354,7 +365,9 @@ _Static_assert(offsetof(struct hvc_wire_seg, recovered) == HVC_CACHELINE + 20, "
  * A record is this header, then `len` payload bytes, padded to 8 bytes; it
  * never wraps: when it does not fit before the end of the data area, the
  * producer fills the rest with one #HVC_REC_PAD record and starts again at 0.
- * `tag` is stored after `len` and the payload, with release order.
+ * `tag` is stored after `len`, the payload and the #HVC_REC_EMPTY word of
+ * the next record position, with release order: the consumer polls the tag
+ * at its head and needs no other line to find a record (doc/ring.md).
  */
 struct hvc_wire_ring_rec {
     uint32_t len; /**< payload bytes (for PAD: bytes of padding after the header) */
@@ -380,7 +393,7 @@ struct hvc_wire_ring {
     uint32_t writer;      /**< producer peer id */
     uint32_t reserved0[9]; /**< 0 */
     /* ---- line 1: producer ---- */
-    uint32_t prod;          /**< atomic: producer index (bytes published) */
+    uint32_t prod;          /**< atomic: producer index (bytes published); may lag the released records (doc/ring.md) */
     uint32_t msgs_lo;       /**< messages sent, low half */
     uint32_t msgs_hi;       /**< messages sent, high half */
     uint32_t bytes_lo;      /**< payload bytes sent, low half */

@@ -2,13 +2,17 @@
  * SPSC message rings: creation, checks, copy / zero-copy / batch paths.
  *
  * Each side owns one index (producer: prod, consumer: cons), keeps it in
- * its handle and publishes it with a release store; it reads the other
- * side's index with an acquire load only when its cached copy says the ring
- * is full (producer) or empty (consumer), so a stream in flight touches the
- * other side's cache line once per lap of cached progress, not per message.
+ * its handle and publishes it with a release store. The consumer finds
+ * records by their tags alone (FastForward-style): the producer writes a
+ * record, then #HVC_REC_EMPTY into the tag word of the next position, then
+ * the record's tag with release; so the tag word at the consumer's head is
+ * either the record's own tag or "not yet", never bytes of an earlier lap,
+ * and a small message costs the consumer the one line that holds it. The
+ * producer reads cons with an acquire load only when its cached copy says
+ * the ring is full; the consumer reads prod only to sleep (blocking rings).
  *
  * The other side is untrusted. Its index is read once into a local, checked
- * (8-byte aligned, moving forward, never past what we published/within one
+ * (8-byte aligned, moving forward, never past what we released/within one
  * capacity), and only then cached. Record headers are read once each, and a
  * record is accepted only when its tag matches its position and length, so
  * stale records of an earlier lap and overwritten lengths are caught.
@@ -103,7 +107,8 @@ static void word_op(struct hvc_ring *q, const uint32_t *w,
         op(q->region, w, sizeof(*w));
 }
 
-/* Make sure `need` bytes are free after the private head. */
+/* Make sure `need` bytes are free after the private head (callers count
+ * the 8-byte #HVC_REC_EMPTY word after the record in `need`). */
 static int prod_room(struct hvc_ring *q, uint32_t need)
 {
     uint32_t c;
@@ -117,8 +122,8 @@ static int prod_room(struct hvc_ring *q, uint32_t need)
     c = hvc_load_acquire(&q->w->cons);
     /* Read once; the checks and the cache use only the local copy. The
      * consumer can only have moved forward, and only up to what we
-     * published. */
-    if ((c & 7u) != 0 || c - q->peer > q->published - q->peer) {
+     * released (not what we published: it follows the tags). */
+    if ((c & 7u) != 0 || c - q->peer > hvc__ring_released(q) - q->peer) {
         proto_error(q, "ring: consumer index out of bounds");
         return -HVC_EPROTO;
     }
@@ -129,13 +134,56 @@ static int prod_room(struct hvc_ring *q, uint32_t need)
     return -HVC_EAGAIN;
 }
 
-static inline void put_header(struct hvc_wire_ring_rec *h, uint32_t pos,
-                              uint32_t len, uint32_t flags)
+/*
+ * Finish the record of `size` bytes at free-running position `pos` (payload
+ * already written): its length, "not yet" in the tag word of the next
+ * position, then its tag with release, so that a consumer that takes the
+ * record by its tag finds at its next head either the next record's tag or
+ * #HVC_REC_EMPTY, never an older lap's bytes. The room checks leave those
+ * 8 bytes free. With `hold` (a batch, #HVC_RING_MORE) the first such
+ * record keeps its tag word at #HVC_REC_EMPTY and the tag is stored by the
+ * next hvc__ring_prod_publish(): the consumer stops there, so everything
+ * written after it becomes visible at once.
+ */
+static inline void put_header(struct hvc_ring *q, uint32_t pos, uint32_t size,
+                              uint32_t len, uint32_t flags, bool hold)
 {
+    struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + (pos & q->mask));
+    struct hvc_wire_ring_rec *next =
+        (struct hvc_wire_ring_rec *)(void *)(q->data + ((pos + size) & q->mask));
+    uint32_t tag = HVC_REC_TAG(pos, len, flags);
+
     hvc_store_relaxed(&h->len, len);
-    /* Pairs with the acquire load of the tag in hvc__ring_next(): the
-     * length and payload are visible before a matching tag. */
-    hvc_store_release(&h->tag, HVC_REC_TAG(pos, len, flags));
+    hvc_store_relaxed(&next->tag, HVC_REC_EMPTY);
+    if (q->wflags & HVC__RING_WF_CACHE) {
+        /* The record and the next word reach memory before the tag. */
+        hvc__clean(q->region, h, size);
+        hvc__clean(q->region, &next->tag, sizeof(next->tag));
+    }
+    if (hold && !q->held) {
+        q->held = 1;
+        q->held_pos = pos;
+        q->held_tag = tag;
+        return;
+    }
+    /* Pairs with the acquire load of the tag in hvc__ring_next() and the
+     * inline receive: length, payload and the next word are visible before
+     * a matching tag. */
+    hvc_store_release(&h->tag, tag);
+    word_op(q, &h->tag, hvc__clean);
+}
+
+/* Store a held tag (put_header()): the records from it on become visible. */
+static void release_held(struct hvc_ring *q)
+{
+    struct hvc_wire_ring_rec *h =
+        (struct hvc_wire_ring_rec *)(void *)(q->data + (q->held_pos & q->mask));
+
+    if (!q->held)
+        return;
+    q->held = 0;
+    hvc_store_release(&h->tag, q->held_tag);
+    word_op(q, &h->tag, hvc__clean);
 }
 
 /*
@@ -146,13 +194,14 @@ static int prod_place(struct hvc_ring *q, uint32_t size, uint32_t *offp)
 {
     uint32_t off = q->head & q->mask;
     uint32_t to_end = q->capacity - off;
-    int rc = prod_room(q, size <= to_end ? size : to_end + size);
+    int rc = prod_room(q, (size <= to_end ? size : to_end + size) + 8u);
 
     if (rc < 0)
         return rc;
     if (size > to_end) {
-        put_header((struct hvc_wire_ring_rec *)(void *)(q->data + off), q->head,
-                   to_end - 8u, HVC_REC_PAD);
+        /* Released at once even in a batch: a held record after it keeps
+         * the consumer waiting anyway. */
+        put_header(q, q->head, to_end, to_end - 8u, HVC_REC_PAD, false);
         q->head += to_end;
         off = 0;
     }
@@ -161,8 +210,8 @@ static int prod_place(struct hvc_ring *q, uint32_t size, uint32_t *offp)
     return 0;
 }
 
-int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
-                  uint32_t flags)
+static int ring_put(struct hvc_ring *q, const void *buf, uint32_t len, uint32_t flags,
+                    bool hold)
 {
     uint32_t size = HVC_RING_RECORD_SIZE(len), off;
     int rc = prod_place(q, size, &off);
@@ -170,33 +219,39 @@ int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
     if (rc < 0)
         return rc;
     hvc__copy(q->data + off + 8u, buf, len);
-    put_header((struct hvc_wire_ring_rec *)(void *)(q->data + off), q->head,
-               len, flags);
+    put_header(q, q->head, size, len, flags, hold);
     q->head += size;
     q->msgs++;
     q->bytes += len;
     return 0;
 }
 
+int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
+                  uint32_t flags)
+{
+    return ring_put(q, buf, len, flags, false);
+}
+
 void hvc__ring_prod_publish(struct hvc_ring *q)
 {
     struct hvc_wire_ring *w = q->w;
 
+    /* Records first, then the index: the sleep protocol (ring_wait.c)
+     * relies on a record's tag being stored before the prod that covers
+     * it. */
+    release_held(q);
     if (q->head == q->published)
         return;
     hvc_store_relaxed(&w->msgs_lo, (uint32_t)q->msgs);
     hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
     hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
     hvc_store_relaxed(&w->bytes_hi, (uint32_t)(q->bytes >> 32));
-    /* The records written since the last publication reach memory before
-     * the index that covers them (the consumer invalidates them after it
-     * loads the index: hvc__ring_next()). */
-    data_range(q, q->published, q->head, hvc__clean);
     q->published = q->head;
     if (!(q->wflags & HVC_RING_WF_BLOCKING)) {
-        /* Pairs with the acquire load of prod in hvc__ring_next(): the
-         * records and counters are visible before the index that covers
-         * them. */
+        /* Pairs with the acquire load of prod in hvc__ring_next() (a
+         * blocking ring's sleeper), hvc_ring_stats() and a restarting
+         * producer: the records (their tags) and counters are visible
+         * before the index that covers them. */
         hvc_store_release(&w->prod, q->head);
         word_op(q, &w->prod, hvc__clean); /* the producer's line, counters too */
         return;
@@ -213,59 +268,61 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
 
 /* ---- consumer ---- */
 
-/* A record contradicted the cached producer index: forget the cache (it is
- * re-read, and checked, on the next call), so that a transient corruption
- * of prod does not leave us stuck on a value the producer has withdrawn. */
 static int bad_record(struct hvc_ring *q, const char *what)
 {
-    q->peer = q->head;
     proto_error(q, what);
     return -HVC_EPROTO;
+}
+
+/* The tag word at the consumer's head, fresh from memory; read once. */
+static uint32_t head_tag(struct hvc_ring *q)
+{
+    struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + (q->head & q->mask));
+
+    word_op(q, &h->tag, hvc__invalidate);
+    /* Pairs with the release store of the tag in put_header(). */
+    return hvc_load_acquire(&h->tag);
 }
 
 int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
 {
     /* At most a padding record then a real one: two passes. */
     for (int pass = 0; pass < 2; pass++) {
-        uint32_t avail = q->peer - q->head;
         uint32_t off = q->head & q->mask, to_end = q->capacity - off;
-        struct hvc_wire_ring_rec *h;
-        uint32_t tag, len, flags;
+        struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
+        uint32_t tag = head_tag(q), len, flags;
         int kind;
 
-        if (avail == 0) {
+        if (tag == HVC_REC_EMPTY) {
             uint32_t p;
 
-            /* Start fetching the next record's lines together with prod
-             * (a hint only: nothing is read from them before the acquire
-             * load below), so a waiting consumer pays one cache-line
-             * transfer of latency, not two in a row. */
-            __builtin_prefetch(q->data + off);
-            __builtin_prefetch(q->data + ((off + 64u) & q->mask));
-            /* Pairs with the release store of prod in
-             * hvc__ring_prod_publish(): records up to p are written. */
+            if (!(q->wflags & HVC_RING_WF_BLOCKING)) {
+                stall(q);
+                return -HVC_EAGAIN;
+            }
+            /* A blocking ring: the value of prod that showed the ring
+             * empty, for the sleeper (ring_wait.c), read BEFORE the tag
+             * is looked at again. The producer stores a record's tag
+             * before the prod that covers it, so if the tag is still
+             * "not yet" below, the prod that covers it is a later value
+             * than p: a sleeper watching prod == p cannot miss it. */
             word_op(q, &q->w->prod, hvc__invalidate);
             p = hvc_load_acquire(&q->w->prod);
-
-            /* Read once, checked, then cached. */
-            if ((p & 7u) != 0 || p - q->head > q->capacity) {
+            /* Read once, checked: 8-aligned and within one capacity of
+             * our head, either way (it may lag the records we took). */
+            if ((p & 7u) != 0 || (p - q->head > q->capacity && q->head - p > q->capacity)) {
                 proto_error(q, "ring: producer index out of bounds");
                 return -HVC_EPROTO;
             }
-            /* The records the new index covers, fresh from memory. */
-            data_range(q, q->head, p, hvc__invalidate);
             q->peer = p;
-            avail = p - q->head;
-            if (avail == 0) {
+            tag = head_tag(q);
+            if (tag == HVC_REC_EMPTY) {
                 stall(q);
                 return -HVC_EAGAIN;
             }
         }
-        h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
-        /* Pairs with the release store of the tag in put_header(). */
-        tag = hvc_load_acquire(&h->tag);
         len = hvc_load_relaxed(&h->len);
-        kind = hvc__ring_rec_check(q, tag, len, avail);
+        kind = hvc__ring_rec_check(q, tag, len);
         if (kind == HVC__REC_BAD_TAG)
             return bad_record(q, "ring: bad record tag");
         if (kind == HVC__REC_BAD_PAD)
@@ -277,6 +334,9 @@ int hvc__ring_next(struct hvc_ring *q, struct hvc__rec *rec)
             q->head += to_end;
             continue;
         }
+        /* The payload the tag covers, fresh from memory (the consumer
+         * never writes the data area: nothing of ours is dropped). */
+        data_range(q, q->head, q->head + HVC_RING_RECORD_SIZE(len), hvc__invalidate);
         q->stalled = 0;
         rec->payload = q->data + off + 8u;
         rec->len = len;
@@ -347,15 +407,20 @@ void hvc__ring_cons_publish(struct hvc_ring *q)
 /*
  * After a receive: publish the freed space when it pays. Every store of
  * cons takes its cache line away from a producer that polls it on a full
- * ring, so the consumer publishes when it has used up what it knew was
- * there (the ring may be empty: a waiting producer must hear at once, and
- * a request-response exchange never waits), after a quarter of the ring,
- * or when the producer sleeps. The producer may therefore see the ring
- * full for up to a quarter of it longer than it is.
+ * ring, so the consumer publishes when the next record is not there yet
+ * (the tag word at the new head is #HVC_REC_EMPTY, read relaxed as a hint:
+ * the ring may be empty, a waiting producer must hear at once, and a
+ * request-response exchange never waits), after a quarter of the ring, or
+ * when the producer sleeps. The producer may therefore see the ring full
+ * for up to a quarter of it longer than it is.
  */
 void hvc__ring_cons_done(struct hvc_ring *q)
 {
-    if (q->peer == q->head || q->head - q->published >= q->capacity / 4u ||
+    const struct hvc_wire_ring_rec *next =
+        (const struct hvc_wire_ring_rec *)(const void *)(q->data + (q->head & q->mask));
+
+    if ((q->wflags & HVC__RING_WF_CACHE) || hvc_load_relaxed(&next->tag) == HVC_REC_EMPTY ||
+        q->head - q->published >= q->capacity / 4u ||
         ((q->wflags & HVC_RING_WF_BLOCKING) && (hvc_load_relaxed(&q->w->prod_sleeping) & 1u) != 0))
         hvc__ring_cons_publish(q);
 }
@@ -497,6 +562,70 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
     return 0;
 }
 
+/*
+ * A producer (re)starting at prod. The consumer takes records by their
+ * tags, so it may have taken records after prod (released by a former
+ * producer handle that died, or was closed, before it stored prod, or held
+ * back by #HVC_RING_MORE and flushed). Writing at prod again would
+ * overwrite records the consumer already took and leave it waiting at a
+ * head inside the new records. So the producer walks the released records
+ * from prod, by the same tag rule as the consumer, to the first tag word
+ * that is no record (for an honest former producer: #HVC_REC_EMPTY, which
+ * it stored before each release), resumes there, stores "not yet" there
+ * once more and publishes prod. Bounded: every record must leave the 8
+ * bytes after it free of what the consumer may still read (cons), which
+ * limits the walk to two capacities. -1 when cons is past where the walk
+ * ends (no honest consumer can be: it stops at the same word).
+ */
+static int resume_producer(struct hvc_ring *q, uint32_t p, uint32_t c)
+{
+    /* Positions relative to p; c - p within one capacity either way
+     * (checked by the caller), so the sums below cannot overflow. */
+    int64_t cp = (int64_t)(int32_t)(c - p), rel = 0;
+    struct hvc_wire_ring_rec *h;
+
+    for (;;) {
+        uint32_t pos = p + (uint32_t)rel, off = pos & q->mask, to_end = q->capacity - off;
+        uint32_t tag, len, flags, size;
+
+        h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
+        if (q->wflags & HVC__RING_WF_CACHE)
+            hvc__invalidate(q->region, h, sizeof(*h));
+        tag = hvc_load_acquire(&h->tag);
+        len = hvc_load_relaxed(&h->len);
+        flags = tag & 0xffu;
+        if ((tag & ~0xffu) != HVC_REC_TAG(pos, len, 0))
+            break;
+        if (flags == HVC_REC_PAD) {
+            if (off == 0 || len != to_end - 8u)
+                break;
+            size = to_end;
+        } else if (flags == 0 || flags == HVC_REC_FRAG_FIRST || flags == HVC_REC_FRAG_MIDDLE ||
+                   flags == HVC_REC_FRAG_LAST) {
+            size = HVC_RING_RECORD_SIZE(len);
+            if (len > q->max_msg || size > to_end)
+                break;
+        } else {
+            break;
+        }
+        if (rel + size + 8 - cp > (int64_t)q->capacity)
+            break;
+        rel += size;
+    }
+    if (rel < cp || rel + 8 - cp > (int64_t)q->capacity)
+        return -1;
+    q->head = q->published = p + (uint32_t)rel;
+    h = (struct hvc_wire_ring_rec *)(void *)(q->data + (q->head & q->mask));
+    hvc_store_relaxed(&h->tag, HVC_REC_EMPTY);
+    word_op(q, &h->tag, hvc__clean);
+    if (rel != 0) {
+        /* Pairs with the acquire loads of prod (the sleeper, stats). */
+        hvc_store_release(&q->w->prod, q->head);
+        word_op(q, &q->w->prod, hvc__clean);
+    }
+    return 0;
+}
+
 int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
                     const struct hvc_obj *obj, int role)
 {
@@ -520,7 +649,9 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     hvc__invalidate(r, &w->cons, sizeof(w->cons));
     p = hvc_load_acquire(&w->prod);
     c = hvc_load_acquire(&w->cons);
-    if (((p | c) & 7u) != 0 || p - c > g.capacity) {
+    /* cons may be ahead of prod: the consumer follows the tags, and prod
+     * lags the records by those released since its last store. */
+    if (((p | c) & 7u) != 0 || (p - c > g.capacity && c - p > g.capacity)) {
         hvc_region_proto_error(r, "ring: indices out of bounds");
         return -HVC_EPROTO;
     }
@@ -553,6 +684,11 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
         ring->frag_drops = hvc_load_relaxed(&w->frag_drops);
     }
     ring->peer = role == HVC_RING_PRODUCER ? c : p;
+    if (role == HVC_RING_PRODUCER && resume_producer(ring, p, c) < 0) {
+        __builtin_memset(ring, 0, sizeof(*ring));
+        hvc_region_proto_error(r, "ring: records inconsistent with the indices");
+        return -HVC_EPROTO;
+    }
     /* Our own sleep word, even (awake); a former handle may have died
      * asleep. */
     ring->sleep_seq = (hvc_load_relaxed(role == HVC_RING_PRODUCER ? &w->prod_sleeping
@@ -625,6 +761,10 @@ int hvc_ring_create(struct hvc_ring *ring, struct hvc_region *r,
     w->max_msg = attr->max_msg;
     w->flags = (attr->flags & HVC_RING_BLOCKING) ? HVC_RING_WF_BLOCKING : 0u;
     w->writer = (uint32_t)writer;
+    /* The first record position says "not yet" (the area is zeroed, and
+     * a zero word could match some record's tag at offset 0). */
+    ((struct hvc_wire_ring_rec *)(void *)(w + 1))->tag = HVC_REC_EMPTY;
+    hvc__clean(r, &((struct hvc_wire_ring_rec *)(void *)(w + 1))->tag, 4u);
 #ifndef HVC_CONFIG_NO_BLOCKING
     if (attr->flags & HVC_RING_BLOCKING) {
         /* The events exist before the ring is published: whoever can
@@ -682,16 +822,15 @@ static inline bool is_role(const struct hvc_ring *q, uint32_t role)
 
 /* The fast paths of ring.h without the publication, for the batch loops:
  * a plain record in the cached room, or false (the general path decides). */
-static inline bool put_fast(struct hvc_ring *q, const void *buf, uint32_t len)
+static inline bool put_fast(struct hvc_ring *q, const void *buf, uint32_t len, bool hold)
 {
     uint32_t size = HVC_RING_RECORD_SIZE(len), off = q->head & q->mask;
-    struct hvc_wire_ring_rec *h;
 
-    if (size > q->capacity - off || size > q->capacity - (q->head - q->peer))
+    /* The record and the next word (8 bytes) in the cached free space. */
+    if (size > q->capacity - off || size >= q->capacity - (q->head - q->peer))
         return false;
-    h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
-    hvc__copy(h + 1, buf, len);
-    put_header(h, q->head, len, 0);
+    hvc__copy(q->data + off + 8u, buf, len);
+    put_header(q, q->head, size, len, 0, hold);
     q->head += size;
     q->msgs++;
     q->bytes += len;
@@ -705,16 +844,15 @@ static inline int get_fast(struct hvc_ring *q, void *buf, uint32_t cap)
     uint32_t off = q->head & q->mask, tag, len;
     const struct hvc_wire_ring_rec *h;
 
-    if (q->peer == q->head)
+    if (q->wflags & HVC__RING_WF_CACHE)
         return -1;
     h = (const struct hvc_wire_ring_rec *)(const void *)(q->data + off);
     /* Once each; pairs with the release store of the tag in put_header().
-     * Only a whole message (no flags) matches; fragments go the general
-     * way. */
+     * Only a whole message (no flags) matches; fragments and "not yet" go
+     * the general way. */
     tag = hvc_load_acquire(&h->tag);
     len = hvc_load_relaxed(&h->len);
-    if ((tag & 0xffu) != 0 || hvc__ring_rec_check(q, tag, len, q->peer - q->head) != 0 ||
-        len > cap)
+    if ((tag & 0xffu) != 0 || hvc__ring_rec_check(q, tag, len) != 0 || len > cap)
         return -1;
     hvc__copy(buf, h + 1, len);
     q->head += HVC_RING_RECORD_SIZE(len);
@@ -755,9 +893,11 @@ int hvc_ring_send_batch(struct hvc_ring *q, const struct hvc_ring_msg *msgs,
             rc = -HVC_EINVAL;
             break;
         }
-        if (put_fast(q, msgs[i].data, msgs[i].len))
+        /* The first record's tag is held until the one publication: the
+         * consumer sees the batch at once, not record by record. */
+        if (put_fast(q, msgs[i].data, msgs[i].len, true))
             continue;
-        rc = hvc__ring_put(q, msgs[i].data, msgs[i].len, 0);
+        rc = ring_put(q, msgs[i].data, msgs[i].len, 0, true);
         if (rc < 0)
             break;
     }
@@ -843,9 +983,11 @@ int hvc_ring_commit(struct hvc_ring *q, uint32_t len, unsigned flags)
     if (!is_role(q, HVC_RING_PRODUCER) || q->pending == 0 || len > q->pending - 1u ||
         (flags & ~(unsigned)HVC_RING_MORE) != 0)
         return -HVC_EINVAL;
-    /* prod_place() left head at the record (after any padding). */
-    put_header((struct hvc_wire_ring_rec *)(void *)(q->data + (q->head & q->mask)),
-               q->head, len, 0);
+    /* prod_place() left head at the record (after any padding), with room
+     * for the next word after the reserved length, so also after len.
+     * With HVC_RING_MORE the tag is held: nothing of it is visible before
+     * the next publication (hvc_ring_flush()). */
+    put_header(q, q->head, HVC_RING_RECORD_SIZE(len), len, 0, (flags & HVC_RING_MORE) != 0);
     q->head += HVC_RING_RECORD_SIZE(len);
     q->msgs++;
     q->bytes += len;

@@ -180,7 +180,8 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
     start = now(q);
     for (;;) {
         uint32_t off = q->head & q->mask, to_end = q->capacity - off;
-        uint32_t need = size <= to_end ? size : to_end + size;
+        /* + 8: the "not yet" word after the record (ring.c, put_header()). */
+        uint32_t need = (size <= to_end ? size : to_end + size) + 8u;
         uint32_t c, seen;
         int64_t ns;
 
@@ -188,7 +189,7 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
         if (q->wflags & HVC__RING_WF_CACHE)
             hvc__invalidate(q->region, &q->w->cons, sizeof(q->w->cons));
         c = hvc_load_acquire(&q->w->cons);
-        if ((c & 7u) != 0 || c - q->peer > q->published - q->peer) {
+        if ((c & 7u) != 0 || c - q->peer > hvc__ring_released(q) - q->peer) {
             hvc_region_proto_error(q->region, "ring: consumer index out of bounds");
             q->errors++;
             hvc_store_relaxed(&q->w->prod_errors, q->errors);

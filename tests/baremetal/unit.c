@@ -421,20 +421,31 @@ static void test_ring(void)
     T_RC(hvc_ring_send(&tx, out, 50), 0);
     T_RC(hvc_ring_recv(&rx, in, 10), -HVC_EMSGSIZE);
     T_RC(hvc_ring_recv(&rx, in, sizeof(in)), 50);
-    /* A hostile producer index: EPROTO, counted, no read outside. */
+    /* A hostile producer: the consumer finds records by their tags and
+     * does not read prod (a ring that does not block), so a bad prod
+     * changes nothing; a bad tag at its head is EPROTO, counted, no read
+     * outside. */
     {
         struct hvc_obj o;
         struct hvc_wire_ring *w;
+        struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(rx.data + (rx.head & rx.mask));
         uint32_t keep;
 
         T_RC(hvc_obj_open(&rb, "r", HVC_OBJ_RING, &o), 0);
         w = o.ptr;
         keep = w->prod;
         w->prod = keep + 4096;
-        T_RC(hvc_ring_recv(&rx, in, sizeof(in)), -HVC_EPROTO);
+        T_RC(hvc_ring_recv(&rx, in, sizeof(in)), -HVC_EAGAIN);
         w->prod = keep + 3;
-        T_RC(hvc_ring_recv(&rx, in, sizeof(in)), -HVC_EPROTO);
+        T_RC(hvc_ring_recv(&rx, in, sizeof(in)), -HVC_EAGAIN);
         w->prod = keep;
+        T(h->tag == HVC_REC_EMPTY);
+        h->len = 4096; /* over max_msg, with its matching tag */
+        h->tag = HVC_REC_TAG(rx.head, 4096, 0);
+        T_RC(hvc_ring_recv(&rx, in, sizeof(in)), -HVC_EPROTO);
+        h->tag = 0x12345600u;
+        T_RC(hvc_ring_recv(&rx, in, sizeof(in)), -HVC_EPROTO);
+        h->tag = HVC_REC_EMPTY;
         T_RC(hvc_ring_recv(&rx, in, sizeof(in)), -HVC_EAGAIN);
         /* A consumer index beyond what was published: the producer
          * refuses it when it next needs the index (the ring looks full). */

@@ -245,34 +245,61 @@ START_TEST(ring_send_and_recv)
         m[i].data = msg[i];
         m[i].len = sizeof(msg[i]);
     }
-    /* Three records, one publication: every record byte is cleaned before
-     * prod, and prod's line after its store. */
+    /* Three records, one publication. The consumer finds records by their
+     * tags (layout 3), so each record and the "not yet" word after it are
+     * cleaned before its tag; the first record's tag is held until the
+     * publication (a batch appears at once), then prod is cleaned last. */
     nlog = 0;
     hvct_assert_rc(hvc_ring_send_batch(&prod, m, 3), 3);
-    c_data = find_last(CLEAN, data, 3 * HVC_RING_RECORD_SIZE(100));
-    c_prod = find_last(CLEAN, &w->prod, 4);
-    ck_assert_msg(c_data >= 0, "the records are not cleaned");
-    ck_assert_msg(c_prod > c_data && c_prod == nlog - 1, "prod is not cleaned last");
+    {
+        const uint32_t rs = HVC_RING_RECORD_SIZE(100);
+        int c_tag[3];
+
+        for (int i = 0; i < 3; i++) {
+            const struct hvc_wire_ring_rec *h = (const void *)(data + i * rs);
+            const struct hvc_wire_ring_rec *next = (const void *)(data + (i + 1) * rs);
+            int c_rec = find(CLEAN, h, rs, 0), c_next = find(CLEAN, &next->tag, 4, 0);
+
+            c_tag[i] = find_last(CLEAN, &h->tag, 4);
+            ck_assert_msg(c_rec >= 0 && c_next >= 0, "record %d or the word after it is not cleaned", i);
+            ck_assert_msg(c_tag[i] > c_rec && c_tag[i] > c_next,
+                          "the tag of record %d is not cleaned after the record", i);
+            ck_assert_uint_eq(h->tag, HVC_REC_TAG(i * rs, 100, 0));
+            ck_assert_uint_eq(next->tag, i < 2 ? HVC_REC_TAG((i + 1) * rs, 100, 0) : HVC_REC_EMPTY);
+        }
+        c_data = find_last(CLEAN, data + 2 * rs, rs);
+        ck_assert_msg(c_tag[0] > c_data, "the held first tag is not stored after the last record");
+        c_prod = find_last(CLEAN, &w->prod, 4);
+        ck_assert_msg(c_prod > c_tag[0] && c_prod == nlog - 1, "prod is not cleaned last");
+    }
     none_touch(INVAL, data, 3 * HVC_RING_RECORD_SIZE(100), "the producer's own records");
-    /* The inline send takes the out-of-line publication on such a region. */
+    /* The inline send steps aside on such a region: the out-of-line path
+     * cleans the record before its tag, and prod last. */
     nlog = 0;
     hvct_assert_rc(hvc_ring_send(&prod, msg[0], 8), 0);
     ck_assert_int_ge(find(CLEAN, data + 3 * HVC_RING_RECORD_SIZE(100), HVC_RING_RECORD_SIZE(8), 0), 0);
     ck_assert_int_eq(find_last(CLEAN, &w->prod, 4), nlog - 1);
 
-    /* The consumer invalidates prod before it loads it, then the records
-     * it covers before reading them; it cleans cons after its store. */
+    /* The consumer invalidates the tag word at its head before it loads
+     * it, then the record it covers before reading it; it never reads
+     * prod (the ring does not block); it cleans cons after its store. */
     nlog = 0;
     for (int i = 0; i < 3; i++) {
         hvct_assert_rc(hvc_ring_recv(&cons, out, sizeof(out)), 100);
         ck_assert_mem_eq(out, msg[i], 100);
     }
     hvct_assert_rc(hvc_ring_recv(&cons, out, sizeof(out)), 8);
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *rp = data + i * HVC_RING_RECORD_SIZE(100);
+        int i_tag = find(INVAL, rp + 4, 4, 0);
+
+        i_data = find(INVAL, rp, HVC_RING_RECORD_SIZE(i < 3 ? 100 : 8), i_tag + 1);
+        ck_assert_msg(i_tag >= 0, "the tag of record %d is not invalidated before it is read", i);
+        ck_assert_msg(i_data > i_tag, "record %d is not invalidated after its tag", i);
+    }
     i_prod = find(INVAL, &w->prod, 4, 0);
-    i_data = find(INVAL, data, 3 * HVC_RING_RECORD_SIZE(100) + HVC_RING_RECORD_SIZE(8), 0);
+    ck_assert_msg(i_prod < 0, "the consumer of a ring that does not block reads prod");
     c_cons = find_last(CLEAN, &w->cons, 4);
-    ck_assert_msg(i_prod == 0, "prod is not invalidated before it is read");
-    ck_assert_msg(i_data > i_prod, "the records are not invalidated after prod, before reading");
     ck_assert_msg(c_cons > i_data, "cons is not cleaned after its store");
     none_touch(CLEAN, data, 4096, "the consumer (writes no record)");
     none_touch(INVAL, &w->cons, 4, "the consumer's own index");

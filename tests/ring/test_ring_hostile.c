@@ -54,12 +54,12 @@ static void spin_a_little(void)
 /*
  * Write one record with any flags at the producer's next position, as an
  * honest producer would place it (padding first when it does not fit before
- * the end), in free space only, and publish it. False when there is no room.
+ * the end, the "not yet" word after it), in free space only, and publish it. False when there is no room.
  */
 static bool put_raw(struct hvc_ring *p, uint32_t len, uint32_t flags)
 {
     uint32_t size = HVC_RING_RECORD_SIZE(len), off = p->head & p->mask;
-    uint32_t to_end = p->capacity - off, need = size <= to_end ? size : to_end + size;
+    uint32_t to_end = p->capacity - off, need = (size <= to_end ? size : to_end + size) + 8u;
     uint32_t cons = hvc_load_acquire(&p->w->cons);
     struct hvc_wire_ring_rec *h;
 
@@ -69,6 +69,7 @@ static bool put_raw(struct hvc_ring *p, uint32_t len, uint32_t flags)
     if (size > to_end) {
         h = (void *)(p->data + off);
         hvc_store_relaxed(&h->len, to_end - 8u);
+        hvc_store_relaxed(&((struct hvc_wire_ring_rec *)(void *)p->data)->tag, HVC_REC_EMPTY);
         hvc_store_release(&h->tag, HVC_REC_TAG(p->head, to_end - 8u, HVC_REC_PAD));
         p->head += to_end;
         off = 0;
@@ -76,6 +77,9 @@ static bool put_raw(struct hvc_ring *p, uint32_t len, uint32_t flags)
     h = (void *)(p->data + off);
     memset(h + 1, 0xee, len); /* never a valid message */
     hvc_store_relaxed(&h->len, len);
+    /* "Not yet" after it, as an honest producer writes it. */
+    hvc_store_relaxed(&((struct hvc_wire_ring_rec *)(void *)(p->data + ((p->head + size) & p->mask)))->tag,
+                      HVC_REC_EMPTY);
     hvc_store_release(&h->tag, HVC_REC_TAG(p->head, len, flags));
     p->head += size;
     hvc_store_release(&p->w->prod, p->head);

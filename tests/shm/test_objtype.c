@@ -57,9 +57,10 @@ START_TEST(table)
     ck_assert_str_eq(hvc_obj_type_name(HVC_OBJ_USER + 7), "user");
     ck_assert_str_eq(hvc_obj_type_name(rows + 1), "?");
     /* Each type its own version constant; the values on the wire unchanged. */
-    ck_assert_uint_eq(HVC_RING_VERSION, 2);
+    ck_assert_uint_eq(HVC_RING_VERSION, 3); /* v3: tag polling (doc/ring.md) */
     ck_assert_uint_eq(HVC_SAMPLING_VERSION, 1);
     ck_assert_uint_eq(HVC_QUEUE_VERSION, 1);
+    ck_assert_uint_eq(HVC_FRING_VERSION, 1);
     ck_assert_uint_eq(HVC_WIRE_EVENT_VERSION, 1);
     ck_assert_uint_eq(HVC_WIRE_SEG_VERSION, 1);
     ck_assert_uint_eq(HVC_WIRE_BELLS_VERSION, 1);
