@@ -56,13 +56,9 @@ static void stall(struct hvc_ring *q)
  * (signals coalesce), and it calls the platform only when the other side
  * is registered as sleeping on the event.
  */
-static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
-                           struct hvc_event *ev, uint32_t *counter)
+static __attribute__((noinline)) void wake(struct hvc_ring *q, uint32_t v, struct hvc_event *ev,
+                                           uint32_t *counter)
 {
-    uint32_t v = hvc_load_relaxed(sleep_word);
-
-    if ((v & 1u) == 0)
-        return;
     q->woken = v;
     q->wakeups++;
     hvc_store_relaxed(counter, q->wakeups);
@@ -75,6 +71,16 @@ static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
      * module; the publication itself has succeeded. */
     (void)hvc_event_signal(ev);
 #endif
+}
+
+/* The sleep word read once; the signal out of line (the rare case). */
+static inline void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
+                                  struct hvc_event *ev, uint32_t *counter)
+{
+    uint32_t v = hvc_load_relaxed(sleep_word);
+
+    if ((v & 1u) != 0)
+        wake(q, v, ev, counter);
 }
 
 /* ---- producer ---- */
@@ -201,8 +207,9 @@ int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
  * The fence word is read once; a peer that lies about it can only lose
  * its own wake-ups (doc/ring.md).
  */
-static void publish_blocking(struct hvc_ring *q, uint32_t *index, const uint32_t *peer_fence,
-                             const uint32_t *sleep_word, struct hvc_event *ev, uint32_t *counter)
+static inline void publish_blocking(struct hvc_ring *q, uint32_t *index,
+                                    const uint32_t *peer_fence, const uint32_t *sleep_word,
+                                    struct hvc_event *ev, uint32_t *counter)
 {
     uint32_t d = hvc_load_relaxed(peer_fence);
 

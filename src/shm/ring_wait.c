@@ -154,7 +154,7 @@ int hvc_ring_wait_readable(struct hvc_ring *q, int64_t timeout_ns)
         return rc;
     if (timeout_ns < HVC_FOREVER)
         return -HVC_EINVAL;
-    start = now(q);
+    start = timeout_ns == HVC_FOREVER ? 0 : now(q); /* no clock for HVC_FOREVER */
     for (;;) {
         struct hvc__rec rec;
         int64_t ns;
@@ -206,7 +206,7 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
     if (len > q->max_msg)
         return -HVC_EMSGSIZE;
     size = HVC_RING_RECORD_SIZE(len);
-    start = now(q);
+    start = timeout_ns == HVC_FOREVER ? 0 : now(q); /* no clock for HVC_FOREVER */
     for (;;) {
         uint32_t off = q->head & q->mask, to_end = q->capacity - off;
         uint32_t need = size <= to_end ? size : to_end + size;
@@ -283,7 +283,7 @@ int hvc_ring_recv_wait(struct hvc_ring *q, void *buf, uint32_t cap,
     rc = hvc_ring_recv(q, buf, cap);
     if (rc != -HVC_EAGAIN)
         return rc;
-    start = now(q);
+    start = timeout_ns == HVC_FOREVER ? 0 : now(q); /* no clock for HVC_FOREVER */
     for (;;) {
         int64_t ns;
 
