@@ -19,7 +19,8 @@
  *   no "create": the memory is always there, so #HVC_MAP_EXCL is ignored.
  * - `self_id`: the descriptor's fixed id, or the `core_id` hook (mhartid,
  *   MPIDR affinity, LAPIC id: the board chooses), or none (free slot).
- * - `self_token`: #HVC_BAREMETAL_TOKEN of the core id. No `peer_alive`:
+ * - `self_token`: #HVC_BAREMETAL_TOKEN of the core id (or the
+ *   descriptor's `token` in its `token_ns`). No `peer_alive`:
  *   the heartbeat decides. The token is stored with the namespace
  *   #HVC_TOKEN_NS_BAREMETAL, so a POSIX host sharing the region never
  *   judges it (hvc_platform_token_alive()); its low 22 bits are also zero,
@@ -87,7 +88,8 @@ struct hvc_baremetal_region {
  * vector % max_channels, so a vector read from shared memory can never
  * address a channel the hardware lacks. Every method returns 0 or a
  * negative `HVC_E...` code. Ready drivers: hvc_doorbell_clint(),
- * hvc_doorbell_gicv3(), hvc_doorbell_mhu(), hvc_doorbell_lapic().
+ * hvc_doorbell_gicv3(), hvc_doorbell_mhu(), hvc_doorbell_lapic(),
+ * hvc_doorbell_ivshmem().
  */
 struct hvc_doorbell_driver {
     const char *name;      /**< "clint", "gicv3", ... */
@@ -145,6 +147,15 @@ struct hvc_baremetal_desc {
      */
     int (*protect)(void *ctx, uintptr_t base, uint64_t size, unsigned flags);
     void *protect_ctx;      /**< for protect */
+    /**
+     * The liveness token namespace to publish instead of
+     * #HVC_TOKEN_NS_BAREMETAL, with `token` (not 0) as this peer's token;
+     * 0 keeps the bare-metal token. A guest of an ivshmem server sets
+     * #HVC_TOKEN_NS_IVSHMEM and `HVC_IVSHMEM_TOKEN(IVPosition)`
+     * (ivshmem.h), so that host peers judge it by the server's list.
+     */
+    uint32_t token_ns;
+    uint64_t token;         /**< the token of `token_ns` (see there) */
 };
 
 /** Counters of one core's backend. Read them with plain loads. */
@@ -180,6 +191,7 @@ struct hvc_baremetal {
  * @retval 0 ready.
  * @retval -HVC_EINVAL NULL, no timer, no regions or too many, a region
  *         unaligned, too small or nameless, a peer id out of range,
+ *         a `token_ns` with a zero `token`,
  *         #HVC_BAREMETAL_PEER_CORE without `core_id`, a core id >= 1024,
  *         or a doorbell driver that cannot work: no `core_id`, no `send` or
  *         `ack`, 0 or more than 32 channels, a core id not below `ncores`,
@@ -293,6 +305,32 @@ struct hvc_lapic_ctx {
  * @return the driver.
  */
 HVC_API const struct hvc_doorbell_driver *hvc_doorbell_lapic(void);
+
+/** Context of the ivshmem-doorbell driver. */
+struct hvc_ivshmem_bm_ctx {
+    uintptr_t regs;    /**< the device's BAR0 (registers), as assigned */
+    uint32_t msi_base; /**< the interrupt identity the board routed vector 0 to */
+};
+/**
+ * @brief QEMU's `ivshmem-doorbell` PCI device (ivshmem-spec.rst), from a
+ *        bare-metal guest: one channel, vector 0 of the device.
+ *
+ * A peer is an ivshmem peer id (IVPosition): the board makes the hvcomm
+ * peer id the IVPosition (`core_id` returns it, `peer_id` is
+ * #HVC_BAREMETAL_PEER_CORE, `ncores` bounds the ids, e.g. the server's
+ * `--peers`), as hvc_platform_ivshmem_host() and the Linux guest backend
+ * do. `send` writes `(peer << 16) | 0` to the Doorbell register after a
+ * full fence (shared-memory stores before the device write); `ack`
+ * returns channel 0 when `source` is `msi_base`, nothing otherwise;
+ * `enable` does nothing. The device signals MSI-X only (QEMU never raises
+ * its INTx pin for `ivshmem-doorbell`): the board finds the device, assigns
+ * its BARs, routes MSI-X vector 0 to its interrupt controller (riscv64
+ * `virt`: an AIA IMSIC; `ports/bm-common/pci.h`), claims the interrupt and
+ * passes its identity as `source` to hvc_baremetal_irq(). Context: `send`,
+ * `ack` ISR-safe.
+ * @return the driver.
+ */
+HVC_API const struct hvc_doorbell_driver *hvc_doorbell_ivshmem(void);
 
 /** @} */
 

@@ -333,6 +333,8 @@ struct hvc_platform_handle {
  * @retval 0 usable.
  * @retval -HVC_EINVAL NULL, a required method missing, or state_size too big.
  * @retval -HVC_EVERSION version below 1.
+ * @retval -HVC_ENOTSUP the library was built for coherent memory only
+ *         (`HVC_CONFIG_COHERENT`) and the table has cache maintenance.
  */
 HVC_API int hvc_platform_check(const struct hvc_platform *ops);
 
@@ -346,6 +348,8 @@ HVC_API int hvc_platform_check(const struct hvc_platform *ops);
  * @retval 0 mapped.
  * @retval -HVC_EINVAL bad arguments or backend table (see hvc_platform_check()).
  * @retval -HVC_EVERSION the backend table is too old.
+ * @retval -HVC_ENOTSUP a coherent-only build and a backend with cache
+ *         maintenance (see hvc_platform_check()).
  * @retval -HVC_ENOENT no such region and #HVC_MAP_CREATE not given.
  * @retval -HVC_EEXIST it exists and #HVC_MAP_EXCL was given.
  * @retval -HVC_EACCES permission denied.

@@ -64,8 +64,14 @@ static uint64_t now_hook(void *ctx)
     return board_now_ns();
 }
 
+/* Machine external interrupts (an AIA IMSIC, ports/riscv-virt/virt.h) go
+ * to this hook when set; timer interrupts are counted. */
+void (*volatile board_ext_irq)(void);
+volatile uint32_t board_timer_irqs;
+
 /* An interrupt at the deadline: mtimecmp, cleared by the handler. */
-static int alarm_hook(void *ctx, uint64_t deadline_ns)
+int board_alarm(void *ctx, uint64_t deadline_ns);
+int board_alarm(void *ctx, uint64_t deadline_ns)
 {
     (void)ctx;
     wr64(MTIMECMP(board_core()), deadline_ns / 100u + 1u);
@@ -86,7 +92,7 @@ void board_desc(struct hvc_baremetal_desc *d, bool doorbells)
         .peer_id = HVC_BAREMETAL_PEER_CORE, .core_id = core_hook,
         .doorbell = doorbells ? hvc_doorbell_clint() : NULL,
         .doorbell_ctx = &clint,
-        .timer = {.now_ns = now_hook, .alarm = doorbells ? alarm_hook : NULL},
+        .timer = {.now_ns = now_hook, .alarm = doorbells ? board_alarm : NULL},
     };
 }
 
@@ -118,6 +124,12 @@ void board_trap(uintptr_t cause, uintptr_t epc)
         break;
     case 7: /* machine timer: the alarm fired; disarm it */
         wr64(MTIMECMP(board_core()), ~0ull);
+        board_timer_irqs++;
+        break;
+    case 11: /* machine external interrupt */
+        if (board_ext_irq == NULL)
+            board_fault("external interrupt", cause, epc);
+        board_ext_irq();
         break;
     default:
         board_fault("interrupt", cause, epc);

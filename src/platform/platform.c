@@ -99,6 +99,12 @@ int hvc_platform_check(const struct hvc_platform *ops)
         return -HVC_EINVAL;
     if (ops->state_size > HVC_PLATFORM_STATE_MAX)
         return -HVC_EINVAL;
+#ifdef HVC_CONFIG_COHERENT
+    /* Built for coherent memory only: a backend that needs cache
+     * maintenance would be driven without it. */
+    if (HAS(ops, cache_clean, 1) || HAS(ops, cache_invalidate, 1))
+        return -HVC_ENOTSUP;
+#endif
     return 0;
 }
 
@@ -352,13 +358,21 @@ int hvc_platform_unmap_view(struct hvc_platform_handle *h, void *addr,
 void hvc_platform_cache_clean(struct hvc_platform_handle *h, const void *addr,
                               uint64_t len)
 {
+#ifdef HVC_CONFIG_COHERENT
+    (void)h, (void)addr, (void)len; /* no backend with cache maintenance opens */
+#else
     if (h != NULL && h->ops != NULL && HAS(h->ops, cache_clean, 1))
         h->ops->cache_clean(h->ops, h->state, addr, len);
+#endif
 }
 
 void hvc_platform_cache_invalidate(struct hvc_platform_handle *h,
                                    const void *addr, uint64_t len)
 {
+#ifdef HVC_CONFIG_COHERENT
+    (void)h, (void)addr, (void)len; /* no backend with cache maintenance opens */
+#else
     if (h != NULL && h->ops != NULL && HAS(h->ops, cache_invalidate, 1))
         h->ops->cache_invalidate(h->ops, h->state, addr, len);
+#endif
 }

@@ -83,15 +83,42 @@ static inline bool hvc__streq(const char *a, const char *b)
  * caches at all: such memory must be mapped uncached for them (see
  * doc/baremetal.md).
  */
+#ifdef HVC_CONFIG_COHERENT
+/* Built for coherent memory only (HVC_CONFIG_COHERENT): the dispatch
+ * layer refuses a backend with cache maintenance, so there is none. */
+static inline bool hvc__noncoherent(const struct hvc_region *r)
+{
+    (void)r;
+    return false;
+}
+
+static inline unsigned hvc__coherence_state(struct hvc_platform_handle *h)
+{
+    (void)h;
+    return 0;
+}
+#else
+/* The region state bit for a backend with cache maintenance. */
+static inline unsigned hvc__coherence_state(struct hvc_platform_handle *h)
+{
+    return (hvc_platform_caps(h) & HVC_CAP_CACHE) ? HVC__NONCOHERENT : 0u;
+}
+
+static inline bool hvc__noncoherent(const struct hvc_region *r)
+{
+    return (r->state & HVC__NONCOHERENT) != 0;
+}
+#endif
+
 static inline void hvc__clean(struct hvc_region *r, const void *p, uint64_t n)
 {
-    if (r->state & HVC__NONCOHERENT)
+    if (hvc__noncoherent(r))
         hvc_platform_cache_clean(&r->plat, p, n);
 }
 
 static inline void hvc__invalidate(struct hvc_region *r, const void *p, uint64_t n)
 {
-    if (r->state & HVC__NONCOHERENT)
+    if (hvc__noncoherent(r))
         hvc_platform_cache_invalidate(&r->plat, p, n);
 }
 

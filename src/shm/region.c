@@ -181,9 +181,7 @@ int hvc_region_format(struct hvc_region *r, const struct hvc_platform *ops,
     /* Publish: pairs with the acquire load of magic in hvc__check_header(). */
     hvc_store_release(&h->magic, HVC_WIRE_MAGIC);
     hvc_platform_cache_clean(&r->plat, &h->magic, sizeof(h->magic));
-    r->state = HVC__ATTACHED;
-    if (hvc_platform_caps(&r->plat) & HVC_CAP_CACHE)
-        r->state |= HVC__NONCOHERENT;
+    r->state = HVC__ATTACHED | hvc__coherence_state(&r->plat);
     hvc_log(HVC_LOG_INFO, "formatted region '%s': %llu bytes, %u peers, %u objects",
             name, (unsigned long long)r->size, (unsigned)r->max_peers,
             (unsigned)r->max_objects);
@@ -218,7 +216,7 @@ int hvc_region_attach(struct hvc_region *r, const struct hvc_platform *ops,
         return rc;
     }
     r->state = HVC__ATTACHED | ((flags & HVC_MAP_RDONLY) ? HVC__RDONLY : 0) |
-               ((hvc_platform_caps(&r->plat) & HVC_CAP_CACHE) ? HVC__NONCOHERENT : 0);
+               hvc__coherence_state(&r->plat);
     return 0;
 }
 
@@ -228,7 +226,9 @@ int hvc_region_validate(struct hvc_region *r)
 
     if (r == NULL || r->plat.ops == NULL)
         return -HVC_EINVAL;
+#ifndef HVC_CONFIG_COHERENT
     hvc_platform_cache_invalidate(&r->plat, r->plat.base, r->plat.size);
+#endif
     rc = hvc__check_header(r, r->plat.base, r->plat.size);
     if (rc == 0)
         rc = hvc__check_peers(r);

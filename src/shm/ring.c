@@ -560,10 +560,8 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     w = obj->ptr;
     /* Both indices once, checked together: the producer resumes at prod,
      * the consumer at cons. */
-    if (hvc_platform_caps(hvc_region_platform(r)) & HVC_CAP_CACHE) {
-        hvc_platform_cache_invalidate(hvc_region_platform(r), &w->prod, sizeof(w->prod));
-        hvc_platform_cache_invalidate(hvc_region_platform(r), &w->cons, sizeof(w->cons));
-    }
+    hvc__invalidate(r, &w->prod, sizeof(w->prod));
+    hvc__invalidate(r, &w->cons, sizeof(w->cons));
     p = hvc_load_acquire(&w->prod);
     c = hvc_load_acquire(&w->cons);
     if (((p | c) & 7u) != 0 || p - c > g.capacity) {
@@ -578,7 +576,7 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     ring->mask = g.capacity - 1u;
     ring->max_msg = g.max_msg;
     ring->wflags = g.flags;
-    if (hvc_platform_caps(hvc_region_platform(r)) & HVC_CAP_CACHE)
+    if (hvc__noncoherent(r))
         ring->wflags |= HVC__RING_WF_CACHE;
     ring->role = (uint32_t)role;
     ring->head = ring->published = role == HVC_RING_PRODUCER ? p : c;

@@ -66,7 +66,7 @@ mps2-an386)
     qemu=qemu-system-arm qpkg=qemu-system-arm
     specs=/usr/lib/picolibc/arm-none-eabi/picolibc.specs spkg=picolibc-arm-none-eabi
     arch="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
-    drivers=
+    drivers="$src/src/platform/baremetal/doorbell_ivshmem.c" # plain MMIO: unit-tested on RAM
     qargs="-M mps2-an386 -nographic -monitor none -serial none -semihosting-config enable=on,target=native"
     ;;
 *)
@@ -83,7 +83,7 @@ build() { # build ELF SOURCES...: compile and link with the port
         $cc $arch $common $warn --specs="$specs" --oslib=semihost -Wl,--gc-sections \
             -Wl,--defsym=__flash=0x0 -Wl,--defsym=__flash_size=0x400000 \
             -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000 \
-            -Wl,-Map="$elf.map" -o "$elf" "$@" $core $backend
+            -Wl,-Map="$elf.map" -o "$elf" "$@" $core $backend $drivers
     else
         start=
         [ -f "$port"/start.S ] && start="$port"/start.S

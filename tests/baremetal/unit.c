@@ -12,6 +12,7 @@
 
 #include <hvcomm/baremetal.h>
 #include <hvcomm/hvcomm.h>
+#include <hvcomm/ivshmem.h>
 
 #include "../../ports/mps2-an386/an386.h"
 
@@ -188,6 +189,35 @@ static void test_backend(void)
         T(st.irqs == 3 && st.sent == 1 && st.send_errors == 0);
     }
     T_RC(hvc_platform_close(&h), 0);
+
+    /* Another token namespace (an ivshmem guest): published as given. */
+    d = desc();
+    d.core_id = core0;
+    d.peer_id = HVC_BAREMETAL_PEER_CORE;
+    d.token_ns = HVC_TOKEN_NS_IVSHMEM;
+    T_RC(hvc_baremetal_init(&x, &d), -HVC_EINVAL); /* no token */
+    d.token = HVC_IVSHMEM_TOKEN(0);
+    T_RC(hvc_baremetal_init(&x, &d), 0);
+    T_RC(hvc_platform_open(&h, hvc_platform_baremetal(&x), "w1", 0, 0), 0);
+    T_RC(hvc_platform_self_token(&h, &tok), 0);
+    T(tok == HVC_IVSHMEM_TOKEN(0));
+    T(hvc_platform_token_ns(&h) == HVC_TOKEN_NS_IVSHMEM);
+    T_RC(hvc_platform_close(&h), 0);
+
+    /* The ivshmem driver on a RAM stand-in for BAR0: the Doorbell word
+     * gets (peer << 16) | 0, ack maps only the routed identity. */
+    {
+        static uint32_t regs[64];
+        struct hvc_ivshmem_bm_ctx c = {(uintptr_t)regs, 16};
+        const struct hvc_doorbell_driver *iv = hvc_doorbell_ivshmem();
+
+        T(iv != NULL && iv->max_channels == 1);
+        T_RC(iv->send(&c, 3, 0), 0);
+        T(regs[HVC_IVSHMEM_REG_DOORBELL / 4] == 3u << 16);
+        T_RC(iv->send(&c, 0x10000, 0), -HVC_EINVAL);
+        T(regs[HVC_IVSHMEM_REG_DOORBELL / 4] == 3u << 16);
+        T(iv->ack(&c, 0, 16) == 1u && iv->ack(&c, 0, 17) == 0u && iv->ack(&c, 0, 0) == 0u);
+    }
 }
 
 /* ---- regions and peers ---- */

@@ -83,6 +83,10 @@ static int bm_self_token(const struct hvc_platform *p, void *state,
     struct hvc_baremetal *bm = bm_of(p);
     int id = bm_self_id(p, state);
 
+    if (bm->desc.token_ns != 0) {
+        *token = bm->desc.token;
+        return 0;
+    }
     if (bm->desc.core_id != NULL)
         id = (int)bm->self;
     if (id < 0)
@@ -255,7 +259,8 @@ int hvc_baremetal_init(struct hvc_baremetal *bm,
         desc->regions == NULL || desc->nregions == 0 ||
         desc->nregions > HVC_BAREMETAL_MAX_REGIONS ||
         desc->peer_id < HVC_BAREMETAL_PEER_FREE ||
-        desc->peer_id >= (int32_t)HVC_MAX_PEERS)
+        desc->peer_id >= (int32_t)HVC_MAX_PEERS ||
+        (desc->token_ns != 0 && desc->token == 0))
         return -HVC_EINVAL;
     for (uint32_t i = 0; i < desc->nregions; i++) {
         const struct hvc_baremetal_region *reg = &desc->regions[i];
@@ -286,7 +291,7 @@ int hvc_baremetal_init(struct hvc_baremetal *bm,
     bm->self = core < 0 ? 0u : (uint32_t)core;
     ops = &bm->ops;
     ops->version = HVC_PLATFORM_VERSION;
-    ops->token_ns = HVC_TOKEN_NS_BAREMETAL;
+    ops->token_ns = desc->token_ns != 0 ? desc->token_ns : HVC_TOKEN_NS_BAREMETAL;
     ops->state_size = sizeof(struct bm_state);
     ops->name = "baremetal";
     ops->app_data = bm;
@@ -296,7 +301,8 @@ int hvc_baremetal_init(struct hvc_baremetal *bm,
      * hvc_platform_caps() does not claim HVC_CAP_SELF_ID. */
     if (desc->peer_id != HVC_BAREMETAL_PEER_FREE)
         ops->self_id = bm_self_id;
-    if (desc->peer_id != HVC_BAREMETAL_PEER_FREE || desc->core_id != NULL)
+    if (desc->peer_id != HVC_BAREMETAL_PEER_FREE || desc->core_id != NULL ||
+        desc->token_ns != 0)
         ops->self_token = bm_self_token;
     ops->now_ns = bm_now;
     if (d != NULL) {

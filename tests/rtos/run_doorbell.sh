@@ -1,0 +1,38 @@
+#!/bin/sh
+# Build the bare-metal riscv64 virt guest of the doorbell variant of
+# tests/rtos (db_guest.c: the core, the bare-metal backend with its
+# ivshmem doorbell driver, ports/bm-common/pci.c, ports/riscv-virt, the
+# table `hvcomm gen` writes from rtos-doorbell.yaml) and run the Linux side
+# (HOST, db_host.c), which starts SERVER (hvcomm-ivshmem-server) and boots
+# the guest under QEMU with an ivshmem-doorbell device.
+# Usage: run_doorbell.sh HVCOMM_TOOL HOST SERVER SOURCE_DIR BUILD_DIR -- CORE_SOURCES...
+# A missing cross compiler, picolibc or QEMU gives SKIP (77) with the reason.
+set -eu
+gen=$1 host=$2 server=$3 src=$4 out=$5
+shift 5
+[ "${1:-}" = "--" ] && shift
+core=
+for f in "$@"; do
+    case $f in /*) core="$core $f" ;; *) core="$core $src/$f" ;; esac
+done
+mkdir -p "$out"
+need() {
+    command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 not installed (Debian package $2)"; exit 77; }
+}
+cc=riscv64-unknown-elf-gcc
+specs=/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
+need $cc gcc-riscv64-unknown-elf
+need qemu-system-riscv64 qemu-system-misc
+[ -e "$specs" ] || { echo "SKIP: $specs missing (Debian package picolibc-riscv64-unknown-elf)"; exit 77; }
+tests=$src/tests/rtos
+port=$src/ports/riscv-virt
+arch="-misa-spec=2.2 -march=rv64imac -mabi=lp64 -mcmodel=medany"
+cflags="-std=gnu11 -ffreestanding -O2 -g -ffunction-sections -fdata-sections --specs=$specs"
+"$gen" gen "$tests/rtos-doorbell.yaml" -o "$out/system.c" --name hvc_system_rtos_doorbell >/dev/null
+# shellcheck disable=SC2086
+$cc $arch $cflags -I"$src/include" -Wall -Wextra -Werror -Wno-unused-parameter -nostartfiles \
+    -T "$port/link.ld" -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+    -o "$out/db_guest.elf" "$port/start.S" "$port/board.c" "$tests/db_guest.c" \
+    "$src/tests/baremetal/bmlib.c" "$src/ports/bm-common/pci.c" "$out/system.c" $core \
+    "$src/src/platform/baremetal/backend.c" "$src/src/platform/baremetal/doorbell_ivshmem.c" -lgcc
+exec timeout "${HVC_RTOS_TIMEOUT:-150}" "$host" "$tests/rtos-doorbell.yaml" "$out/db_guest.elf" "$server"
