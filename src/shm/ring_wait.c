@@ -12,15 +12,18 @@
  * index once more, and only if it is unchanged waits on its event; then it
  * lowers the word and loops, re-checking the ring. Publisher
  * (hvc__ring_prod_publish() / hvc__ring_cons_publish() in ring.c): stores
- * its index with a sequentially consistent exchange (a full fence), and
- * signals the other side's event only when the other side's sleep word is
- * odd.
+ * its index with a sequentially consistent exchange (a full fence), or,
+ * when the sleeper announces the publisher's own fence domain, with a
+ * release store and no fence (the sleeper then issues a peer fence after
+ * its own: membarrier on Linux); and signals the other side's event only
+ * when the other side's sleep word is odd.
  *
- * No lost wake-up: of the two fences (sleeper: sleep word, fence, load of
- * the index; publisher: exchange of the index, load of the sleep word) one
- * orders before the other, so either the sleeper's re-check sees the new
- * index and it does not wait, or the publisher sees the raised word and
- * signals. The signal may come at any time after the word is raised,
+ * No lost wake-up: of the two fences (sleeper: sleep word, fence [, peer
+ * fence], load of the index; publisher: exchange of the index or the peer
+ * fence passing through it, load of the sleep word) one orders before the
+ * other, so either the sleeper's re-check sees the new index and it does
+ * not wait, or the publisher sees the raised word and signals
+ * (tests/events/model/ring.pml proves both directions, doc/ring.md). The signal may come at any time after the word is raised,
  * before the sleeper calls hvc_event_wait() or while it sleeps: the
  * auto-reset event latches it (the flag stays set until a wait takes it),
  * so the wait returns at once, and the event's own protocol (doc/events.md,
@@ -87,9 +90,10 @@ static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
     (void)hvc_event_trywait(ev);
     /* A new odd value for this sleep (see wake_if_asleep() in ring.c). */
     hvc_store_relaxed(flag, q->sleep_seq + 1u);
-    /* Pairs with the sequentially consistent exchange by which a publisher
-     * stores its index before reading our flag (hvc__ring_prod_publish /
-     * hvc__ring_cons_publish): of the two orders, one sees the other. */
+    /* Pairs with the sequentially consistent exchange by which a fenced
+     * publisher stores its index before reading our flag (ring.c,
+     * publish_blocking()): of the two orders, one sees the other. A light
+     * publisher has no fence: the peer fence below stands in for it. */
     hvc_fence();
     if (q->fence & 1u) {
         /* We announce a fence domain: the other side may publish without
