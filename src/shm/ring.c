@@ -211,6 +211,11 @@ static inline void publish_blocking(struct hvc_ring *q, uint32_t *index,
                                     const uint32_t *peer_fence, const uint32_t *sleep_word,
                                     struct hvc_event *ev, uint32_t *counter)
 {
+#ifdef HVC_CONFIG_NO_BLOCKING
+    /* No blocking ring is ever attached: no fence domain either. */
+    (void)peer_fence;
+    (void)hvc_exchange(index, q->head);
+#else
     uint32_t d = hvc_load_relaxed(peer_fence);
 
     if ((q->fence & 1u) != 0 && d == q->fence) {
@@ -219,6 +224,7 @@ static inline void publish_blocking(struct hvc_ring *q, uint32_t *index,
     } else {
         (void)hvc_exchange(index, q->head);
     }
+#endif
     word_op(q, index, hvc__clean);
     wake_if_asleep(q, sleep_word, ev, counter);
 }
