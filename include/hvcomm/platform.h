@@ -280,6 +280,22 @@ enum hvc_platform_op {
     HVC_PLATFORM_OP_IVSHMEM_SERVICE = 0x101,
     /** ivshmem host: is the peer `*(const uint32_t *)arg` listed? 1 or 0. */
     HVC_PLATFORM_OP_IVSHMEM_PEER_LISTED = 0x102,
+    /**
+     * Any backend: the fence domain of this process, `*(uint32_t *)arg`,
+     * never 0: the backend has registered it so that a peer fence
+     * (#HVC_PLATFORM_OP_PEER_FENCE) issued by any peer of the same domain
+     * reaches it. `-HVC_ENOTSUP` when it cannot (POSIX: membarrier
+     * GLOBAL_EXPEDITED missing or refused). Blocking rings use it to
+     * publish without a fence (doc/ring.md, "Blocking").
+     */
+    HVC_PLATFORM_OP_FENCE_DOMAIN = 0x200,
+    /**
+     * Any backend: an asymmetric fence (`arg` unused): before it returns,
+     * every thread of every peer of this domain passes a full memory
+     * barrier (POSIX: membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)). 0, or
+     * a negative code. Only after #HVC_PLATFORM_OP_FENCE_DOMAIN succeeded.
+     */
+    HVC_PLATFORM_OP_PEER_FENCE = 0x201,
     /** First op free for other backends. */
     HVC_PLATFORM_OP_USER = 0x10000,
 };

@@ -70,9 +70,10 @@ enum hvc_ring_role {
 /** Flags of hvc_ring_attr::flags. */
 enum hvc_ring_flags {
     /** Enable hvc_ring_send_wait()/hvc_ring_recv_wait(): publishers then
-     *  check whether the other side sleeps (one fence per publication), and
-     *  the ring owns two named auto-reset events to sleep on (see
-     *  hvc_ring_create() and doc/ring.md). */
+     *  check whether the other side sleeps (one fence per publication,
+     *  none where both sides share a fence domain: a sleeper then issues
+     *  a peer fence instead), and the ring owns two named auto-reset
+     *  events to sleep on (see hvc_ring_create() and doc/ring.md). */
     HVC_RING_BLOCKING = 1u << 0,
 };
 
@@ -135,6 +136,10 @@ struct hvc_ring {
     uint32_t held;              /**< producer: 1 while a record's tag is held back (batch, #HVC_RING_MORE) */
     uint32_t held_pos;          /**< producer: position of the held record */
     uint32_t held_tag;          /**< producer: its tag, stored at the next publication */
+    /** #HVC_RING_BLOCKING rings: this peer's fence domain (0: none): when
+     *  the other side announces the same one, publications need no fence,
+     *  and before this side sleeps it issues a peer fence (doc/ring.md). */
+    uint32_t fence;
     /** #HVC_RING_BLOCKING rings: the auto-reset event the consumer sleeps
      *  on and the producer signals ("data"), named `.ring.<offset>.c`. */
     struct hvc_event data_ev;

@@ -415,9 +415,11 @@ struct hvc_wire_ring {
     uint32_t reserved2[7];  /**< 0 */
     /* ---- line 3: sleep words ---- */
     uint32_t cons_sleeping; /**< atomic, consumer-written: odd while it waits for data (a new odd value per sleep) */
-    uint32_t reserved3[7];  /**< 0 */
+    uint32_t cons_fence;    /**< atomic, consumer-written: its fence domain, 0 if none: it issues a peer fence before it sleeps (doc/ring.md) */
+    uint32_t reserved3[6];  /**< 0 */
     uint32_t prod_sleeping; /**< atomic, producer-written: odd while it waits for room (a new odd value per sleep) */
-    uint32_t reserved4[7];  /**< 0 */
+    uint32_t prod_fence;    /**< atomic, producer-written: its fence domain, 0 if none (as cons_fence) */
+    uint32_t reserved4[6];  /**< 0 */
     /* data area (capacity bytes) follows */
 };
 

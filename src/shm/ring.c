@@ -60,13 +60,9 @@ static void stall(struct hvc_ring *q)
  * (signals coalesce), and it calls the platform only when the other side
  * is registered as sleeping on the event.
  */
-static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
-                           struct hvc_event *ev, uint32_t *counter)
+static __attribute__((noinline)) void wake(struct hvc_ring *q, uint32_t v, struct hvc_event *ev,
+                                           uint32_t *counter)
 {
-    uint32_t v = hvc_load_relaxed(sleep_word);
-
-    if ((v & 1u) == 0)
-        return;
     q->woken = v;
     q->wakeups++;
     hvc_store_relaxed(counter, q->wakeups);
@@ -79,6 +75,16 @@ static void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
      * module; the publication itself has succeeded. */
     (void)hvc_event_signal(ev);
 #endif
+}
+
+/* The sleep word read once; the signal out of line (the rare case). */
+static inline void wake_if_asleep(struct hvc_ring *q, const uint32_t *sleep_word,
+                                  struct hvc_event *ev, uint32_t *counter)
+{
+    uint32_t v = hvc_load_relaxed(sleep_word);
+
+    if ((v & 1u) != 0)
+        wake(q, v, ev, counter);
 }
 
 /* ---- producer ---- */
@@ -232,6 +238,51 @@ int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
     return ring_put(q, buf, len, flags, false);
 }
 
+/*
+ * Publish our index on a blocking ring and wake the other side if its
+ * sleep word is up. Two ways, decided on one read of the other side's
+ * fence word:
+ *
+ * - fenced (the other side announces no fence domain, or another one than
+ *   ours): a sequentially consistent exchange, the release of the records
+ *   and the full fence that pairs with the one in sleep_on() (ring_wait.c)
+ *   after the other side raises its sleep word: either it sees our new
+ *   index and does not sleep, or we see its word and wake it. One locked
+ *   instruction is cheaper than a store and a separate fence.
+ * - light (it announces our own domain: it issues a peer fence,
+ *   HVC_PLATFORM_OP_PEER_FENCE, after raising its word and before its
+ *   re-check): a release store, and a compiler barrier that keeps the
+ *   load of the sleep word after the store in program order. The peer
+ *   fence makes this thread pass a full barrier somewhere in its program
+ *   while the sleeper waits for it; wherever that falls, the store is
+ *   visible to the re-check, or the load comes after the raised word. No
+ *   fence per message.
+ *
+ * The fence word is read once; a peer that lies about it can only lose
+ * its own wake-ups (doc/ring.md).
+ */
+static inline void publish_blocking(struct hvc_ring *q, uint32_t *index,
+                                    const uint32_t *peer_fence, const uint32_t *sleep_word,
+                                    struct hvc_event *ev, uint32_t *counter)
+{
+#ifdef HVC_CONFIG_NO_BLOCKING
+    /* No blocking ring is ever attached: no fence domain either. */
+    (void)peer_fence;
+    (void)hvc_exchange(index, q->head);
+#else
+    uint32_t d = hvc_load_relaxed(peer_fence);
+
+    if ((q->fence & 1u) != 0 && d == q->fence) {
+        hvc_store_release(index, q->head);
+        hvc_compiler_barrier();
+    } else {
+        (void)hvc_exchange(index, q->head);
+    }
+#endif
+    word_op(q, index, hvc__clean);
+    wake_if_asleep(q, sleep_word, ev, counter);
+}
+
 void hvc__ring_prod_publish(struct hvc_ring *q)
 {
     struct hvc_wire_ring *w = q->w;
@@ -256,14 +307,9 @@ void hvc__ring_prod_publish(struct hvc_ring *q)
         word_op(q, &w->prod, hvc__clean); /* the producer's line, counters too */
         return;
     }
-    /* A sequentially consistent exchange: the release of the records as
-     * above, and the full fence that pairs with the one in sleep_on()
-     * (ring_wait.c) after the consumer raises cons_sleeping: either it sees our new prod
-     * and does not sleep, or we see its flag and wake it. One locked
-     * instruction is cheaper than a store and a separate fence. */
-    (void)hvc_exchange(&w->prod, q->head);
-    word_op(q, &w->prod, hvc__clean);
-    wake_if_asleep(q, &w->cons_sleeping, &q->data_ev, &w->wakeups_sent);
+    /* Released as above; fenced, or light (see publish_blocking()). */
+    publish_blocking(q, &w->prod, &w->cons_fence, &w->cons_sleeping, &q->data_ev,
+                     &w->wakeups_sent);
 }
 
 /* ---- consumer ---- */
@@ -396,12 +442,9 @@ void hvc__ring_cons_publish(struct hvc_ring *q)
         word_op(q, &w->cons, hvc__clean);
         return;
     }
-    /* Release as above, plus the full fence that pairs with the one in
-     * sleep_on() after the producer raises prod_sleeping (see
-     * hvc__ring_prod_publish()). */
-    (void)hvc_exchange(&w->cons, q->head);
-    word_op(q, &w->cons, hvc__clean);
-    wake_if_asleep(q, &w->prod_sleeping, &q->space_ev, &w->rwakeups_sent);
+    /* Released as above; fenced, or light (see publish_blocking()). */
+    publish_blocking(q, &w->cons, &w->prod_fence, &w->prod_sleeping, &q->space_ev,
+                     &w->rwakeups_sent);
 }
 
 /*
@@ -700,11 +743,24 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
         __builtin_memset(ring, 0, sizeof(*ring));
         return -HVC_ENOTSUP;
 #else
+        uint32_t *own = role == HVC_RING_PRODUCER ? &w->prod_fence : &w->cons_fence;
+        uint32_t d = 0;
+
         rc = open_events(ring, r, obj);
         if (rc < 0) {
             __builtin_memset(ring, 0, sizeof(*ring));
             return rc;
         }
+        /* Announce our fence domain (0: none), so that the other side
+         * publishes without a fence only while we issue peer fences
+         * before we sleep. A domain is odd; a handle that cannot issue
+         * them but replaces one that announced a domain is marked, so
+         * that its first sleep is a short slice (ring_wait.c). */
+        if (hvc_platform_control(hvc_region_platform(r), HVC_PLATFORM_OP_FENCE_DOMAIN, &d) != 0 ||
+            (d & 1u) == 0)
+            d = 0;
+        ring->fence = d != 0 || hvc_load_relaxed(own) == 0 ? d : HVC__RING_FENCE_STALE;
+        hvc_store_relaxed(own, d);
 #endif
     }
     return 0;

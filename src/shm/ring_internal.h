@@ -6,6 +6,12 @@
 
 #include "internal.h"
 
+/* hvc_ring::fence of a handle with no fence domain whose side's fence word
+ * held one when it attached (domains are odd): its first sleep is a short
+ * slice, HVC__RING_STALE_SLICE_NS (ring_wait.c, doc/ring.md). */
+#define HVC__RING_FENCE_STALE 2u
+#define HVC__RING_STALE_SLICE_NS 1000000
+
 /* The next record seen by the consumer, checked; the handle's head is not
  * moved past it (padding before it is skipped). */
 struct hvc__rec {

@@ -12,15 +12,18 @@
  * index once more, and only if it is unchanged waits on its event; then it
  * lowers the word and loops, re-checking the ring. Publisher
  * (hvc__ring_prod_publish() / hvc__ring_cons_publish() in ring.c): stores
- * its index with a sequentially consistent exchange (a full fence), and
- * signals the other side's event only when the other side's sleep word is
- * odd.
+ * its index with a sequentially consistent exchange (a full fence), or,
+ * when the sleeper announces the publisher's own fence domain, with a
+ * release store and no fence (the sleeper then issues a peer fence after
+ * its own: membarrier on Linux); and signals the other side's event only
+ * when the other side's sleep word is odd.
  *
- * No lost wake-up: of the two fences (sleeper: sleep word, fence, load of
- * the index; publisher: exchange of the index, load of the sleep word) one
- * orders before the other, so either the sleeper's re-check sees the new
- * index and it does not wait, or the publisher sees the raised word and
- * signals. The signal may come at any time after the word is raised,
+ * No lost wake-up: of the two fences (sleeper: sleep word, fence [, peer
+ * fence], load of the index; publisher: exchange of the index or the peer
+ * fence passing through it, load of the sleep word) one orders before the
+ * other, so either the sleeper's re-check sees the new index and it does
+ * not wait, or the publisher sees the raised word and signals
+ * (tests/events/model/ring.pml proves both directions, doc/ring.md). The signal may come at any time after the word is raised,
  * before the sleeper calls hvc_event_wait() or while it sleeps: the
  * auto-reset event latches it (the flag stays set until a wait takes it),
  * so the wait returns at once, and the event's own protocol (doc/events.md,
@@ -74,11 +77,11 @@ static int64_t left(struct hvc_ring *q, uint64_t start, int64_t timeout_ns)
 static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
                     uint32_t seen, struct hvc_event *ev, int64_t ns)
 {
-    int rc;
+    int rc, slice = 0;
 
 #ifdef HVC_CONFIG_NO_BLOCKING
     /* Not reached: check_blocking() refuses every ring first. */
-    (void)q, (void)flag, (void)word, (void)seen, (void)ev, (void)ns, (void)rc;
+    (void)q, (void)flag, (void)word, (void)seen, (void)ev, (void)ns, (void)rc, (void)slice;
     return -HVC_ENOTSUP;
 #else
     /* A signal still latched from an earlier sleep would end this one at
@@ -87,10 +90,38 @@ static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
     (void)hvc_event_trywait(ev);
     /* A new odd value for this sleep (see wake_if_asleep() in ring.c). */
     hvc_store_relaxed(flag, q->sleep_seq + 1u);
-    /* Pairs with the sequentially consistent exchange by which a publisher
-     * stores its index before reading our flag (hvc__ring_prod_publish /
-     * hvc__ring_cons_publish): of the two orders, one sees the other. */
+    /* Pairs with the sequentially consistent exchange by which a fenced
+     * publisher stores its index before reading our flag (ring.c,
+     * publish_blocking()): of the two orders, one sees the other. A light
+     * publisher has no fence: the peer fence below stands in for it. */
     hvc_fence();
+    if (q->fence & 1u) {
+        /* We announce a fence domain: the other side may publish without
+         * a fence (ring.c, publish_blocking()). Make it pass one now, so
+         * that a publication whose load of our word came before the
+         * store above is visible to the re-check below. */
+        if (hvc_platform_control(hvc_region_platform(q->region), HVC_PLATFORM_OP_PEER_FENCE,
+                                 NULL) != 0) {
+            /* Cannot (not expected once registered): withdraw the
+             * announcement, and sleep one short slice, in which a light
+             * publication the fence missed becomes visible. */
+            hvc_store_relaxed(q->role == HVC_RING_PRODUCER ? &q->w->prod_fence
+                                                           : &q->w->cons_fence,
+                              0u);
+            hvc_fence();
+            q->fence = HVC__RING_FENCE_STALE;
+        }
+    }
+    if (q->fence == HVC__RING_FENCE_STALE) {
+        /* No fence domain, but our side announced one before this handle
+         * (or until just now): the other side may have read it for a
+         * publication still in flight. One short slice covers it; from
+         * the fence above on, it reads our 0 and fences. */
+        q->fence = 0;
+        slice = 1;
+        if (ns == HVC_FOREVER || ns > HVC__RING_STALE_SLICE_NS)
+            ns = HVC__RING_STALE_SLICE_NS;
+    }
     q->sleep_seq += 2u;
     if (hvc_load_relaxed(word) != seen) {
         hvc_store_relaxed(flag, q->sleep_seq);
@@ -100,6 +131,8 @@ static int sleep_on(struct hvc_ring *q, uint32_t *flag, const uint32_t *word,
      * signals; the auto-reset event latches a signal made before we wait. */
     rc = hvc_event_wait(ev, ns);
     hvc_store_relaxed(flag, q->sleep_seq);
+    if (rc == -HVC_ETIMEDOUT && slice)
+        return 0; /* the short slice, not the caller's deadline */
     if (rc == -HVC_ETIMEDOUT || rc == -HVC_EPROTO)
         return rc;
     return 0; /* signalled, a slice with no live signaler, or spurious */
@@ -125,7 +158,7 @@ int hvc_ring_wait_readable(struct hvc_ring *q, int64_t timeout_ns)
         return rc;
     if (timeout_ns < HVC_FOREVER)
         return -HVC_EINVAL;
-    start = now(q);
+    start = timeout_ns == HVC_FOREVER ? 0 : now(q); /* no clock for HVC_FOREVER */
     for (;;) {
         struct hvc__rec rec;
         int64_t ns;
@@ -177,7 +210,7 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
     if (len > q->max_msg)
         return -HVC_EMSGSIZE;
     size = HVC_RING_RECORD_SIZE(len);
-    start = now(q);
+    start = timeout_ns == HVC_FOREVER ? 0 : now(q); /* no clock for HVC_FOREVER */
     for (;;) {
         uint32_t off = q->head & q->mask, to_end = q->capacity - off;
         /* + 8: the "not yet" word after the record (ring.c, put_header()). */
@@ -251,13 +284,14 @@ int hvc_ring_recv_wait(struct hvc_ring *q, void *buf, uint32_t cap,
         return rc;
     if (timeout_ns < HVC_FOREVER)
         return -HVC_EINVAL;
-    start = now(q);
+    /* A message already there costs no clock read. */
+    rc = hvc_ring_recv(q, buf, cap);
+    if (rc != -HVC_EAGAIN)
+        return rc;
+    start = timeout_ns == HVC_FOREVER ? 0 : now(q); /* no clock for HVC_FOREVER */
     for (;;) {
         int64_t ns;
 
-        rc = hvc_ring_recv(q, buf, cap);
-        if (rc != -HVC_EAGAIN)
-            return rc;
         /* Readable can mean stray fragments that the receive dropped:
          * wait again, within the one deadline. */
         ns = left(q, start, timeout_ns);
@@ -265,6 +299,9 @@ int hvc_ring_recv_wait(struct hvc_ring *q, void *buf, uint32_t cap,
             return -HVC_ETIMEDOUT;
         rc = hvc_ring_wait_readable(q, ns);
         if (rc < 0)
+            return rc;
+        rc = hvc_ring_recv(q, buf, cap);
+        if (rc != -HVC_EAGAIN)
             return rc;
     }
 }

@@ -366,7 +366,7 @@ static int hostile_consumer(void *arg)
         hvc_ring_open(&c, &r, "victim", HVC_RING_CONSUMER) < 0)
         return 10;
     for (unsigned i = 0; i < CORRUPTIONS; i++) {
-        uint32_t what = (uint32_t)(rnd() % 4);
+        uint32_t what = (uint32_t)(rnd() % 5);
 
         if (what == 0)
             hvc_store_release(&c.w->cons, (uint32_t)rnd());
@@ -374,8 +374,12 @@ static int hostile_consumer(void *arg)
             hvc_store_release(&c.w->cons, hvc_load_acquire(&c.w->prod) - 8u * (uint32_t)(rnd() % 200));
         else if (what == 2)
             hvc_store_release(&c.w->cons, hvc_load_acquire(&c.w->prod) + 8u * (uint32_t)(rnd() % 4));
-        else
+        else if (what == 3)
             hvc_store_release(&c.w->cons_sleeping, (uint32_t)rnd());
+        else /* fence word: random, 0, or the producer's own domain */
+            hvc_store_release(&c.w->cons_fence, rnd() % 3 == 0 ? (uint32_t)rnd()
+                                                : rnd() % 2 ? 0u
+                                                            : hvc_load_acquire(&c.w->prod_fence));
         spin_a_little();
         /* Back to the truth, and some honest work. */
         hvc_store_release(&c.w->cons, c.published);

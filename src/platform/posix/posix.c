@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +344,78 @@ static int posix_unmap_view(const struct hvc_platform *p, void *state,
     return munmap(addr, (size_t)len) < 0 ? from_errno(errno) : 0;
 }
 
+/*
+ * Peer fences (HVC_PLATFORM_OP_FENCE_DOMAIN / _PEER_FENCE, platform.h):
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) makes every running thread
+ * of every process registered for it pass a full barrier, on this kernel.
+ * The domain names the kernel (a hash of its boot id, never 0), so a peer
+ * of another kernel that maps the same memory never takes our fence for
+ * its own. A forked child registers again (pthread_atfork), so that a
+ * handle it inherited stays reachable.
+ */
+static int membarrier_call(int cmd)
+{
+    return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+static uint32_t fence_domain; /* 0: not registered (yet, or it failed) */
+static pthread_once_t fence_once = PTHREAD_ONCE_INIT;
+
+static void fence_reregister(void)
+{
+    if (membarrier_call(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0)
+        __atomic_store_n(&fence_domain, 0u, __ATOMIC_SEQ_CST);
+}
+
+static void fence_init(void)
+{
+    char id[64];
+    uint32_t h = 2166136261u; /* FNV-1a */
+    ssize_t n;
+    int fd, q = membarrier_call(MEMBARRIER_CMD_QUERY);
+
+    if (q < 0 || !(q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) ||
+        !(q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED))
+        return;
+    fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    n = read(fd, id, sizeof(id));
+    close(fd);
+    if (n < 16)
+        return;
+    for (ssize_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)id[i]) * 16777619u;
+    if (pthread_atfork(NULL, NULL, fence_reregister) != 0 ||
+        membarrier_call(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0)
+        return;
+    __atomic_store_n(&fence_domain, h | 1u, __ATOMIC_SEQ_CST);
+}
+
+static int posix_control(const struct hvc_platform *p, void *state, uint32_t op, void *arg)
+{
+    (void)p;
+    (void)state;
+    if (op == HVC_PLATFORM_OP_FENCE_DOMAIN) {
+        uint32_t d;
+
+        if (arg == NULL)
+            return -HVC_EINVAL;
+        (void)pthread_once(&fence_once, fence_init);
+        d = __atomic_load_n(&fence_domain, __ATOMIC_SEQ_CST);
+        if (d == 0)
+            return -HVC_ENOTSUP;
+        *(uint32_t *)arg = d;
+        return 0;
+    }
+    if (op == HVC_PLATFORM_OP_PEER_FENCE) {
+        if (__atomic_load_n(&fence_domain, __ATOMIC_SEQ_CST) == 0)
+            return -HVC_ENOTSUP;
+        return membarrier_call(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0 ? 0 : from_errno(errno);
+    }
+    return -HVC_ENOTSUP;
+}
+
 static const struct hvc_platform posix_platform = {
     .version = HVC_PLATFORM_VERSION,
     .token_ns = HVC_TOKEN_NS_POSIX,
@@ -357,6 +431,7 @@ static const struct hvc_platform posix_platform = {
     .now_ns = posix_now_ns,
     .map_view = posix_map_view,
     .unmap_view = posix_unmap_view,
+    .control = posix_control,
 };
 
 const struct hvc_platform *hvc_platform_posix(void)

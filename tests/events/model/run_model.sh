@@ -1,7 +1,10 @@
 #!/bin/sh
 # Model-check the event protocol with spin: the model must verify (safety:
 # no invalid end state, no assertion; liveness: LTL nolost under weak
-# fairness), on both sleep paths; every mutant must be caught.
+# fairness), on both sleep paths; every mutant must be caught. Then the
+# blocking ring's sleep protocol (ring.pml: both directions, light and
+# fenced publication; safety: no deadlock = no lost wake-up), and its
+# mutants.
 # Usage: run_model.sh SRC_DIR WORK_DIR. Exit 0 pass, 1 fail, 77 skip.
 src=$1
 work=${2:-/tmp/hvc-model.$$}
@@ -22,13 +25,13 @@ check() {
     name=$1; expect=$2; mode=$3; shift 3
     dir="$work/$name-$mode"
     rm -rf "$dir"; mkdir -p "$dir"
-    cp "$src/events.pml" "$dir/"
+    cp "$src/$model" "$dir/"
     if [ "$mode" = safety ]; then
-        (cd "$dir" && spin -a -DNOLTL "$@" events.pml >spin.log 2>&1 &&
+        (cd "$dir" && spin -a -DNOLTL "$@" "$model" >spin.log 2>&1 &&
          $CC -O2 -w -DCOLLAPSE -o pan pan.c >>spin.log 2>&1 &&
          ./pan -m100000 >pan.log 2>&1)
     else
-        (cd "$dir" && spin -a "$@" events.pml >spin.log 2>&1 &&
+        (cd "$dir" && spin -a "$@" "$model" >spin.log 2>&1 &&
          $CC -O2 -w -DNFAIR=3 -DCOLLAPSE -o pan pan.c >>spin.log 2>&1 &&
          ./pan -m100000 -a -f >pan.log 2>&1)
     fi
@@ -49,6 +52,7 @@ check() {
     fi
 }
 
+model=events.pml
 for path in futex mask; do
     if [ $path = mask ]; then P=-DMASK; else P=-DFUTEX; fi
     for kind in counting auto; do
@@ -68,5 +72,12 @@ for path in futex mask; do
         check "mutant-$path-auto-$m" fail safety $P -DAUTO -DMUTANT_$m
         check "mutant-$path-auto-$m" fail liveness $P -DAUTO -DNOMONITOR -DMUTANT_$m
     done
+done
+
+# The ring: every combination of fence domains in one run (ring.pml).
+model=ring.pml
+check "ring" pass safety
+for m in NO_PEER_FENCE LIGHT_ALWAYS NO_PUB_FENCE NO_SLEEP_FENCE NO_RECHECK; do
+    check "ring-mutant-$m" fail safety -DMUTANT_$m
 done
 exit $fail
