@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@
 
 static uint64_t opt_mb = 100, opt_iters = 20000;
 static int opt_runs = 5;
+static int opt_profile; /* HVC_BENCH_PROFILE set: guests print their CPU use */
 static uint32_t opt_vflags; /* hvc_vnet_config::flags of both guests */
 static int bridged; /* vnet_run(): each guest on its own link, a bridge between */
 
@@ -104,7 +106,20 @@ static struct {
     struct tcp_pcb *pcb;
     uint64_t total, queued, acked, got;
     int closed, failed;
+    /* profile mode: CPU time and context switches over the transfer */
+    struct rusage ru0, ru1;
+    uint64_t w0, w1;
+    uint64_t sleeps, sum_flight, sum_cwnd, sum_wnd, sleep_unsent;
+    uint64_t waits, wait_ns, long_waits;
 } G;
+
+static void snap(struct rusage *ru, uint64_t *w)
+{
+    if (opt_profile) {
+        getrusage(RUSAGE_SELF, ru);
+        *w = now_ns();
+    }
+}
 
 static uint8_t payload[65536];
 static uint64_t rtt[MAX_ITERS];
@@ -114,8 +129,26 @@ static void step(void)
     int n = hvc_vnet_poll(&G.v, 64);
 
     sys_check_timeouts();
-    if (n == 0 && G.blocking)
-        hvc_vnet_wait(&G.v, 1000000);
+    if (n == 0 && G.blocking) {
+        if (opt_profile && G.pcb != NULL && G.pcb->state == ESTABLISHED) {
+            G.sleeps++;
+            G.sum_flight += G.pcb->snd_nxt - G.pcb->lastack;
+            G.sum_cwnd += G.pcb->cwnd;
+            G.sum_wnd += G.pcb->snd_wnd;
+            G.sleep_unsent += G.pcb->unsent != NULL;
+        }
+        if (opt_profile) {
+            uint64_t w0 = now_ns(), dt;
+
+            hvc_vnet_wait(&G.v, 1000000);
+            dt = now_ns() - w0;
+            G.waits++;
+            G.wait_ns += dt;
+            G.long_waits += dt >= 150000;
+        } else {
+            hvc_vnet_wait(&G.v, 1000000);
+        }
+    }
 }
 
 static int guest_up(const char *path, int idx)
@@ -170,7 +203,10 @@ static err_t srv_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     }
     G.got += p->tot_len;
     if (G.total != 0 && G.got == __atomic_load_n(&G.b->total, __ATOMIC_ACQUIRE))
+    {
         __atomic_store_n(&G.b->t_end, now_ns(), __ATOMIC_RELEASE);
+        snap(&G.ru1, &G.w1);
+    }
     if (G.total == 0) { /* rr: echo */
         for (struct pbuf *q = p; q != NULL; q = q->next)
             tcp_write(pcb, q->payload, q->len, TCP_WRITE_FLAG_COPY);
@@ -188,6 +224,7 @@ static err_t srv_accept(void *arg, struct tcp_pcb *pcb, err_t err)
         return ERR_VAL;
     tcp_nagle_disable(pcb);
     tcp_recv(pcb, srv_recv);
+    snap(&G.ru0, &G.w0);
     return ERR_OK;
 }
 
@@ -309,10 +346,12 @@ static int client(const char *path, enum mode m)
         __atomic_store_n(&G.b->total, G.total, __ATOMIC_RELEASE);
         t0 = now_ns();
         G.b->t0 = t0;
+        snap(&G.ru0, &G.w0);
         while (G.acked < G.total && !G.failed && now_ns() < end) {
             push();
             step();
         }
+        snap(&G.ru1, &G.w1);
         G.b->ns = __atomic_load_n(&G.b->t_end, __ATOMIC_ACQUIRE) - t0;
     } else {
         for (int i = -iters / 10; i < iters && !G.failed; i++) { /* warm-up first */
@@ -358,14 +397,68 @@ static int client(const char *path, enum mode m)
     return rc;
 }
 
+static int bridge_proc(const char *path, enum mode m);
+
+/* Profile mode: what a guest process used (CPU time against its wall
+ * time, context switches), to see which process a line waits for. */
+static double secs(const struct timeval *tv)
+{
+    return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+static void print_usage(const char *who, uint64_t t0)
+{
+    struct rusage ru;
+    double wall = (double)(now_ns() - t0) / 1e9;
+
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "  %-6s whole life: cpu %.3f s of %.3f s wall", who,
+            secs(&ru.ru_utime) + secs(&ru.ru_stime), wall);
+    if (G.w1 > G.w0) {
+        double tw = (double)(G.w1 - G.w0) / 1e9;
+        double tc = secs(&G.ru1.ru_utime) + secs(&G.ru1.ru_stime) - secs(&G.ru0.ru_utime) -
+                    secs(&G.ru0.ru_stime);
+
+        fprintf(stderr, "; transfer: cpu %.3f s of %.3f s (%.0f%%), sys %.3f s, cs vol %ld invol %ld",
+                tc, tw, 100.0 * tc / tw, secs(&G.ru1.ru_stime) - secs(&G.ru0.ru_stime),
+                G.ru1.ru_nvcsw - G.ru0.ru_nvcsw, G.ru1.ru_nivcsw - G.ru0.ru_nivcsw);
+    } else {
+        fprintf(stderr, ", cs vol %ld invol %ld", ru.ru_nvcsw, ru.ru_nivcsw);
+    }
+    if (G.v.port.st.rx_frames != 0) {
+        const struct hvc_vnet_stats *st = &G.v.port.st;
+
+        fprintf(stderr, "; rx %llu tx %llu frames, full %u nomem %u",
+                (unsigned long long)st->rx_frames, (unsigned long long)st->tx_frames,
+                st->drop_full, st->drop_nomem);
+    }
+    if (G.waits != 0)
+        fprintf(stderr, "; %llu waits, %llu us on average, %llu of 150 us or more",
+                (unsigned long long)G.waits, (unsigned long long)(G.wait_ns / G.waits / 1000),
+                (unsigned long long)G.long_waits);
+    if (G.sleeps != 0)
+        fprintf(stderr, "; %llu sleeps with on average %llu B in flight, cwnd %llu, wnd %llu, "
+                "%llu with unsent data", (unsigned long long)G.sleeps,
+                (unsigned long long)(G.sum_flight / G.sleeps),
+                (unsigned long long)(G.sum_cwnd / G.sleeps),
+                (unsigned long long)(G.sum_wnd / G.sleeps), (unsigned long long)G.sleep_unsent);
+    fprintf(stderr, "\n");
+}
+
 static pid_t spawn(int (*fn)(const char *, enum mode), const char *path, enum mode m)
 {
     pid_t pid;
 
     fflush(NULL);
     pid = fork();
-    if (pid == 0)
-        _exit(fn(path, m));
+    if (pid == 0) {
+        uint64_t t0 = now_ns();
+        int rc = fn(path, m);
+
+        if (opt_profile)
+            print_usage(fn == server ? "server" : fn == client ? "client" : "bridge", t0);
+        _exit(rc);
+    }
     return pid;
 }
 
@@ -399,9 +492,23 @@ static int bridge_proc(const char *path, enum mode m)
         hvc_bridge_add_link(&br, LINK2) < 0)
         return 1;
     b = obj.ptr;
-    while (__atomic_load_n(&b->done, __ATOMIC_ACQUIRE) == 0)
-        if (hvc_bridge_poll(&br, 64) == 0)
+    while (__atomic_load_n(&b->done, __ATOMIC_ACQUIRE) == 0) {
+        if (hvc_bridge_poll(&br, 64) == 0) {
+            uint64_t w0 = now_ns(), dt;
+
             hvc_bridge_wait(&br, 200000);
+            dt = now_ns() - w0;
+            G.sleeps++;
+            G.sum_flight += dt;
+            G.sleep_unsent += dt >= 190000;
+        }
+    }
+    if (opt_profile)
+        fprintf(stderr, "  bridge: %llu waits, %llu us on average, %llu timed out\n",
+                (unsigned long long)G.sleeps,
+                (unsigned long long)(G.sum_flight / (G.sleeps ? G.sleeps : 1) / 1000),
+                (unsigned long long)G.sleep_unsent);
+    G.sleeps = 0;
     hvc_bridge_close(&br);
     hvc_region_detach(&r);
     return 0;
@@ -501,6 +608,28 @@ static int measure(int is_linux, enum mode m, uint32_t mtu, struct row *row)
     return 0;
 }
 
+/* HVC_BENCH_PROFILE=K: only one line, each run printed (for callgrind or
+ * perf): 0 rr busy-polled, 1 rr blocking (1500), 3 stream MTU 1500,
+ * 4 stream MTU 65535, 5 stream MTU 1500 through the bridge. */
+static int profile_line(int k)
+{
+    struct row row;
+    enum mode m = k >= 3 ? STREAM : k == 1 ? RR_BLOCK : RR_BUSY;
+
+    bridged = k == 5;
+    if (measure(0, m, k == 4 ? 65535u : 1500u, &row) < 0) {
+        fprintf(stderr, "hvcomm-bench-vnet: a run failed\n");
+        return 1;
+    }
+    for (int i = 0; i < row.n; i++)
+        if (m == STREAM)
+            printf("run %d: %.0f MB/s\n", i + 1, (double)row.a[i] / 1e6);
+        else
+            printf("run %d: p50 %.1f us, p99 %.1f us\n", i + 1, (double)row.a[i] / 1e3,
+                   (double)row.b[i] / 1e3);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -540,10 +669,10 @@ int main(int argc, char **argv)
            (opt_vflags & HVC_VNET_RX_ZEROCOPY_TRUSTED) ? "zero-copy (trusted peer)"
                                                        : "copy (default)");
     fflush(stdout);
-    if (getenv("HVC_BENCH_PROFILE") != NULL) /* one kind of run, for perf */
-        return measure(0, atoi(getenv("HVC_BENCH_PROFILE")) > 2 ? STREAM
-                                                                 : (enum mode)atoi(getenv("HVC_BENCH_PROFILE")),
-                       (uint32_t)(atoi(getenv("HVC_BENCH_PROFILE")) == 4 ? 65535 : 1500), &lo) < 0;
+    if (getenv("HVC_BENCH_PROFILE") != NULL) { /* one kind of line, for profilers */
+        opt_profile = 1;
+        return profile_line(atoi(getenv("HVC_BENCH_PROFILE")));
+    }
     if (measure(1, STREAM, 0, &lo) < 0 || measure(0, STREAM, 1500, &v1500) < 0 ||
         measure_other_rx(1500, &o1500) < 0 ||
         measure(0, STREAM, 65535, &v64k) < 0 || measure_other_rx(65535, &o64k) < 0 ||

@@ -156,7 +156,7 @@ struct hvc_bridge {
     uint64_t aging_ns;              /**< MAC entry lifetime */
     uint64_t unknown_port;          /**< frames with nowhere to go */
     uint64_t last_scan;             /**< platform ns of the last peer scan */
-    uint32_t next_wait;             /**< port hvc_bridge_wait() sleeps on next */
+    uint32_t busy;                  /**< port hvc_bridge_wait() sleeps on first */
     uint32_t dirty;                 /**< counters changed since the last mirror */
     char name[HVC_NAME_MAX + 1];    /**< the bridge object's name */
     struct hvc_bridge_rule rule[HVC_BRIDGE_RULES_MAX]; /**< rules */
