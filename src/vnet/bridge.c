@@ -975,6 +975,12 @@ int hvc_bridge_poll(struct hvc_bridge *b, unsigned budget)
             most = n;
             b->busy = i;
         }
+        /* What this port's batch forwarded goes out before the next
+         * port's batch is copied: in a stream, the receiver's ACKs reach
+         * the sender one batch of data earlier. */
+        for (uint32_t j = 0; n > 0 && j < b->nports; j++)
+            if (b->port[j].kind == KIND_LINK && b->port[j].vp.tx_unpublished != 0)
+                hvc_vnet_port_flush(&b->port[j].vp);
     }
     for (uint32_t i = 0; i < b->nports; i++) {
         struct hvc_bridge_port *p = &b->port[i];
