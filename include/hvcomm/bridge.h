@@ -157,6 +157,8 @@ struct hvc_bridge {
     uint64_t unknown_port;          /**< frames with nowhere to go */
     uint64_t last_scan;             /**< platform ns of the last peer scan */
     uint32_t busy;                  /**< port hvc_bridge_wait() sleeps on first */
+    uint32_t next_wait;             /**< idle: port hvc_bridge_wait() sleeps on next */
+    uint64_t last_rx;               /**< platform ns of the last poll that took frames */
     uint32_t dirty;                 /**< counters changed since the last mirror */
     char name[HVC_NAME_MAX + 1];    /**< the bridge object's name */
     struct hvc_bridge_rule rule[HVC_BRIDGE_RULES_MAX]; /**< rules */
@@ -303,11 +305,14 @@ HVC_API int hvc_bridge_input(struct hvc_bridge *b, unsigned port, const void *fr
  *        `timeout_ns`.
  *
  * A ring wakes only a consumer sleeping on it, and the bridge sleeps on
- * one ring at a time: it sleeps in slices of at most 50 us, first on the
+ * one ring at a time. While traffic is recent (a poll took frames in the
+ * last millisecond) it sleeps in slices of at most 50 us, first on the
  * port that delivered the most frames in the last poll that delivered
  * any, then on each other up port in turn, and returns as soon as any
- * port has a frame. A frame on a port the bridge is not sleeping on waits
- * at most one slice.
+ * port has a frame: a frame on a port the bridge is not sleeping on waits
+ * at most one slice. An idle bridge sleeps the whole timeout on one port,
+ * the next one at each call (no wake-ups every 50 us at idle; the first
+ * frame after a pause may wait for the timeout: pass about a millisecond).
  * @param b the bridge.
  * @param timeout_ns relative timeout.
  * @retval 0 woken or timed out.
