@@ -118,6 +118,8 @@ static struct {
     uint64_t w0, w1;
     uint64_t sleeps, sum_flight, sum_cwnd, sum_wnd, sleep_unsent;
     uint64_t waits, wait_ns, long_waits;
+    uint64_t ring_used[4], ring_nonempty[4]; /* bridge: rings after its timeouts */
+    int ring_mine[4];
 } G;
 
 static void snap(struct rusage *ru, uint64_t *w)
@@ -508,6 +510,24 @@ static int bridge_proc(const char *path, enum mode m)
             G.sleeps++;
             G.sum_flight += dt;
             G.sleep_unsent += dt >= 190000;
+            if (opt_profile && dt >= 190000) {
+                /* After a wait in which no port had a frame: what the
+                 * four rings hold (bytes published, not yet consumed). */
+                static const char *const names[4] = {LINK ".0", LINK ".1", LINK2 ".0",
+                                                     LINK2 ".1"};
+
+                for (int k = 0; k < 4; k++) {
+                    struct hvc_obj ro;
+                    struct hvc_ring_stats rs;
+
+                    if (hvc_obj_open(&r, names[k], HVC_OBJ_RING, &ro) == 0 &&
+                        hvc_ring_stats(&r, &ro, &rs) == 0) {
+                        G.ring_used[k] += rs.used;
+                        G.ring_nonempty[k] += rs.used != 0;
+                        G.ring_mine[k] = rs.writer == (uint32_t)hvc_peer_self(&r);
+                    }
+                }
+            }
         }
     }
     if (opt_profile)
@@ -515,6 +535,14 @@ static int bridge_proc(const char *path, enum mode m)
                 (unsigned long long)G.sleeps,
                 (unsigned long long)(G.sum_flight / (G.sleeps ? G.sleeps : 1) / 1000),
                 (unsigned long long)G.sleep_unsent);
+    if (opt_profile && G.sleep_unsent != 0)
+        for (int k = 0; k < 4; k++)
+            fprintf(stderr, "  after those timeouts, ring %s%s (%s): not empty %llu times, %llu B on average\n",
+                    k < 2 ? LINK : LINK2, k % 2 ? ".1" : ".0",
+                    G.ring_mine[k] ? (k < 2 ? "bridge to server" : "bridge to client")
+                                   : (k < 2 ? "server to bridge" : "client to bridge"),
+                    (unsigned long long)G.ring_nonempty[k],
+                    (unsigned long long)(G.ring_used[k] / G.sleep_unsent));
     G.sleeps = 0;
     hvc_bridge_close(&br);
     hvc_region_detach(&r);

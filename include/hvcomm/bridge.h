@@ -306,7 +306,7 @@ HVC_API int hvc_bridge_input(struct hvc_bridge *b, unsigned port, const void *fr
  *
  * A ring wakes only a consumer sleeping on it, and the bridge sleeps on
  * one ring at a time. While traffic is recent (a poll took frames in the
- * last millisecond) it sleeps in slices of at most 50 us, first on the
+ * last 10 ms) it sleeps in slices of at most 50 us, first on the
  * port that delivered the most frames in the last poll that delivered
  * any, then on each other up port in turn, and returns as soon as any
  * port has a frame: a frame on a port the bridge is not sleeping on waits

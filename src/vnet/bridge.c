@@ -14,7 +14,7 @@ enum { KIND_LINK = 1, KIND_EXT = 2 };
 /* hvc_bridge_wait(): sleep slices while a poll took frames in the last
  * WAIT_BUSY_NS. */
 #define WAIT_SLICE_NS 50000
-#define WAIT_BUSY_NS 1000000u
+#define WAIT_BUSY_NS 10000000u
 #define AGING_DEFAULT (300ull * 1000000000ull)
 #define ALL_MATCH                                                                    \
     (HVC_BRIDGE_M_SRC_MAC | HVC_BRIDGE_M_DST_MAC | HVC_BRIDGE_M_SRC_IP |            \
