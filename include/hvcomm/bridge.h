@@ -156,7 +156,9 @@ struct hvc_bridge {
     uint64_t aging_ns;              /**< MAC entry lifetime */
     uint64_t unknown_port;          /**< frames with nowhere to go */
     uint64_t last_scan;             /**< platform ns of the last peer scan */
-    uint32_t next_wait;             /**< port hvc_bridge_wait() sleeps on next */
+    uint32_t busy;                  /**< port hvc_bridge_wait() sleeps on first */
+    uint32_t next_wait;             /**< idle: port hvc_bridge_wait() sleeps on next */
+    uint64_t last_rx;               /**< platform ns of the last poll that took frames */
     uint32_t dirty;                 /**< counters changed since the last mirror */
     char name[HVC_NAME_MAX + 1];    /**< the bridge object's name */
     struct hvc_bridge_rule rule[HVC_BRIDGE_RULES_MAX]; /**< rules */
@@ -268,6 +270,15 @@ HVC_API int hvc_bridge_rule_parse(const char *text, struct hvc_bridge_rule *out)
 /**
  * @brief Move frames: check every link port's state, take up to `budget`
  *        frames from each link port and forward them; publish the counters.
+ *
+ * Each frame's first 256 bytes are copied into the bridge's private
+ * buffer and parsed there (the whole frame when its headers reach
+ * further); the frame goes out as those private bytes followed by the
+ * rest copied straight from the ingress ring into the egress ring, one
+ * copy of the payload. What the rules, the MAC table and the policers
+ * looked at is what leaves; the sender can change only payload bytes the
+ * bridge does not read. External ports get a whole private copy. What a
+ * port's batch forwarded is published before the next port's batch.
  * @param b the bridge.
  * @param budget frames per port per call.
  * @return frames taken (forwarded or dropped).
@@ -290,9 +301,18 @@ HVC_API int hvc_bridge_input(struct hvc_bridge *b, unsigned port, const void *fr
                              uint32_t len);
 
 /**
- * @brief Sleep a little while no link port has a frame: on one port's ring
- *        at a time, at most `timeout_ns` (a frame on another port waits
- *        for the timeout: pass about a millisecond).
+ * @brief Sleep a little while no link port has a frame, at most
+ *        `timeout_ns`.
+ *
+ * A ring wakes only a consumer sleeping on it, and the bridge sleeps on
+ * one ring at a time. While traffic is recent (a poll took frames in the
+ * last 10 ms) it sleeps in slices of at most 50 us, first on the
+ * port that delivered the most frames in the last poll that delivered
+ * any, then on each other up port in turn, and returns as soon as any
+ * port has a frame: a frame on a port the bridge is not sleeping on waits
+ * at most one slice. An idle bridge sleeps the whole timeout on one port,
+ * the next one at each call (no wake-ups every 50 us at idle; the first
+ * frame after a pause may wait for the timeout: pass about a millisecond).
  * @param b the bridge.
  * @param timeout_ns relative timeout.
  * @retval 0 woken or timed out.

@@ -1,7 +1,9 @@
 /* Bridge rules against IPv4, IPv6 (extension headers, fragments) and
  * VLAN-tagged frames, in one process: two external ports, frames built by
  * hand, hvc_bridge_input() says forwarded or dropped and the counters say
- * why. Also the IPv6 rule syntax. */
+ * why. Also the IPv6 rule syntax, and frames from a link port (headers
+ * parsed from the bridge's private copy, deep ones from a copy of the
+ * whole frame, the payload copied ring to ring). */
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "vnettest.h"
@@ -283,6 +285,159 @@ START_TEST(rule_syntax_ipv6)
 }
 END_TEST
 
+/* ---- link ports: headers parsed from a private copy, payload ring to ring ---- */
+
+static uint8_t ext_frame[HVC_VNET_FRAME_MAX];
+static uint32_t ext_len;
+
+static int tx_keep(void *ctx, const void *frame, uint32_t len)
+{
+    (void)ctx;
+    ck_assert_uint_le(len, sizeof(ext_frame));
+    memcpy(ext_frame, frame, len);
+    ext_len = len;
+    tx_count[1]++;
+    return 0;
+}
+
+/* A broadcast IPv4/TCP frame of len bytes to dport, with a payload. */
+static uint32_t big_ip4(uint8_t *f, uint32_t len, uint16_t dport)
+{
+    memset(f, 0, len);
+    memset(f, 0xff, 6);
+    f[6] = 0x02, f[11] = 0x07;
+    be16(f + 12, 0x0800);
+    f[14] = 0x45;
+    be16(f + 16, len - 14u);
+    f[22] = 64, f[23] = 6;
+    f[26] = 10, f[29] = 7, f[30] = 10, f[33] = 9;
+    be16(f + 34, 40000);
+    be16(f + 36, dport);
+    for (uint32_t i = 54; i < len; i++)
+        f[i] = (uint8_t)(i * 7u + 3u);
+    return len;
+}
+
+/* A broadcast IPv6 frame whose destination options header (264 bytes)
+ * pushes the TCP ports past the bridge's private header copy. */
+static uint32_t deep_ip6(uint8_t *f, uint16_t dport)
+{
+    uint32_t len = 14u + 40u + 264u + 20u + 100u;
+
+    memset(f, 0, len);
+    memset(f, 0xff, 6);
+    f[6] = 0x02, f[11] = 0x07;
+    be16(f + 12, 0x86dd);
+    f[14] = 0x60;
+    be16(f + 18, len - 54u);
+    f[20] = 60; /* destination options */
+    f[21] = 64;
+    f[22] = 0xfd, f[37] = 1;
+    f[38] = 0xfd, f[53] = 2;
+    f[54] = 6;  /* then TCP */
+    f[55] = 32; /* (32 + 1) * 8 = 264 bytes */
+    be16(f + 54 + 264, 40000);
+    be16(f + 54 + 266, dport);
+    return len;
+}
+
+START_TEST(link_ports_forward_private_headers)
+{
+    static const char *const rules[] = {"deny,proto=tcp,dport=7", NULL};
+    static struct hvc_bridge br;
+    static struct hvc_bridge_fdb fdb[16];
+    static struct hvc_vnet_port src, dst;
+    static uint8_t f[2048], got[2048];
+    struct hvc_bridge_config cfg = {.fdb = fdb, .fdb_size = 16};
+    struct hvc_vnet_link_attr attr = {.peer = {HVC_PEER_ANY, HVC_PEER_ANY}};
+    struct hvc_region r, r2, r3;
+    struct hvc_bridge_rule rule;
+    struct hvc_bridge_info info;
+    struct hvc_obj obj;
+    const char *path = hvct_region_path("brlink");
+    uint64_t end;
+    uint32_t len;
+    int n;
+
+    ck_assert_ptr_nonnull(vt_setup(&r, path, &attr));
+    hvct_assert_rc(hvc_vnet_link_create(&r, "lan2", &attr), 0);
+    hvct_assert_rc(hvc_bridge_init(&br, &r, "br", &cfg), 0);
+    hvct_assert_rc(hvc_bridge_add_link(&br, VT_LINK), 0);
+    hvct_assert_rc(hvc_bridge_add_link(&br, "lan2"), 1);
+    hvct_assert_rc(hvc_bridge_add_ext(&br, "out", tx_keep, NULL), 2);
+    hvct_assert_rc(hvc_bridge_rule_parse(rules[0], &rule), 0);
+    hvct_assert_rc(hvc_bridge_add_rule(&br, &rule), 0);
+    /* Two more peers of this process hold the other ends. */
+    hvct_assert_rc(hvc_region_attach(&r2, hvc_platform_posix(), path, 0), 0);
+    ck_assert_int_ge(hvc_peer_join(&r2, "sender"), 0);
+    hvct_assert_rc(hvc_region_attach(&r3, hvc_platform_posix(), path, 0), 0);
+    ck_assert_int_ge(hvc_peer_join(&r3, "sink"), 0);
+    hvct_assert_rc(hvc_vnet_port_open(&src, &r2, VT_LINK, NULL), 0);
+    hvct_assert_rc(hvc_vnet_port_open(&dst, &r3, "lan2", NULL), 0);
+    end = vt_ms() + 10000;
+    while ((hvc_vnet_port_poll(&src) != 1 || hvc_vnet_port_poll(&dst) != 1 ||
+            !br.port[0].up || !br.port[1].up) && vt_ms() < end)
+        hvc_bridge_poll(&br, 64);
+    ck_assert_msg(hvc_vnet_port_is_up(&src) && hvc_vnet_port_is_up(&dst), "links not up");
+
+    /* A 1500-byte frame: out of the other link and the external port, byte
+     * for byte (private headers, then the payload from the ring). */
+    len = big_ip4(f, 1514, 80);
+    tx_count[1] = 0;
+    hvct_assert_rc(hvc_vnet_port_send(&src, f, len, 0), 0);
+    ck_assert_int_eq(hvc_bridge_poll(&br, 64), 1);
+    ck_assert_int_eq(tx_count[1], 1);
+    ck_assert_uint_eq(ext_len, len);
+    ck_assert_mem_eq(ext_frame, f, len);
+    n = hvc_vnet_port_recv(&dst, got, sizeof(got));
+    ck_assert_int_eq(n, (int)len);
+    ck_assert_mem_eq(got, f, len);
+    /* A minimum frame (all of it private) */
+    len = big_ip4(f, 60, 80);
+    hvct_assert_rc(hvc_vnet_port_send(&src, f, len, 0), 0);
+    ck_assert_int_eq(hvc_bridge_poll(&br, 64), 1);
+    ck_assert_int_eq(hvc_vnet_port_recv(&dst, got, sizeof(got)), (int)len);
+    ck_assert_mem_eq(got, f, len);
+    /* The deny rule sees TCP/7 past the private header copy (the bridge
+     * copies the whole frame and parses again); TCP/80 there goes out
+     * whole. */
+    len = deep_ip6(f, 7);
+    hvct_assert_rc(hvc_vnet_port_send(&src, f, len, 0), 0);
+    ck_assert_int_eq(hvc_bridge_poll(&br, 64), 1);
+    ck_assert_int_eq(hvc_vnet_port_recv(&dst, got, sizeof(got)), -HVC_EAGAIN);
+    ck_assert_int_eq(tx_count[1], 2);
+    len = deep_ip6(f, 80);
+    hvct_assert_rc(hvc_vnet_port_send(&src, f, len, 0), 0);
+    ck_assert_int_eq(hvc_bridge_poll(&br, 64), 1);
+    ck_assert_int_eq(hvc_vnet_port_recv(&dst, got, sizeof(got)), (int)len);
+    ck_assert_mem_eq(got, f, len);
+    ck_assert_int_eq(tx_count[1], 3);
+    ck_assert_mem_eq(ext_frame, f, len);
+    /* The same with a truncated TCP header after the deep options:
+     * malformed, from the full copy. */
+    len = 14u + 40u + 264u + 2u;
+    deep_ip6(f, 80);
+    be16(f + 18, len - 54u);
+    hvct_assert_rc(hvc_vnet_port_send(&src, f, len, 0), 0);
+    ck_assert_int_eq(hvc_bridge_poll(&br, 64), 1);
+    ck_assert_int_eq(hvc_vnet_port_recv(&dst, got, sizeof(got)), -HVC_EAGAIN);
+
+    hvct_assert_rc(hvc_obj_open(&r, "br", HVC_OBJ_BRIDGE, &obj), 0);
+    hvct_assert_rc(hvc_bridge_stats(&r, &obj, &info), 0);
+    ck_assert_uint_eq(info.rule[0].hits, 1);
+    ck_assert_uint_eq(info.port[0].rx_frames, 5);
+    ck_assert_uint_eq(info.port[0].drop_rule, 1);
+    ck_assert_uint_eq(info.port[0].drop_malformed, 1);
+    ck_assert_uint_eq(info.port[1].tx_frames, 3);
+    hvct_assert_rc(hvc_vnet_port_close(&src), 0);
+    hvct_assert_rc(hvc_vnet_port_close(&dst), 0);
+    hvct_assert_rc(hvc_bridge_close(&br), 0);
+    hvct_assert_rc(hvc_region_detach(&r3), 0);
+    hvct_assert_rc(hvc_region_detach(&r2), 0);
+    hvct_assert_rc(hvc_region_detach(&r), 0);
+}
+END_TEST
+
 static void setup(void)
 {
     hvct_leak_setup();
@@ -292,5 +447,5 @@ int main(void)
 {
     return hvct_main("vnet_bridge_rules", setup, hvct_leak_teardown, 30,
                      HVCT_TESTS(rules_ipv6_and_vlan, allow_rules_fail_closed,
-                                rule_syntax_ipv6));
+                                rule_syntax_ipv6, link_ports_forward_private_headers));
 }
