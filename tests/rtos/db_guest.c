@@ -15,7 +15,11 @@
  * host is registered as a sleeper on it); on "poll"
  * it answers DB_POLL_ROUNDS pings by polling (the baseline); on "stream"
  * it receives DB_STREAM_MSGS checked messages on l2g and sends one on g2l
- * after each, in lock step with the host, both with blocking waits; on "quit" it exits (0 when nothing was
+ * after each, in lock step with the host, both with blocking waits; on
+ * "tcp" it brings up lwIP on the vnet link "net" and runs it from its main
+ * loop, sleeping in hvc_vnet_wait() (WFI) and woken by the doorbell
+ * interrupt, until the host's TCP connection to its echo server is echoed
+ * and closed; on "quit" it exits (0 when nothing was
  * bad). Its waits' alarm arms nothing (doorbell_only_alarm()), so WFI
  * ends only with a doorbell interrupt; it counts per wait whether the wait
  * slept and took a doorbell interrupt, and the timer interrupts (there
@@ -29,6 +33,14 @@
 #include "../baremetal/bmlib.h"
 #include "db_proto.h"
 
+#include <hvcomm/vnet.h>
+
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
 /* Passed to every wait; with no alarm armed (doorbell_only_alarm()) a wait
  * ends only by a doorbell, and the host's deadlines bound a failure. */
 #define WAIT_NS 20000000000ll
@@ -39,13 +51,18 @@ extern const struct hvc_system hvc_system_rtos_doorbell;
 static struct hvc_baremetal bm;
 static struct hvc_ivshmem_bm_ctx ivs;
 static struct hvc_region region;
-static struct hvc_event ping, pong, pollev, stream, quit;
+static struct hvc_event ping, pong, pollev, stream, tcpev, quit;
 static struct hvc_ring l2g, g2l;
 static struct hvc_sampling status_port;
 static struct db_status st;
 static struct rtos_msg in, out;
 static struct hvc_baremetal_region window;
 static uint32_t ivpos;
+static struct hvc_vnet vnet;
+static struct netif nif;
+static bool net_timers; /* the TCP phase: the waits' alarm is armed for lwIP */
+static struct pbuf *echo_q; /* received, not yet queued back */
+static bool echo_eof;
 
 static void ext_irq(void)
 {
@@ -77,6 +94,8 @@ static int core_hook(void *ctx)
  */
 static int doorbell_only_alarm(void *ctx, uint64_t deadline_ns)
 {
+    if (net_timers)
+        return board_alarm(ctx, deadline_ns); /* lwIP's timeouts (TCP phase only) */
     (void)ctx;
     (void)deadline_ns;
     return 0;
@@ -255,11 +274,188 @@ static void stream_run(void)
     st.stream_irqs = s1.irqs - s0.irqs;
 }
 
+/* lwIP's clock (NO_SYS=1): milliseconds of the board timer. */
+u32_t sys_now(void)
+{
+    return (u32_t)(board_now_ns() / 1000000u);
+}
+
+/* Queue back what was received, as far as the send buffer takes it; the
+ * window opens by what was queued. Closes once the client closed and all
+ * is queued. */
+static void echo_push(struct tcp_pcb *pcb)
+{
+    while (echo_q != NULL) {
+        u32_t room = tcp_sndbuf(pcb);
+        u16_t len = echo_q->len;
+
+        if (room == 0)
+            break;
+        if (len > room)
+            len = (u16_t)room;
+        if (tcp_write(pcb, echo_q->payload, len, TCP_WRITE_FLAG_COPY) != ERR_OK)
+            break; /* the queue is full: sent() calls again */
+        st.net_tx += len;
+        tcp_recved(pcb, len);
+        echo_q = pbuf_free_header(echo_q, len);
+    }
+    tcp_output(pcb);
+    if (echo_q == NULL && echo_eof) {
+        tcp_arg(pcb, NULL);
+        tcp_recv(pcb, NULL);
+        tcp_sent(pcb, NULL);
+        tcp_err(pcb, NULL);
+        if (tcp_close(pcb) != ERR_OK)
+            tcp_abort(pcb);
+        st.net_done = 1;
+    }
+}
+
+static err_t echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    (void)arg;
+    (void)err;
+    if (p == NULL) {
+        echo_eof = true;
+    } else {
+        st.net_rx += p->tot_len;
+        if (echo_q == NULL)
+            echo_q = p;
+        else
+            pbuf_cat(echo_q, p);
+    }
+    echo_push(pcb);
+    return ERR_OK;
+}
+
+static err_t echo_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+    (void)arg;
+    (void)len;
+    echo_push(pcb);
+    return ERR_OK;
+}
+
+static void echo_err(void *arg, err_t err)
+{
+    (void)arg;
+    st.bad++;
+    st.net_done = 2;
+    bm_printf("guest: echo connection failed: %d\n", (int)err);
+}
+
+static err_t echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    (void)arg;
+    if (err != ERR_OK || pcb == NULL)
+        return ERR_VAL;
+    tcp_recv(pcb, echo_recv);
+    tcp_sent(pcb, echo_sent);
+    tcp_err(pcb, echo_err);
+    tcp_nagle_disable(pcb);
+    return ERR_OK;
+}
+
+/* lwIP on the guest's end of "net" (MAC and IPv4 from the table), the
+ * echo server listening. */
+static int net_up(void)
+{
+    int idx = hvc_system_object_find(SYS, "net");
+    const struct hvc_system_vnet_end *e;
+    struct hvc_vnet_config vc = {0};
+    ip4_addr_t ip, mask, gw;
+    struct tcp_pcb *l;
+    int rc;
+
+    if (idx < 0)
+        return idx;
+    e = &SYS->objects[idx].end[SYS->objects[idx].end[0].peer == ivpos ? 0 : 1];
+    if (e->has_mac) {
+        vc.flags = HVC_VNET_MAC_SET;
+        __builtin_memcpy(vc.mac, e->mac, 6);
+    }
+    lwip_init();
+    rc = hvc_vnet_open(&vnet, &region, "net", &vc);
+    if (rc < 0)
+        return rc;
+    ip4_addr_set_u32(&ip, lwip_htonl(e->ipv4));
+    ip4_addr_set_u32(&mask, e->prefix ? lwip_htonl(~0u << (32 - e->prefix)) : 0);
+    ip4_addr_set_zero(&gw);
+    if (netif_add(&nif, &ip, &mask, &gw, &vnet, hvc_vnet_netif_init, ethernet_input) == NULL)
+        return -HVC_EINVAL;
+    netif_set_default(&nif);
+    netif_set_up(&nif);
+    l = tcp_new();
+    if (l == NULL || tcp_bind(l, IP_ADDR_ANY, DB_ECHO_PORT) != ERR_OK)
+        return -HVC_ENOMEM;
+    l = tcp_listen(l);
+    if (l == NULL)
+        return -HVC_ENOMEM;
+    tcp_accept(l, echo_accept);
+    return 0;
+}
+
+/* The TCP phase: the main loop runs lwIP and sleeps in hvc_vnet_wait()
+ * (WFI), until the host's connection is echoed and closed. Each wait is
+ * counted: slept or not, ended by a doorbell interrupt or by the timer
+ * only (the alarm is armed for lwIP's next timeout in this phase). */
+static void net_run(void)
+{
+    struct hvc_baremetal_stats s0, w0, w1;
+    int rc = net_up();
+
+    if (rc < 0) {
+        st.bad++;
+        bm_printf("guest: no network: %s\n", hvc_errname(rc));
+        return;
+    }
+    hvc_baremetal_stats(&bm, &s0);
+    net_timers = true;
+    while (st.net_done == 0) {
+        uint32_t t0 = board_timer_irqs;
+        uint32_t ms;
+
+        hvc_vnet_poll(&vnet, 64);
+        sys_check_timeouts();
+        if (st.net_done != 0)
+            break;
+        ms = sys_timeouts_sleeptime();
+        if (ms > 1000u)
+            ms = 1000u;
+        /* Sleep at once (doorbells only), as the other waits do; the
+         * receive ring is (re)attached by hvc_vnet_poll(), so set it
+         * each time (its data event is a plain hvc_event). */
+        hvc_event_set_spin(&vnet.port.rx.data_ev, 0);
+        hvc_baremetal_stats(&bm, &w0);
+        rc = hvc_vnet_wait(&vnet, (int64_t)ms * 1000000);
+        hvc_baremetal_stats(&bm, &w1);
+        if (rc < 0 && rc != -HVC_ETIMEDOUT) {
+            st.bad++;
+            bm_printf("guest: vnet wait: %s\n", hvc_errname(rc));
+            break;
+        }
+        if (w1.sleeps != w0.sleeps) {
+            st.net_waits_slept++;
+            if (w1.irqs != w0.irqs)
+                st.net_waits_irq++;
+            else if (board_timer_irqs != t0)
+                st.net_waits_timer++;
+        }
+    }
+    net_timers = false;
+    hvc_baremetal_stats(&bm, &w1);
+    st.net_irqs = w1.irqs - s0.irqs;
+    bm_printf("guest: TCP echo done: %u bytes in, %u out; %u waits slept, %u ended by a "
+              "doorbell, %u by the timer only; %u doorbell irqs\n", (unsigned)st.net_rx,
+              (unsigned)st.net_tx, (unsigned)st.net_waits_slept, (unsigned)st.net_waits_irq,
+              (unsigned)st.net_waits_timer, (unsigned)st.net_irqs);
+}
+
 int board_main(uint32_t core)
 {
     struct hvc_baremetal_desc d = {0};
     struct hvc_baremetal_stats s;
-    struct hvc_event *evs[4] = {&ping, &pollev, &stream, &quit};
+    struct hvc_event *evs[5] = {&ping, &pollev, &stream, &tcpev, &quit};
     uint64_t shm, shm_len;
     uint32_t id, host = (uint32_t)hvc_system_peer_find(SYS, "host");
     int rc;
@@ -326,6 +522,7 @@ int board_main(uint32_t core)
          hvc_system_open_event(&region, SYS, "poll", &pollev) < 0 ||
          hvc_system_open_event(&region, SYS, "stream", &stream) < 0 ||
          hvc_system_open_event(&region, SYS, "quit", &quit) < 0 ||
+         hvc_system_open_event(&region, SYS, "tcp", &tcpev) < 0 ||
          hvc_system_open_ring(&region, SYS, "l2g", &l2g) < 0 ||
          hvc_system_open_ring(&region, SYS, "g2l", &g2l) < 0 ||
          hvc_system_open_sampling(&region, SYS, "status", &status_port) < 0))
@@ -334,7 +531,7 @@ int board_main(uint32_t core)
         bm_printf("guest: FAIL joining the system: %s\n", hvc_errname(rc));
         board_exit(3);
     }
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 5; i++)
         hvc_event_set_spin(evs[i], 0); /* sleep at once: doorbells only */
     hvc_event_set_spin(&l2g.data_ev, 0);
     hvc_event_set_spin(&g2l.space_ev, 0);
@@ -346,7 +543,7 @@ int board_main(uint32_t core)
               SYS->name, hvc_peer_self(&region), (unsigned)ivpos, (unsigned long)window.base);
 
     for (;;) {
-        rc = counted_wait(evs, 4);
+        rc = counted_wait(evs, 5);
         if (rc == 0) {
             if (!host_waiting(host)) {
                 st.bad++;
@@ -366,6 +563,8 @@ int board_main(uint32_t core)
             polled_rounds();
         else if (rc == 2)
             stream_run();
+        else if (rc == 3)
+            net_run();
         else
             break;
         st.phase++;

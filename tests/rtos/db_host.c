@@ -25,7 +25,15 @@
  *    recv_wait on both sides, in lock step: message i on l2g, then
  *    message i back on g2l), every message checked by the receiver; both
  *    receivers find their ring empty and sleep until a doorbell.
- * 5. QEMU is killed: the server announces the leave, the backend's
+ * 5. TCP over the vnet link "net": lwIP in this process (hvc_vnet on the
+ *    ivshmem host backend) connects to the guest's echo server, sends
+ *    DB_NET_BULK (at most NET_AHEAD ahead of the echo), then DB_NET_RTT
+ *    round trips of DB_NET_PIECE bytes, each sent once the guest is
+ *    registered as a sleeper on the ring (so each rings its doorbell),
+ *    and checks every byte echoed; the guest runs lwIP from its main loop, sleeping in
+ *    hvc_vnet_wait() and woken by the doorbell interrupt. Its counts of
+ *    waits ended by a doorbell interrupt are checked.
+ * 6. QEMU is killed: the server announces the leave, the backend's
  *    peer_alive says 0 for the guest's ivshmem token, hvc_peer_scan() marks
  *    it GONE; a new guest gets the same IVPosition, takes the slot over,
  *    and steps 2 and 4 run again. Then "quit"; the guest's exit status
@@ -54,6 +62,14 @@
 
 #include "db_proto.h"
 
+#include <hvcomm/vnet.h>
+
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
 #define DEADLINE_NS 30000000000ull
 #define WAIT_NS 10000000000ll
 #define ROUNDS 300
@@ -79,7 +95,7 @@ static const char *guest_elf, *server_tool;
 static char sock_path[128], shm_path[128];
 static pid_t server_pid = -1, qemu_pid = -1;
 static struct hvc_region r;
-static struct hvc_event ping, pong, pollev, stream, quit;
+static struct hvc_event ping, pong, pollev, stream, tcpev, quit;
 static struct hvc_ring l2g, g2l;
 static struct hvc_sampling status_port;
 
@@ -409,6 +425,246 @@ static pid_t boot_guest(void)
     return pid;
 }
 
+/* ---- TCP over "net": this process's lwIP, the guest's echo server ---- */
+
+#define NET_AHEAD (96u * 1024u) /* bytes sent and not yet echoed, at most */
+
+static struct hvc_vnet hv;
+static struct netif hnif;
+static struct tcp_pcb *cpcb;
+static uint8_t net_buf[DB_NET_BYTES];
+static uint32_t net_sent, net_got, net_bad;
+static uint64_t net_t0, net_bulk_ns;
+/* 0 connecting, 1 connected, 2 all echoed, -1 failed, -3 the guest never slept */
+static int net_state;
+
+static uint64_t rtt_t0, rtt_ns[DB_NET_RTT];
+static uint32_t rtt_n;
+
+/* Before each round trip's piece: the guest registered as a sleeper on
+ * the data event of our transmit ring (its receive ring), the observable
+ * condition of its main loop on its way to WFI, so every piece rings its
+ * doorbell. False when it never does. */
+static bool guest_asleep(void)
+{
+    uint64_t deadline = now_ns() + DEADLINE_NS;
+    struct hvc_event_stats es;
+
+    while (hvc_event_stats(&r, &hv.port.tx.data_ev.obj, &es) == 0 && now_ns() < deadline) {
+        if (es.sleepers & (1ull << 1))
+            return true;
+        sched_yield();
+    }
+    return false;
+}
+
+/* The bulk part: up to NET_AHEAD bytes ahead of the echo. Then round
+ * trips: one DB_NET_PIECE piece, sent only when all before it came back. */
+static void client_push(void)
+{
+    while (net_state == 1 && net_sent < DB_NET_BULK && net_sent - net_got < NET_AHEAD) {
+        u32_t len = DB_NET_BULK - net_sent, room = tcp_sndbuf(cpcb);
+
+        if (len > NET_AHEAD - (net_sent - net_got))
+            len = NET_AHEAD - (net_sent - net_got);
+        if (len > room)
+            len = room;
+        if (len > 0xffffu)
+            len = 0xffffu;
+        if (len == 0 || tcp_write(cpcb, net_buf + net_sent, (u16_t)len, 0) != ERR_OK)
+            break;
+        net_sent += len;
+    }
+    if (net_state == 1 && net_sent >= DB_NET_BULK && net_sent < DB_NET_BYTES &&
+        net_got == net_sent && tcp_sndbuf(cpcb) >= DB_NET_PIECE) {
+        if (!guest_asleep())
+            net_state = -3;
+        else if (tcp_write(cpcb, net_buf + net_sent, DB_NET_PIECE, 0) == ERR_OK) {
+            net_sent += DB_NET_PIECE;
+            rtt_t0 = now_ns();
+        }
+    }
+    if (cpcb != NULL)
+        tcp_output(cpcb);
+}
+
+static err_t client_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    (void)arg;
+    (void)err;
+    if (p == NULL) {
+        if (net_got != DB_NET_BYTES)
+            net_state = -1;
+        return ERR_OK;
+    }
+    for (struct pbuf *q = p; q != NULL; q = q->next) {
+        if (net_got + q->len > net_sent || memcmp(q->payload, net_buf + net_got, q->len) != 0)
+            net_bad++;
+        net_got += q->len;
+    }
+    tcp_recved(pcb, p->tot_len);
+    pbuf_free(p);
+    if (net_sent > DB_NET_BULK && net_got == net_sent && rtt_n < DB_NET_RTT)
+        rtt_ns[rtt_n++] = now_ns() - rtt_t0;
+    if (net_got == DB_NET_BULK)
+        net_bulk_ns = now_ns() - net_t0;
+    if (net_got >= DB_NET_BYTES) {
+        net_state = net_got == DB_NET_BYTES ? 2 : -1;
+        tcp_arg(pcb, NULL);
+        tcp_recv(pcb, NULL);
+        tcp_sent(pcb, NULL);
+        tcp_err(pcb, NULL);
+        if (tcp_close(pcb) != ERR_OK)
+            tcp_abort(pcb);
+        cpcb = NULL;
+        return ERR_OK;
+    }
+    client_push();
+    return ERR_OK;
+}
+
+static err_t client_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+    (void)arg;
+    (void)pcb;
+    (void)len;
+    client_push();
+    return ERR_OK;
+}
+
+static void client_err(void *arg, err_t err)
+{
+    (void)arg;
+    fprintf(stderr, "host: TCP connection failed: %d\n", (int)err);
+    cpcb = NULL;
+    net_state = -1;
+}
+
+static err_t client_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    (void)arg;
+    (void)pcb;
+    if (err != ERR_OK) {
+        net_state = -1;
+        return err;
+    }
+    net_state = 1;
+    client_push();
+    return ERR_OK;
+}
+
+/* One main loop turn of this process's lwIP: frames, timers, and a wait
+ * for the guest's doorbell (eventfd) bounded by lwIP's next timeout. */
+static void host_net_step(void)
+{
+    u32_t ms;
+    int rc;
+
+    hvc_vnet_poll(&hv, 64);
+    sys_check_timeouts();
+    ms = sys_timeouts_sleeptime();
+    if (ms > 100u)
+        ms = 100u;
+    rc = hvc_vnet_wait(&hv, (int64_t)ms * 1000000);
+    if (rc < 0 && rc != -HVC_ETIMEDOUT)
+        FAIL("host: vnet wait: %s", hvc_errname(rc));
+}
+
+static void tcp_run(void)
+{
+    int idx = hvc_system_object_find(sys, "net");
+    const struct hvc_system_vnet_end *e, *g;
+    struct hvc_vnet_config vc = {0};
+    ip4_addr_t ip, mask, gw;
+    ip_addr_t gip = IPADDR4_INIT(0);
+    struct db_status before, s;
+    uint64_t deadline, t0, t1, n0 = wn.notified, to0 = wn.timeouts;
+    uint32_t phase;
+
+    if (idx < 0)
+        FAIL("no vnet link \"net\" in the system");
+    e = &sys->objects[idx].end[sys->objects[idx].end[0].peer == 0u ? 0 : 1];
+    g = &sys->objects[idx].end[sys->objects[idx].end[0].peer == 0u ? 1 : 0];
+    for (uint32_t i = 0; i < DB_NET_BYTES; i++)
+        net_buf[i] = (uint8_t)(i * 2654435761u >> 13);
+    if (e->has_mac) {
+        vc.flags = HVC_VNET_MAC_SET;
+        memcpy(vc.mac, e->mac, 6);
+    }
+    lwip_init();
+    CHECK_RC(hvc_vnet_open(&hv, &r, "net", &vc));
+    ip4_addr_set_u32(&ip, lwip_htonl(e->ipv4));
+    ip4_addr_set_u32(&mask, e->prefix ? lwip_htonl(~0u << (32 - e->prefix)) : 0);
+    ip4_addr_set_zero(&gw);
+    ip4_addr_set_u32(ip_2_ip4(&gip), lwip_htonl(g->ipv4));
+    if (netif_add(&hnif, &ip, &mask, &gw, &hv, hvc_vnet_netif_init, ethernet_input) == NULL)
+        FAIL("netif_add");
+    netif_set_default(&hnif);
+    netif_set_up(&hnif);
+
+    status_wait(&before, 0, 0);
+    phase = before.phase;
+    CHECK_RC(hvc_event_signal(&tcpev));
+    deadline = now_ns() + 4 * DEADLINE_NS;
+    /* The guest opens its end on "tcp": wait for the link to come up. */
+    while (!netif_is_link_up(&hnif)) {
+        if (now_ns() > deadline)
+            FAIL("host: the vnet link never came up");
+        host_net_step();
+    }
+    cpcb = tcp_new();
+    if (cpcb == NULL)
+        FAIL("tcp_new");
+    tcp_nagle_disable(cpcb);
+    tcp_recv(cpcb, client_recv);
+    tcp_sent(cpcb, client_sent);
+    tcp_err(cpcb, client_err);
+    t0 = now_ns();
+    net_t0 = t0;
+    if (tcp_connect(cpcb, &gip, DB_ECHO_PORT, client_connected) != ERR_OK)
+        FAIL("tcp_connect");
+    while (net_state == 0 || net_state == 1) {
+        if (now_ns() > deadline)
+            FAIL("host: TCP echo: %u bytes sent, %u echoed by the deadline", net_sent, net_got);
+        host_net_step();
+    }
+    t1 = now_ns();
+    if (net_state != 2 || net_bad != 0)
+        FAIL("host: TCP echo failed: state %d, %u of %u bytes back, %u bad pieces", net_state,
+             net_got, DB_NET_BYTES, net_bad);
+    /* The guest's FIN and the status: keep this lwIP running meanwhile. */
+    for (;;) {
+        if (read_status(&s) && s.phase > phase)
+            break;
+        if (now_ns() > deadline)
+            FAIL("host: the guest did not end its TCP phase");
+        host_net_step();
+    }
+    printf("host <-> guest, TCP over vnet: %u bytes streamed, echoed and checked in %.1f ms "
+           "(from the connect): %.1f Mbit/s each way (TCG emulator figure); %u round trips of "
+           "%u bytes; all in %.1f ms; host woken by %llu eventfd notifications (%llu slices "
+           "timed out)\n", DB_NET_BULK, net_bulk_ns / 1e6,
+           DB_NET_BULK * 8.0 / (net_bulk_ns / 1e3), DB_NET_RTT, DB_NET_PIECE, (t1 - t0) / 1e6,
+           (unsigned long long)(wn.notified - n0), (unsigned long long)(wn.timeouts - to0));
+    if (rtt_n != DB_NET_RTT)
+        FAIL("host: %u TCP round trips timed, %u expected", rtt_n, DB_NET_RTT);
+    print_times("host <-> guest, TCP round trips over vnet", rtt_ns, (int)rtt_n);
+    printf("host <-> guest, TCP over vnet: guest received %u, sent %u; its main loop's "
+           "vnet waits: %u slept, %u ended by a doorbell interrupt, %u by the timer only; "
+           "%u doorbell irqs\n", s.net_rx, s.net_tx, s.net_waits_slept, s.net_waits_irq,
+           s.net_waits_timer, s.net_irqs);
+    if (s.net_rx != DB_NET_BYTES || s.net_tx != DB_NET_BYTES || s.net_done != 1 || s.bad != 0)
+        FAIL("guest: TCP phase: rx %u, tx %u, done %u, bad %u", s.net_rx, s.net_tx,
+             s.net_done, s.bad);
+    /* How many waits sleep depends on timing; that the sleeping ones are
+     * ended by doorbells (and not by lwIP's timer) does not. */
+    if (s.net_waits_irq < DB_NET_RTT || s.net_waits_irq <= s.net_waits_timer ||
+        wn.notified == n0)
+        FAIL("guest: the TCP phase's waits were not ended by doorbells (%u slept, %u by a "
+             "doorbell, %u by the timer only)", s.net_waits_slept, s.net_waits_irq,
+             s.net_waits_timer);
+}
+
 int main(int argc, char **argv)
 {
     struct hvc_region_config rc;
@@ -453,6 +709,7 @@ int main(int argc, char **argv)
     CHECK_RC(hvc_system_open_event(&r, sys, "poll", &pollev));
     CHECK_RC(hvc_system_open_event(&r, sys, "stream", &stream));
     CHECK_RC(hvc_system_open_event(&r, sys, "quit", &quit));
+    CHECK_RC(hvc_system_open_event(&r, sys, "tcp", &tcpev));
     CHECK_RC(hvc_system_open_ring(&r, sys, "l2g", &l2g));
     CHECK_RC(hvc_system_open_ring(&r, sys, "g2l", &g2l));
     CHECK_RC(hvc_system_open_sampling(&r, sys, "status", &status_port));
@@ -472,6 +729,7 @@ int main(int argc, char **argv)
     if (s.ivposition != 1 || !s.selftest_irq)
         FAIL("guest: IVPosition %u, self-test %u", s.ivposition, s.selftest_irq);
     traffic("host <-> guest", s.boot, 1);
+    tcp_run();
 
     /* 5. Kill the guest: the server's leave makes it GONE; a new one joins. */
     CHECK_RC(hvc_peer_info(&r, 1, &pi));

@@ -12,6 +12,11 @@
 
 #define DB_POLL_ROUNDS 200u  /* polled round trips after one "poll" event */
 #define DB_STREAM_MSGS 400u  /* messages each way after one "stream" event */
+#define DB_ECHO_PORT 7u     /* the guest's TCP echo server on "net" */
+#define DB_NET_BULK (1024u * 1024u) /* streamed, echoed, checked by the host */
+#define DB_NET_RTT 200u      /* then this many one-piece round trips ... */
+#define DB_NET_PIECE 64u     /* ... of this many bytes */
+#define DB_NET_BYTES (DB_NET_BULK + DB_NET_RTT * DB_NET_PIECE)
 #define DB_MSI_ID 16u        /* the IMSIC identity of the device's vector 0 */
 
 /* Counters of one guest incarnation; `phase` moves after each request. */
@@ -35,6 +40,13 @@ struct db_status {
     uint32_t bad;         /* bad messages or failed calls */
     uint32_t stream_sleeps; /* WFI executed during the last stream */
     uint32_t stream_irqs;   /* doorbell interrupts during the last stream */
+    uint32_t net_rx;        /* TCP bytes received by the echo server */
+    uint32_t net_tx;        /* TCP bytes it queued back */
+    uint32_t net_waits_slept;   /* hvc_vnet_wait() calls that executed WFI */
+    uint32_t net_waits_irq;     /* ... ended by a doorbell interrupt */
+    uint32_t net_waits_timer;   /* ... ended by the timer only (lwIP's timeouts) */
+    uint32_t net_irqs;      /* doorbell interrupts during the TCP phase */
+    uint32_t net_done;      /* 1: the echo connection closed cleanly */
 };
 
 #endif
