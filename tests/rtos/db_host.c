@@ -435,6 +435,7 @@ static struct tcp_pcb *cpcb;
 static uint8_t net_buf[DB_NET_BYTES];
 static uint32_t net_sent, net_got, net_bad;
 static uint64_t net_t0, net_bulk_ns;
+static uint32_t net_guest; /* the guest's peer id */
 /* 0 connecting, 1 connected, 2 all echoed, -1 failed, -3 the guest never slept */
 static int net_state;
 
@@ -451,7 +452,7 @@ static bool guest_asleep(void)
     struct hvc_event_stats es;
 
     while (hvc_event_stats(&r, &hv.port.tx.data_ev.obj, &es) == 0 && now_ns() < deadline) {
-        if (es.sleepers & (1ull << 1))
+        if (es.sleepers & (1ull << net_guest))
             return true;
         sched_yield();
     }
@@ -583,8 +584,11 @@ static void tcp_run(void)
 
     if (idx < 0)
         FAIL("no vnet link \"net\" in the system");
-    e = &sys->objects[idx].end[sys->objects[idx].end[0].peer == 0u ? 0 : 1];
-    g = &sys->objects[idx].end[sys->objects[idx].end[0].peer == 0u ? 1 : 0];
+    net_guest = (uint32_t)hvc_system_peer_find(sys, "guest");
+    if (net_guest >= 64u)
+        FAIL("no peer \"guest\" in the system");
+    e = &sys->objects[idx].end[sys->objects[idx].end[0].peer == net_guest ? 1 : 0];
+    g = &sys->objects[idx].end[sys->objects[idx].end[0].peer == net_guest ? 0 : 1];
     for (uint32_t i = 0; i < DB_NET_BYTES; i++)
         net_buf[i] = (uint8_t)(i * 2654435761u >> 13);
     if (e->has_mac) {

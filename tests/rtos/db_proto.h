@@ -13,7 +13,7 @@
 #define DB_POLL_ROUNDS 200u  /* polled round trips after one "poll" event */
 #define DB_STREAM_MSGS 400u  /* messages each way after one "stream" event */
 #define DB_ECHO_PORT 7u     /* the guest's TCP echo server on "net" */
-#define DB_NET_BULK (1024u * 1024u) /* streamed, echoed, checked by the host */
+#define DB_NET_BULK (4u * 1024u * 1024u) /* streamed, echoed, checked by the host */
 #define DB_NET_RTT 200u      /* then this many one-piece round trips ... */
 #define DB_NET_PIECE 64u     /* ... of this many bytes */
 #define DB_NET_BYTES (DB_NET_BULK + DB_NET_RTT * DB_NET_PIECE)
