@@ -20,8 +20,8 @@
  * loop, sleeping in hvc_vnet_wait() (WFI) and woken by the doorbell
  * interrupt, until the host's TCP connection to its echo server is echoed
  * and closed; on "quit" it exits (0 when nothing was
- * bad). Its waits' alarm arms nothing (doorbell_only_alarm()), so WFI
- * ends only with a doorbell interrupt; it counts per wait whether the wait
+ * bad). Outside the TCP phase its waits' alarm arms nothing
+ * (doorbell_only_alarm()), so WFI ends only with a doorbell interrupt; it counts per wait whether the wait
  * slept and took a doorbell interrupt, and the timer interrupts (there
  * should be none), and publishes that on the sampling port "status".
  */
@@ -90,7 +90,8 @@ static int core_hook(void *ctx)
  * and the only interrupt the guest enables besides the (unarmed) timer is
  * the doorbell's MSI-X: every wait of the test is satisfied by a doorbell
  * or not at all (the host's deadlines then fail the run). A real board
- * arms its timer here (board_alarm()).
+ * arms its timer here (board_alarm()), as the TCP phase does: lwIP's
+ * timers need it.
  */
 static int doorbell_only_alarm(void *ctx, uint64_t deadline_ns)
 {
