@@ -1091,7 +1091,7 @@ int hvc_bridge_stats(struct hvc_region *r, const struct hvc_obj *obj, struct hvc
         return -HVC_EINVAL;
     /* Header, feature flags: the checks every type shares. The magic's
      * acquire pairs with its release in hvc_bridge_init(). */
-    rc = hvc_obj_validate(r, obj, &hvc__objdesc_bridge, NULL);
+    rc = hvc_obj_validate(r, obj, hvc_obj_type_desc(HVC_OBJ_BRIDGE), NULL);
     if (rc < 0)
         return rc;
     w = obj->ptr;

@@ -78,7 +78,7 @@ int hvc__vnet_check(struct hvc_region *r, const struct hvc_obj *obj,
         return -HVC_EINVAL;
     /* Header, feature flags: the checks every type shares. The magic's
      * acquire pairs with its release in hvc_vnet_link_create(). */
-    rc = hvc_obj_validate(r, obj, &hvc__objdesc_vnet, &g->flags);
+    rc = hvc_obj_validate(r, obj, hvc_obj_type_desc(HVC_OBJ_VNET), &g->flags);
     if (rc < 0)
         return rc;
     w = obj->ptr;
