@@ -302,16 +302,12 @@ int hvc_fring_attach(struct hvc_fring *q, struct hvc_region *r, const struct hvc
     rc = check_header(r, obj, &g);
     if (rc < 0)
         return rc;
-    if (role == HVC_FRING_PRODUCER && obj->writer != HVC_PEER_ANY &&
-        hvc_peer_self(r) != (int)obj->writer)
+    if (role == HVC_FRING_PRODUCER && !hvc__may_write(r, obj))
         return -HVC_EPERM;
     w = obj->ptr;
     /* Both indices once, checked together: the producer resumes at prod,
      * the consumer at cons. */
-    hvc__invalidate(r, &w->prod, sizeof(w->prod));
-    hvc__invalidate(r, &w->cons, sizeof(w->cons));
-    p = hvc_load_acquire(&w->prod);
-    c = hvc_load_acquire(&w->cons);
+    hvc__load_indices(r, &w->prod, &w->cons, &p, &c);
     if (p - c > g.capacity) {
         hvc_region_proto_error(r, "fring: indices out of bounds");
         return -HVC_EPROTO;

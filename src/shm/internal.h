@@ -125,6 +125,25 @@ static inline void hvc__invalidate(struct hvc_region *r, const void *p, uint64_t
 /* Counts a protocol error (unsupported false) or an unsupported object. */
 void hvc__region_note(struct hvc_region *r, bool unsupported, const char *what);
 
+/* The rule of every single-writer object: the writing role only for the
+ * peer the object names as its writer (any peer when it names none). */
+static inline bool hvc__may_write(struct hvc_region *r, const struct hvc_obj *obj)
+{
+    return obj->writer == HVC_PEER_ANY || hvc_peer_self(r) == (int)obj->writer;
+}
+
+/* Both indices of an SPSC object, each read once (acquire: pairs with the
+ * other side's release store), invalidated first on non-coherent memory.
+ * The caller checks them together. */
+static inline void hvc__load_indices(struct hvc_region *r, const uint32_t *prod,
+                                     const uint32_t *cons, uint32_t *p, uint32_t *c)
+{
+    hvc__invalidate(r, prod, sizeof(*prod));
+    hvc__invalidate(r, cons, sizeof(*cons));
+    *p = hvc_load_acquire(prod);
+    *c = hvc_load_acquire(cons);
+}
+
 /* Checks the immutable header at base (map_size bytes) into r's fields. */
 int hvc__check_header(struct hvc_region *r, const uint8_t *base,
                       uint64_t map_size);

@@ -80,8 +80,7 @@ static int attach(struct hvc_queue *qp, struct hvc_region *r,
     rc = check_header(r, obj, &g);
     if (rc < 0)
         return rc;
-    if (role == HVC_PORT_WRITER && obj->writer != HVC_PEER_ANY &&
-        hvc_peer_self(r) != (int)obj->writer)
+    if (role == HVC_PORT_WRITER && !hvc__may_write(r, obj))
         return -HVC_EPERM;
     w = obj->ptr;
     p = hvc_load_acquire(&w->prod);

@@ -682,16 +682,12 @@ int hvc_ring_attach(struct hvc_ring *ring, struct hvc_region *r,
     rc = check_header(r, obj, &g);
     if (rc < 0)
         return rc;
-    if (role == HVC_RING_PRODUCER && obj->writer != HVC_PEER_ANY &&
-        hvc_peer_self(r) != (int)obj->writer)
+    if (role == HVC_RING_PRODUCER && !hvc__may_write(r, obj))
         return -HVC_EPERM;
     w = obj->ptr;
     /* Both indices once, checked together: the producer resumes at prod,
      * the consumer at cons. */
-    hvc__invalidate(r, &w->prod, sizeof(w->prod));
-    hvc__invalidate(r, &w->cons, sizeof(w->cons));
-    p = hvc_load_acquire(&w->prod);
-    c = hvc_load_acquire(&w->cons);
+    hvc__load_indices(r, &w->prod, &w->cons, &p, &c);
     /* cons may be ahead of prod: the consumer follows the tags, and prod
      * lags the records by those released since its last store. */
     if (((p | c) & 7u) != 0 || (p - c > g.capacity && c - p > g.capacity)) {

@@ -63,8 +63,7 @@ static int attach(struct hvc_sampling *sp, struct hvc_region *r,
     rc = check_header(r, obj, &g);
     if (rc < 0)
         return rc;
-    if (role == HVC_PORT_WRITER && obj->writer != HVC_PEER_ANY &&
-        hvc_peer_self(r) != (int)obj->writer)
+    if (role == HVC_PORT_WRITER && !hvc__may_write(r, obj))
         return -HVC_EPERM;
     __builtin_memset(sp, 0, sizeof(*sp));
     sp->region = r;
