@@ -35,6 +35,7 @@ struct hvc_baremetal *volatile board_bm[2];
 static struct hvc_mhu_ctx mhu = {.base = MHU0};
 static uint32_t out_lock;
 static volatile uint32_t ticks[2];
+static uint64_t last_ns[2]; /* board_now_ns(): the last value per core */
 
 static inline void w32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static inline uint32_t r32(uintptr_t a) { return *(volatile uint32_t *)a; }
@@ -75,6 +76,7 @@ uint32_t board_core(void)
 uint64_t board_now_ns(void)
 {
     uint32_t c = board_core(), t1, t2, p1, p2, cvr;
+    uint64_t ns;
 
     /* A wrap whose interrupt has not run yet (masked) shows as PENDSTSET:
      * count it, and retry if the tick or the pending bit moved meanwhile. */
@@ -85,8 +87,16 @@ uint64_t board_now_ns(void)
         p2 = r32(ICSR) & (1u << 26);
         t2 = ticks[c];
     } while (t1 != t2 || p1 != p2);
-    return ((uint64_t)t1 + (p1 ? 1u : 0u)) * 1000000u +
-           (uint64_t)(TICK_RELOAD - cvr) * NS_PER_CLK;
+    ns = ((uint64_t)t1 + (p1 ? 1u : 0u)) * 1000000u + (uint64_t)(TICK_RELOAD - cvr) * NS_PER_CLK;
+    /* Never backwards. Under QEMU a reading once came out below an earlier
+     * one (a 60 s deadline "passed" 3 s into a run, by unsigned
+     * subtraction): the counter, the pending bit and the tick count are
+     * three reads, and the emulated wrap is not atomic with them. Hold the
+     * clock still until the tick catches up. */
+    if (ns < last_ns[c])
+        ns = last_ns[c];
+    last_ns[c] = ns;
+    return ns;
 }
 
 static uint64_t now_hook(void *ctx)
