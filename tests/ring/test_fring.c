@@ -21,18 +21,13 @@ static const char *path;
 
 static void setup(void)
 {
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 32};
-
-    hvct_leak_setup();
     posix = hvc_platform_posix();
-    hvct_assert_rc(hvc_region_format(&reg, posix, path = hvct_region_path("fring"), &cfg), 0);
-    ck_assert_int_eq(hvc_peer_join(&reg, "a"), 0);
+    path = hvct_fixture_setup(&reg, "fring", SIZE);
 }
 
 static void teardown(void)
 {
-    hvc_region_detach(&reg);
-    hvct_leak_teardown();
+    hvct_fixture_teardown(&reg);
 }
 
 /* Element `seq` of `es` bytes: seq and a checksum when it holds 12 bytes,

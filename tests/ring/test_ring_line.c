@@ -35,18 +35,13 @@ static const char *path;
 
 static void setup(void)
 {
-    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 32};
-
-    hvct_leak_setup();
     posix = hvc_platform_posix();
-    hvct_assert_rc(hvc_region_format(&reg, posix, path = hvct_region_path("ringline"), &cfg), 0);
-    ck_assert_int_eq(hvc_peer_join(&reg, "a"), 0);
+    path = hvct_fixture_setup(&reg, "ringline", SIZE);
 }
 
 static void teardown(void)
 {
-    hvc_region_detach(&reg);
-    hvct_leak_teardown();
+    hvct_fixture_teardown(&reg);
 }
 
 static void make_pair(struct hvc_ring *p, struct hvc_ring *c, const char *name,

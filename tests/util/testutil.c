@@ -38,6 +38,22 @@ const char *hvct_make_region(struct hvc_region *r, const char *tag, uint64_t siz
     return path;
 }
 
+const char *hvct_fixture_setup(struct hvc_region *r, const char *tag, uint64_t size)
+{
+    const char *path;
+
+    hvct_leak_setup();
+    path = hvct_region_path(tag);
+    ck_assert_int_eq(hvct_format(r, NULL, path, size, 4, 32, "a"), 0);
+    return path;
+}
+
+void hvct_fixture_teardown(struct hvc_region *r)
+{
+    hvc_region_detach(r);
+    hvct_leak_teardown();
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

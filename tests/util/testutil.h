@@ -22,6 +22,12 @@ void hvct_leak_teardown(void);
 const char *hvct_make_region(struct hvc_region *r, const char *tag, uint64_t size,
                              uint32_t max_peers, uint32_t max_objects);
 
+/* The fixture most single-process tests share: hvct_leak_setup(), a fresh
+ * region of `size` bytes (4 peers, 32 objects) joined as "a" (peer 0);
+ * returns its path. hvct_fixture_teardown() detaches it and checks leaks. */
+const char *hvct_fixture_setup(struct hvc_region *r, const char *tag, uint64_t size);
+void hvct_fixture_teardown(struct hvc_region *r);
+
 /* Send library logs to stderr (set HVCT_LOG=4 for debug). */
 void hvct_log_to_stderr(void);
 
