@@ -277,7 +277,7 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj, struct 
     hdr = hvc_load_relaxed(&w->hdr_size);
     g->elem_size = hvc_load_relaxed(&w->elem_size);
     g->capacity = hvc_load_relaxed(&w->capacity);
-    g->writer = hvc_load_relaxed(&w->writer);
+    g->writer = obj->writer; /* private; hvc_obj_validate() matched the header to it */
     if (hdr != sizeof(struct hvc_wire_fring) || g->elem_size == 0 ||
         g->elem_size > HVC_FRING_ELEM_MAX || g->capacity == 0 ||
         (g->capacity & (g->capacity - 1)) != 0 ||

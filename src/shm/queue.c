@@ -55,7 +55,7 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
     g->slots = hvc_load_relaxed(&w->slots);
     g->slot_size = hvc_load_relaxed(&w->slot_size);
     g->policy = hvc_load_relaxed(&w->policy);
-    g->writer = hvc_load_relaxed(&w->writer);
+    g->writer = obj->writer; /* private; hvc_obj_validate() matched the header to it */
     if (hvc_load_relaxed(&w->hdr_size) != sizeof(*w) || g->max_msg > HVC_PORT_MSG_MAX ||
         g->max_count == 0 || g->max_count > COUNT_MAX ||
         g->slots != slots_for(g->max_count) || g->slot_size != slot_size_for(g->max_msg) ||

@@ -1119,7 +1119,7 @@ int hvc_ring_stats(struct hvc_region *r, const struct hvc_obj *obj,
     __builtin_memset(out, 0, sizeof(*out));
     out->capacity = g.capacity;
     out->max_msg = g.max_msg;
-    out->writer = hvc_load_relaxed(&w->writer); /* checked by hvc_obj_validate() */
+    out->writer = obj->writer; /* private; hvc_obj_validate() matched the header to it */
     out->flags = g.flags;
     out->prod = hvc_load_acquire(&w->prod);
     out->cons = hvc_load_acquire(&w->cons);

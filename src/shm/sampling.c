@@ -40,7 +40,7 @@ static int check_header(struct hvc_region *r, const struct hvc_obj *obj,
     w = obj->ptr;
     g->max_msg = hvc_load_relaxed(&w->max_msg);
     g->slot_size = hvc_load_relaxed(&w->slot_size);
-    g->writer = hvc_load_relaxed(&w->writer);
+    g->writer = obj->writer; /* private; hvc_obj_validate() matched the header to it */
     g->refresh_ns = ((uint64_t)hvc_load_relaxed(&w->refresh_hi) << 32) |
                     hvc_load_relaxed(&w->refresh_lo);
     if (hvc_load_relaxed(&w->hdr_size) != sizeof(*w) || g->max_msg == 0 ||
