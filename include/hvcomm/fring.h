@@ -335,8 +335,11 @@ static inline int hvc__fring_prod_refresh(struct hvc_fring *q)
     /* Pairs with the producer's release store of prod: the elements
      * before it are written. */
     uint32_t p = hvc_load_acquire(&q->w->prod);
+    uint32_t n = p - q->head;
 
-    if (p - q->head > q->capacity || p == q->head)
+    /* The out-of-line rule (cons_avail()): within a capacity of head and
+     * not behind what was published before; and something new. */
+    if (n > q->capacity || p - q->peer > n || n == 0)
         return 0;
     q->peer = p;
     return 1;
