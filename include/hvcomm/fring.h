@@ -335,11 +335,11 @@ static inline int hvc__fring_prod_refresh(struct hvc_fring *q)
     /* Pairs with the producer's release store of prod: the elements
      * before it are written. */
     uint32_t p = hvc_load_acquire(&q->w->prod);
-    uint32_t n = p - q->head;
 
-    /* The out-of-line rule (cons_avail()): within a capacity of head and
-     * not behind what was published before; and something new. */
-    if (n > q->capacity || p - q->peer > n || n == 0)
+    /* Called only when every element known was taken (peer == head), so
+     * the out-of-line rule (cons_avail(): within a capacity of head, not
+     * behind what was published) is this one; and something new. */
+    if (p - q->head > q->capacity || p == q->head)
         return 0;
     q->peer = p;
     return 1;
