@@ -124,7 +124,7 @@ struct hvc_ring {
     uint32_t peer;              /**< cached, checked index of the other side */
     uint32_t pending;           /**< reserved or peeked record size, 0 if none */
     uint32_t pending_len;       /**< checked length of the peeked record */
-    uint32_t stalled;           /**< 1 after a full/empty result, until progress */
+    uint32_t stalled;           /**< 1 after a full/empty result, until progress; #HVC__RING_QUIET (consumer) once that result is published */
     uint32_t errors;            /**< protocol errors seen by this handle */
     uint32_t frag_drops;        /**< consumer: fragment records dropped, not reassemblable */
     uint64_t msgs;              /**< messages done by this side */
@@ -590,33 +590,104 @@ HVC_API int hvc__ring_recv_slow(struct hvc_ring *ring, void *buf, uint32_t cap);
 HVC_API void hvc__ring_cons_publish(struct hvc_ring *ring);
 /** Publish the producer index (and wake a sleeping consumer). */
 HVC_API void hvc__ring_prod_publish(struct hvc_ring *ring);
+/** Wake the other side, whose sleep word read `v` (odd), through its event
+ *  (the rare case of an inline publication on a blocking ring). */
+HVC_API void hvc__ring_wake(struct hvc_ring *ring, uint32_t v);
 
-/* Copy a payload: short ones in 8-byte steps, without a call to memcpy. */
+/* Copy a payload: short ones in 8-byte steps, the last step overlapping
+ * the one before (no tail loop), without a call to memcpy. A byte of the
+ * source may be read twice; the copy is still a copy (nothing is parsed
+ * on the way), so a source the peer can write is fine. */
 static inline void hvc__copy(void *dst, const void *src, uint32_t n)
 {
+#ifdef __OPTIMIZE_SIZE__
+    /* Built for size (-Os, small targets): one call. */
+    __builtin_memcpy(dst, src, n);
+#else
     uint8_t *d = (uint8_t *)dst;
     const uint8_t *s = (const uint8_t *)src;
 
-    if (n > 64) {
-        __builtin_memcpy(d, s, n);
+    if (n >= 8) {
+        if (n > 64) {
+            __builtin_memcpy(d, s, n);
+            return;
+        }
+        uint32_t last = (n - 8u) & 63u; /* n - 8, written so for -Warray-bounds */
+
+        for (uint32_t i = 0; i < last; i += 8u)
+            __builtin_memcpy(d + i, s + i, 8);
+        __builtin_memcpy(d + last, s + last, 8);
         return;
     }
-    for (; n >= 8; n -= 8, d += 8, s += 8)
-        __builtin_memcpy(d, s, 8);
     if (n >= 4) {
         __builtin_memcpy(d, s, 4);
-        n -= 4;
-        d += 4;
-        s += 4;
+        __builtin_memcpy(d + (n & 3u), s + (n & 3u), 4); /* n - 4 */
+        return;
     }
-    for (; n > 0; n--)
-        *d++ = *s++;
+    if (n > 0) {
+        d[0] = s[0];
+        d[n >> 1] = s[n >> 1];
+        d[n - 1u] = s[n - 1u];
+    }
+#endif
 }
+
+/* The inline paths go into the caller's code even where the compiler would
+ * rather call one out-of-line copy of them (which loses a constant length
+ * and costs a call on every message); not when building for size. */
+#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
+#define HVC__RING_INLINE __attribute__((always_inline)) inline
+#else
+#define HVC__RING_INLINE inline
+#endif
 
 /** Handle-only bit of hvc_ring::wflags (never in shared memory): the
  *  region is not coherent, the out-of-line paths do the cache maintenance
  *  (ring.c), the inline ones step aside. */
 #define HVC__RING_WF_CACHE 0x80000000u
+
+/** hvc_ring::stalled of a consumer of a ring that does not block, after an
+ *  empty result that was counted and whose index was published
+ *  (hvc__ring_recv_slow()): while the tag word at its head still says
+ *  "not yet", the inline receive returns -HVC_EAGAIN at once, which is
+ *  what the out-of-line path would do (count nothing, publish nothing). */
+#define HVC__RING_QUIET 2u
+
+/*
+ * Light publication of a blocking ring's index, inline: both sides in one
+ * fence domain (the other side's fence word, read once, is our own
+ * domain): a release store, a compiler barrier that keeps the load of the
+ * sleep word after it in program order, and a wake-up only when that word
+ * is odd; exactly publish_blocking() of ring.c (the model,
+ * tests/events/model/ring.pml, checks this order). Returns 0 when it is
+ * not light: the out-of-line publication then reads the fence word
+ * afresh, decides on its own copy and fences.
+ */
+static inline int hvc__ring_publish_light(struct hvc_ring *q, uint32_t *index,
+                                          const uint32_t *peer_fence,
+                                          const uint32_t *sleep_word)
+{
+#ifdef HVC_CONFIG_NO_BLOCKING
+    /* A small target's build without blocking rings: never light inline
+     * (the out-of-line path decides, should a blocking ring ever reach
+     * this code), and no wake-up call linked in. */
+    (void)q, (void)index, (void)peer_fence, (void)sleep_word;
+    return 0;
+#else
+    uint32_t v;
+
+    if ((q->fence & 1u) == 0 || hvc_load_relaxed(peer_fence) != q->fence)
+        return 0;
+    /* Pairs with the other side's acquire load of the index. */
+    hvc_store_release(index, q->head);
+    q->published = q->head;
+    hvc_compiler_barrier();
+    v = hvc_load_relaxed(sleep_word);
+    if ((v & 1u) != 0)
+        hvc__ring_wake(q, v);
+    return 1;
+#endif
+}
 
 /* The producer's released end: the consumer may have read up to here (a
  * held record and what follows it are not visible yet). */
@@ -694,42 +765,43 @@ static inline int hvc__ring_rec_check(const struct hvc_ring *q, uint32_t tag, ui
 }
 /** @endcond */
 
-static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
+static HVC__RING_INLINE int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t len)
 {
-    uint32_t size = HVC_RING_RECORD_SIZE(len), off;
+    uint32_t size = HVC_RING_RECORD_SIZE(len), head, off;
 
     /* q is tested before anything is read through it (NULL gives the slow
      * path's -HVC_EINVAL). The record and the #HVC_REC_EMPTY word of the
      * next position (8 bytes) must fit the free space. On a region that is
      * not coherent the slow path writes it (each record is cleaned before
-     * its tag is stored). */
+     * its tag is stored). The handle's fields are kept in locals: the
+     * stores into the ring could alias them as far as the compiler knows. */
     if (q == NULL)
         return hvc__ring_send_slow(q, buf, len);
-    off = q->head & q->mask;
-    if (q->role == HVC_RING_PRODUCER && q->pending == 0 && q->held == 0 &&
+    head = q->head;
+    off = head & q->mask;
+    if (q->role == HVC_RING_PRODUCER && (q->pending | q->held) == 0 &&
         !(q->wflags & HVC__RING_WF_CACHE) && len <= q->max_msg &&
         (buf != NULL || len == 0) && size <= q->capacity - off &&
-        (size < q->capacity - (q->head - q->peer) ||
-         (hvc__ring_cons_refresh(q) && size < q->capacity - (q->head - q->peer)))) {
-        struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(q->data + off);
+        (size < q->capacity - (head - q->peer) ||
+         (hvc__ring_cons_refresh(q) && size < q->capacity - (head - q->peer)))) {
+        uint8_t *data = q->data;
+        struct hvc_wire_ring_rec *h = (struct hvc_wire_ring_rec *)(void *)(data + off);
         struct hvc_wire_ring_rec *next =
-            (struct hvc_wire_ring_rec *)(void *)(q->data + ((q->head + size) & q->mask));
+            (struct hvc_wire_ring_rec *)(void *)(data + ((head + size) & q->mask));
         struct hvc_wire_ring *w = q->w;
+        uint32_t wflags = q->wflags;
 
         hvc__copy(h + 1, buf, len);
         hvc_store_relaxed(&h->len, len);
         /* The next position says "not yet" before this record is visible. */
         hvc_store_relaxed(&next->tag, HVC_REC_EMPTY);
         /* Pairs with the acquire load of the tag by the consumer. */
-        hvc_store_release(&h->tag, HVC_REC_TAG(q->head, len, 0));
-        q->head += size;
+        hvc_store_release(&h->tag, HVC_REC_TAG(head, len, 0));
+        head += size;
+        q->head = head;
         q->msgs++;
         q->bytes += len;
         q->stalled = 0;
-        if (q->wflags & HVC_RING_WF_BLOCKING) {
-            hvc__ring_prod_publish(q); /* the sleep-word check */
-            return 0;
-        }
         /* prod and the counters are for hvc_ring_stats(), a restarting
          * producer and the sleep protocol; the consumer of a ring that
          * does not block never reads this line, so it stays here. */
@@ -737,48 +809,87 @@ static inline int hvc_ring_send(struct hvc_ring *q, const void *buf, uint32_t le
         hvc_store_relaxed(&w->msgs_hi, (uint32_t)(q->msgs >> 32));
         hvc_store_relaxed(&w->bytes_lo, (uint32_t)q->bytes);
         hvc_store_relaxed(&w->bytes_hi, (uint32_t)(q->bytes >> 32));
-        hvc_store_release(&w->prod, q->head);
-        q->published = q->head;
+        if (!(wflags & HVC_RING_WF_BLOCKING)) {
+            hvc_store_release(&w->prod, head);
+            q->published = head;
+        } else if (!hvc__ring_publish_light(q, &w->prod, &w->cons_fence,
+                                            &w->cons_sleeping)) {
+            hvc__ring_prod_publish(q); /* fenced */
+        }
         return 0;
     }
     return hvc__ring_send_slow(q, buf, len);
 }
 
-static inline int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
+/*
+ * The consumer's publication after a receive, inline: cons with release
+ * (light on a blocking ring; fenced out of line) and the counters. Called
+ * when hvc__ring_cons_done()'s rule says so (ring.c).
+ */
+static inline void hvc__ring_cons_publish_fast(struct hvc_ring *q, uint32_t head)
+{
+#ifdef __OPTIMIZE_SIZE__
+    /* Built for size (-Os, small targets): the one out-of-line copy. */
+    (void)head;
+    hvc__ring_cons_publish(q);
+#else
+    struct hvc_wire_ring *w = q->w;
+
+    hvc_store_relaxed(&w->rmsgs_lo, (uint32_t)q->msgs);
+    hvc_store_relaxed(&w->rmsgs_hi, (uint32_t)(q->msgs >> 32));
+    hvc_store_relaxed(&w->rbytes_lo, (uint32_t)q->bytes);
+    hvc_store_relaxed(&w->rbytes_hi, (uint32_t)(q->bytes >> 32));
+    if (!(q->wflags & HVC_RING_WF_BLOCKING)) {
+        /* Pairs with the producer's acquire load of cons: our reads of
+         * the records before head are done. */
+        hvc_store_release(&w->cons, head);
+        q->published = head;
+    } else if (!hvc__ring_publish_light(q, &w->cons, &w->prod_fence, &w->prod_sleeping)) {
+        hvc__ring_cons_publish(q); /* fenced */
+    }
+#endif
+}
+
+static HVC__RING_INLINE int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
 {
     if (q != NULL && q->role == HVC_RING_CONSUMER && q->pending == 0 &&
         (buf != NULL || cap == 0) && !(q->wflags & HVC__RING_WF_CACHE)) {
-        uint32_t off = q->head & q->mask;
+        uint32_t head = q->head;
+        const uint8_t *data = q->data;
         const struct hvc_wire_ring_rec *h =
-            (const struct hvc_wire_ring_rec *)(const void *)(q->data + off);
+            (const struct hvc_wire_ring_rec *)(const void *)(data + (head & q->mask));
         /* Read once each; pairs with the producer's release store of the
          * tag: the one line that holds it is all a small message costs.
-         * Anything but a plain, well-formed record (also #HVC_REC_EMPTY)
-         * goes to the slow path, which reads the record again and decides
-         * on its own copy. */
-        uint32_t tag = hvc_load_acquire(&h->tag);
-        uint32_t len = hvc_load_relaxed(&h->len);
+         * Anything but a plain, well-formed record goes to the slow path,
+         * which reads the record again and decides on its own copy. */
+        uint32_t tag = hvc_load_acquire(&h->tag), len;
 
         /* Whole messages only (flags 0), the rule folds to the plain checks. */
-        if ((tag & 0xffu) == 0 && hvc__ring_rec_check(q, tag, len) == 0 && len <= cap) {
+        if ((tag & 0xffu) == 0 && (len = hvc_load_relaxed(&h->len),
+                                   hvc__ring_rec_check(q, tag, len) == 0 && len <= cap)) {
             const struct hvc_wire_ring_rec *next;
 
             hvc__copy(buf, h + 1, len);
-            q->head += HVC_RING_RECORD_SIZE(len);
+            head += HVC_RING_RECORD_SIZE(len);
+            q->head = head;
             q->msgs++;
             q->bytes += len;
             q->stalled = 0;
             /* Publish lazily (see hvc__ring_cons_done() in ring.c): when
              * the next record is not there yet (a hint, read relaxed). */
-            next = (const struct hvc_wire_ring_rec *)(const void *)(q->data +
-                                                                    (q->head & q->mask));
+            next = (const struct hvc_wire_ring_rec *)(const void *)(data + (head & q->mask));
             if (hvc_load_relaxed(&next->tag) == HVC_REC_EMPTY ||
-                q->head - q->published >= q->capacity / 4u ||
+                head - q->published >= q->capacity / 4u ||
                 ((q->wflags & HVC_RING_WF_BLOCKING) &&
                  (hvc_load_relaxed(&q->w->prod_sleeping) & 1u) != 0))
-                hvc__ring_cons_publish(q);
+                hvc__ring_cons_publish_fast(q, head);
             return (int)len;
         }
+        /* Still "not yet", and the stall already counted and published
+         * (#HVC__RING_QUIET): a poll of an empty ring is this load and
+         * compare. The first empty poll of each stall goes out of line. */
+        if (tag == HVC_REC_EMPTY && q->stalled == HVC__RING_QUIET)
+            return -HVC_EAGAIN;
     }
     return hvc__ring_recv_slow(q, buf, cap);
 }

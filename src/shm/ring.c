@@ -39,8 +39,14 @@ void hvc__ring_frag_drop(struct hvc_ring *q, uint32_t n)
 
 static void stall(struct hvc_ring *q)
 {
-    if (q->stalled)
+    if (q->stalled) {
+        /* Counted already. Not #HVC__RING_QUIET any more: the caller may
+         * have moved the head (padding, dropped fragments) without
+         * publishing (peek), so the next empty receive goes out of line
+         * again and publishes (hvc__ring_recv_slow()). */
+        q->stalled = 1;
         return;
+    }
     q->stalled = 1;
     q->stalls++;
     if (q->role == HVC_RING_PRODUCER)
@@ -75,6 +81,14 @@ static __attribute__((noinline)) void wake(struct hvc_ring *q, uint32_t v, struc
      * module; the publication itself has succeeded. */
     (void)hvc_event_signal(ev);
 #endif
+}
+
+void hvc__ring_wake(struct hvc_ring *q, uint32_t v)
+{
+    if (q->role == HVC_RING_PRODUCER)
+        wake(q, v, &q->data_ev, &q->w->wakeups_sent);
+    else
+        wake(q, v, &q->space_ev, &q->w->rwakeups_sent);
 }
 
 /* The sleep word read once; the signal out of line (the rare case). */
@@ -910,6 +924,7 @@ static inline int get_fast(struct hvc_ring *q, void *buf, uint32_t cap)
     q->head += HVC_RING_RECORD_SIZE(len);
     q->msgs++;
     q->bytes += len;
+    q->stalled = 0; /* progress, as in the inline receive */
     return (int)len;
 }
 
@@ -978,10 +993,18 @@ int hvc__ring_recv_slow(struct hvc_ring *q, void *buf, uint32_t cap)
     if (!is_role(q, HVC_RING_CONSUMER) || q->pending != 0 || (buf == NULL && cap != 0))
         return -HVC_EINVAL;
     rc = recv_one(q, buf, cap);
-    if (rc >= 0)
+    if (rc >= 0) {
         hvc__ring_cons_done(q);
-    else
-        hvc__ring_cons_publish(q); /* also padding skipped on the way */
+        return rc;
+    }
+    hvc__ring_cons_publish(q); /* also padding skipped on the way */
+    /* An empty ring, the stall counted (stall()) and everything published:
+     * until the tag word at the head changes, the inline receive can
+     * return -HVC_EAGAIN itself (ring.h). Not on a blocking ring, whose
+     * empty result also reads prod for a sleeper (hvc__ring_next()). */
+    if (rc == -HVC_EAGAIN && q->stalled != 0 && q->head == q->published &&
+        !(q->wflags & (HVC_RING_WF_BLOCKING | HVC__RING_WF_CACHE)))
+        q->stalled = HVC__RING_QUIET;
     return rc;
 }
 

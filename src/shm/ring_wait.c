@@ -261,12 +261,18 @@ int hvc_ring_wait_writable(struct hvc_ring *q, uint32_t len, int64_t timeout_ns)
 int hvc_ring_send_wait(struct hvc_ring *q, const void *buf, uint32_t len,
                        int64_t timeout_ns)
 {
-    int rc = check_blocking(q, HVC_RING_PRODUCER);
+    int rc;
 
+    /* First try: the inline send, before any wait machinery (it checks
+     * the role and a pending reservation itself, with the same results as
+     * check_blocking(), and publishes light inline). */
+    if (q != NULL && (q->wflags & HVC_RING_WF_BLOCKING) != 0) {
+        rc = hvc_ring_send(q, buf, len);
+        if (rc != -HVC_EAGAIN)
+            return rc;
+    }
+    rc = check_blocking(q, HVC_RING_PRODUCER);
     if (rc < 0)
-        return rc;
-    rc = hvc_ring_send(q, buf, len);
-    if (rc != -HVC_EAGAIN)
         return rc;
     rc = hvc_ring_wait_writable(q, len, timeout_ns);
     if (rc < 0)
@@ -278,13 +284,15 @@ int hvc_ring_recv_wait(struct hvc_ring *q, void *buf, uint32_t cap,
                        int64_t timeout_ns)
 {
     uint64_t start;
-    int rc = check_blocking(q, HVC_RING_CONSUMER);
+    int rc;
 
-    if (rc < 0)
-        return rc;
-    if (timeout_ns < HVC_FOREVER)
-        return -HVC_EINVAL;
-    /* A message already there costs no clock read. */
+    if (q == NULL || (q->wflags & HVC_RING_WF_BLOCKING) == 0 || timeout_ns < HVC_FOREVER) {
+        rc = check_blocking(q, HVC_RING_CONSUMER);
+        return rc < 0 ? rc : -HVC_EINVAL;
+    }
+    /* First try: the inline receive, before any wait machinery (it checks
+     * the role and a pending peek itself, with the same results as
+     * check_blocking()); a message already there costs no clock read. */
     rc = hvc_ring_recv(q, buf, cap);
     if (rc != -HVC_EAGAIN)
         return rc;
