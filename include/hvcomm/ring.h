@@ -894,6 +894,45 @@ static HVC__RING_INLINE int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_
     return hvc__ring_recv_slow(q, buf, cap);
 }
 
+/** @cond internal */
+/*
+ * The blocking calls' first try, inline: the inline send or receive
+ * (which publish light inline), before any wait machinery; the exported
+ * functions (ring_wait.c) do everything else, the same checks included.
+ * hvc_ring_send_wait() and hvc_ring_recv_wait() stay exported functions
+ * (src/hvcomm.map); the macros below route calls to them through these.
+ * `(hvc_ring_send_wait)(...)` calls the function directly.
+ */
+static HVC__RING_INLINE int hvc__ring_send_wait_fast(struct hvc_ring *q, const void *buf,
+                                                     uint32_t len, int64_t timeout_ns)
+{
+    if (q != NULL && (q->wflags & HVC_RING_WF_BLOCKING) != 0) {
+        int rc = hvc_ring_send(q, buf, len);
+
+        if (rc != -HVC_EAGAIN)
+            return rc;
+    }
+    return (hvc_ring_send_wait)(q, buf, len, timeout_ns);
+}
+
+static HVC__RING_INLINE int hvc__ring_recv_wait_fast(struct hvc_ring *q, void *buf, uint32_t cap,
+                                                     int64_t timeout_ns)
+{
+    if (q != NULL && (q->wflags & HVC_RING_WF_BLOCKING) != 0 && timeout_ns >= HVC_FOREVER) {
+        int rc = hvc_ring_recv(q, buf, cap);
+
+        if (rc != -HVC_EAGAIN)
+            return rc;
+    }
+    return (hvc_ring_recv_wait)(q, buf, cap, timeout_ns);
+}
+
+#define hvc_ring_send_wait(ring, buf, len, timeout_ns) \
+    hvc__ring_send_wait_fast((ring), (buf), (len), (timeout_ns))
+#define hvc_ring_recv_wait(ring, buf, cap, timeout_ns) \
+    hvc__ring_recv_wait_fast((ring), (buf), (cap), (timeout_ns))
+/** @endcond */
+
 /** @} */
 
 #ifdef __cplusplus

@@ -731,7 +731,7 @@ END_TEST
 START_TEST(blocking_timeouts)
 {
     struct hvc_ring p, c;
-    uint8_t buf[64] = {0};
+    uint8_t buf[65] = {0}; /* 65: the -HVC_EMSGSIZE call below passes 65 bytes */
     unsigned long long t0;
 
     make_pair(&p, &c, "blk", 256, 64, HVC_RING_BLOCKING);
