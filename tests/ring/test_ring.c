@@ -756,13 +756,109 @@ START_TEST(blocking_timeouts)
 }
 END_TEST
 
+/* The inline receive returns -HVC_EAGAIN by itself once an empty result
+ * was counted and published (HVC__RING_QUIET); empty_stalls stays one per
+ * stall episode, and nothing the consumer skipped stays unpublished. */
+START_TEST(empty_episodes)
+{
+    struct hvc_ring p, c;
+    struct hvc_ring_stats st;
+    struct hvc_obj o;
+    struct hvc_ring_msg m[2];
+    uint8_t buf[56] = {0}, b2[56];
+    const void *ptr;
+    void *w;
+
+    make_pair(&p, &c, "quiet", 256, 56, 0);
+    hvct_assert_rc(hvc_obj_open(&reg, "quiet", HVC_OBJ_RING, &o), 0);
+    for (int i = 0; i < 100; i++)
+        hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), -HVC_EAGAIN);
+    ck_assert_uint_eq(c.stalled, HVC__RING_QUIET);
+    hvct_assert_rc(hvc_ring_stats(&reg, &o, &st), 0);
+    ck_assert_uint_eq(st.empty_stalls, 1);
+
+    /* A message ends the episode; the next empty polls count one more,
+     * and the index is published (used 0). */
+    hvct_assert_rc(hvc_ring_send(&p, buf, 40), 0);
+    hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), 40);
+    ck_assert_uint_eq(c.stalled, 0);
+    for (int i = 0; i < 50; i++)
+        hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), -HVC_EAGAIN);
+    ck_assert_uint_eq(c.stalled, HVC__RING_QUIET);
+    hvct_assert_rc(hvc_ring_stats(&reg, &o, &st), 0);
+    ck_assert_uint_eq(st.empty_stalls, 2);
+    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.cons, c.head);
+
+    /* Padding released, its record reserved (not yet there): a peek skips
+     * the padding without publishing and finds the ring empty (the same
+     * episode: not counted again); the receive after it goes out of line
+     * once more and publishes the skipped padding. */
+    while ((p.head & p.mask) + HVC_RING_RECORD_SIZE(40) + 8u <= p.capacity) {
+        hvct_assert_rc(hvc_ring_send(&p, buf, 40), 0);
+        hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), 40);
+    }
+    for (int i = 0; i < 3; i++)
+        hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), -HVC_EAGAIN);
+    ck_assert_uint_eq(c.stalled, HVC__RING_QUIET);
+    hvct_assert_rc(hvc_ring_stats(&reg, &o, &st), 0);
+    ck_assert_uint_eq(st.empty_stalls, 3);
+    hvct_assert_rc(hvc_ring_reserve(&p, 40, &w), 0);
+    ck_assert_ptr_eq(w, p.data + 8); /* after a padding record, at offset 0 */
+    hvct_assert_rc(hvc_ring_peek(&c, &ptr), -HVC_EAGAIN);
+    ck_assert_uint_eq(c.head & c.mask, 0);
+    ck_assert_uint_ne(c.head, c.published);
+    ck_assert_uint_eq(c.stalled, 1);
+    hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), -HVC_EAGAIN);
+    ck_assert_uint_eq(c.head, c.published);
+    ck_assert_uint_eq(c.stalled, HVC__RING_QUIET);
+    hvct_assert_rc(hvc_ring_stats(&reg, &o, &st), 0);
+    ck_assert_uint_eq(st.empty_stalls, 3);
+    ck_assert_uint_eq(st.cons, c.head);
+    memset(w, 0x77, 40);
+    hvct_assert_rc(hvc_ring_commit(&p, 40, 0), 0);
+    hvct_assert_rc(hvc_ring_recv(&c, b2, sizeof(b2)), 40);
+    ck_assert_uint_eq(b2[39], 0x77);
+
+    /* A batch that takes messages ends the episode too. */
+    for (int i = 0; i < 3; i++)
+        hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), -HVC_EAGAIN);
+    hvct_assert_rc(hvc_ring_send(&p, buf, 8), 0);
+    hvct_assert_rc(hvc_ring_send(&p, buf, 8), 0);
+    m[0] = (struct hvc_ring_msg){.data = buf, .cap = sizeof(buf)};
+    m[1] = (struct hvc_ring_msg){.data = b2, .cap = sizeof(b2)};
+    hvct_assert_rc(hvc_ring_recv_batch(&c, m, 2), 2);
+    ck_assert_uint_eq(c.stalled, 0);
+    hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), -HVC_EAGAIN);
+    hvct_assert_rc(hvc_ring_stats(&reg, &o, &st), 0);
+    ck_assert_uint_eq(st.empty_stalls, 5);
+    ck_assert_uint_eq(st.msgs_recv, st.msgs_sent);
+
+    /* A blocking ring's empty receive goes out of line every time (it
+     * reads prod for a sleeper): never quiet, still counted once. */
+    {
+        struct hvc_ring bp, bc;
+        struct hvc_obj bo;
+
+        make_pair(&bp, &bc, "quietb", 256, 56, HVC_RING_BLOCKING);
+        for (int i = 0; i < 10; i++)
+            hvct_assert_rc(hvc_ring_recv(&bc, buf, sizeof(buf)), -HVC_EAGAIN);
+        ck_assert_uint_eq(bc.stalled, 1);
+        hvct_assert_rc(hvc_obj_open(&reg, "quietb", HVC_OBJ_RING, &bo), 0);
+        hvct_assert_rc(hvc_ring_stats(&reg, &bo, &st), 0);
+        ck_assert_uint_eq(st.empty_stalls, 1);
+    }
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
     return hvct_suite("ring", setup, teardown, 60,
                       HVCT_TESTS(create_and_errors, only_writer_produces, wrap_every_offset,
                                  zero_copy, batch, fragments, restart_mid_message,
                                  stream_holes, null_handles, stats_survive_reopen,
-                                 wait_deadline_vs_moving_index, blocking_timeouts), NULL);
+                                 wait_deadline_vs_moving_index, blocking_timeouts,
+                                 empty_episodes), NULL);
 }
 
 int main(void)
