@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per hvc_ring_send() / hvc_ring_recv() call in three states
-# (empty ring, half full, just wrapped), counted by callgrind over the
+# (empty ring, half full, just wrapped), and of a receive polling an empty
+# ring, counted by callgrind over the
 # never-inlined wrappers of bench/ring/instr.c: inclusive instructions of
 # each wrapper divided by its number of calls (includes the wrapper's own
 # call and return, a few instructions, the same in every state).
@@ -32,3 +33,5 @@ for size in 8 64; do
         echo "$line"
     done
 done
+n=$(count instr_poll_empty)
+awk -v n="$n" -v c="$calls" 'BEGIN { printf "%-12s %10.1f   (a receive on an empty ring after its stall was counted)\n", "poll empty", n / c }'

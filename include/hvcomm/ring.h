@@ -124,7 +124,7 @@ struct hvc_ring {
     uint32_t peer;              /**< cached, checked index of the other side */
     uint32_t pending;           /**< reserved or peeked record size, 0 if none */
     uint32_t pending_len;       /**< checked length of the peeked record */
-    uint32_t stalled;           /**< 1 after a full/empty result, until progress; #HVC__RING_QUIET (consumer) once that result is published */
+    uint32_t stalled;           /**< 1 after a full/empty result, until progress; HVC__RING_QUIET (consumer) once that result is published */
     uint32_t errors;            /**< protocol errors seen by this handle */
     uint32_t frag_drops;        /**< consumer: fragment records dropped, not reassemblable */
     uint64_t msgs;              /**< messages done by this side */
@@ -326,9 +326,10 @@ static inline int hvc_ring_send(struct hvc_ring *ring, const void *buf, uint32_t
  * index per batch.
  *
  * Context: the consumer's thread; any context as hvc_ring_send(). An
- * inline fast path (a plain record among those already known to be
- * published) falls back on hvc__ring_recv_slow() for everything else,
- * which reads the record afresh and does all the checks and accounting.
+ * inline fast path (a plain whole message; or, on a ring that does not
+ * block, "nothing yet" once this empty stall was counted and published)
+ * falls back on hvc__ring_recv_slow() for everything else, which reads the
+ * record afresh and does all the checks and accounting.
  */
 static inline int hvc_ring_recv(struct hvc_ring *ring, void *buf, uint32_t cap);
 
@@ -821,6 +822,7 @@ static HVC__RING_INLINE int hvc_ring_send(struct hvc_ring *q, const void *buf, u
     return hvc__ring_send_slow(q, buf, len);
 }
 
+/** @cond internal */
 /*
  * The consumer's publication after a receive, inline: cons with release
  * (light on a blocking ring; fenced out of line) and the counters. Called
@@ -849,6 +851,7 @@ static inline void hvc__ring_cons_publish_fast(struct hvc_ring *q, uint32_t head
     }
 #endif
 }
+/** @endcond */
 
 static HVC__RING_INLINE int hvc_ring_recv(struct hvc_ring *q, void *buf, uint32_t cap)
 {

@@ -273,7 +273,9 @@ int hvc__ring_put(struct hvc_ring *q, const void *buf, uint32_t len,
  *   fence per message.
  *
  * The fence word is read once; a peer that lies about it can only lose
- * its own wake-ups (doc/ring.md).
+ * its own wake-ups (doc/ring.md). The inline paths of ring.h publish light
+ * themselves, with these steps in this order (hvc__ring_publish_light()),
+ * and call here only when it is not light.
  */
 static inline void publish_blocking(struct hvc_ring *q, uint32_t *index,
                                     const uint32_t *peer_fence, const uint32_t *sleep_word,

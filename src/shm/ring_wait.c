@@ -11,7 +11,8 @@
  * word (a new odd value), issues a full fence, checks the other side's
  * index once more, and only if it is unchanged waits on its event; then it
  * lowers the word and loops, re-checking the ring. Publisher
- * (hvc__ring_prod_publish() / hvc__ring_cons_publish() in ring.c): stores
+ * (hvc__ring_prod_publish() / hvc__ring_cons_publish() in ring.c, the
+ * light case also inline in ring.h, hvc__ring_publish_light()): stores
  * its index with a sequentially consistent exchange (a full fence), or,
  * when the sleeper announces the publisher's own fence domain, with a
  * release store and no fence (the sleeper then issues a peer fence after

@@ -30,6 +30,12 @@
  * events.pml): signal sets the flag, wait takes it (blocking), trywait
  * takes it if set.
  *
+ * The light publication exists twice in the code, with the same steps in
+ * the same order (fence word, index, compiler barrier, sleep word): out of
+ * line (ring.c publish_blocking()) and inline in hvc_ring_send() /
+ * hvc_ring_recv() (ring.h hvc__ring_publish_light()); `publish` below is
+ * both.
+ *
  * Fence domains: each side announces at start (nondeterministically)
  * whether it issues peer fences before it sleeps (cap_p, cap_c: the
  * fence words). A publisher publishes light (release store, no fence)
