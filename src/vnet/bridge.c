@@ -11,8 +11,8 @@
 
 enum { KIND_LINK = 1, KIND_EXT = 2 };
 
-/* hvc_bridge_wait(): sleep slices while a poll took frames in the last
- * WAIT_BUSY_NS. */
+/* hvc_bridge_wait()'s fallback (no wait on all ports at once): sleep
+ * slices while a poll took frames in the last WAIT_BUSY_NS. */
 #define WAIT_SLICE_NS 50000
 #define WAIT_BUSY_NS 10000000u
 #define AGING_DEFAULT (300ull * 1000000000ull)
@@ -972,7 +972,7 @@ int hvc_bridge_poll(struct hvc_bridge *b, unsigned budget)
             hvc_vnet_port_release(&p->vp, 0, NULL);
             total++;
         }
-        if (n > most) { /* where hvc_bridge_wait() sleeps first */
+        if (n > most) { /* first in hvc_bridge_wait()'s sleep */
             most = n;
             b->busy = i;
         }
