@@ -7,7 +7,9 @@
  * Usage: hvcomm-bench-events [-n ROUNDS] [-r RUNS] [-o ONLY]
  *   ROUNDS round trips per run (default 100000), RUNS runs of each case
  *   (default 5, interleaved; the table shows the median over runs of each
- *   percentile), ONLY one case name (for strace -c -f / perf stat). */
+ *   percentile), ONLY one case name (for strace -c -f / perf stat).
+ *   HVC_BENCH_TSV=file also writes the table as tab-separated values
+ *   (bench/plot.sh draws it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -256,6 +258,7 @@ int main(int argc, char **argv)
     int runs = 5, only = -1, opt;
     static struct result res[NCASES][64];
     double med[NCASES][5];
+    const char *tsv;
     uint64_t *lat;
 
     while ((opt = getopt(argc, argv, "n:r:o:")) != -1) {
@@ -324,6 +327,20 @@ int main(int argc, char **argv)
             printf(" %16.4f %16.4f\n", med[c][3], med[c][4]);
         else
             printf(" %16s %16s\n", "-", "-");
+    }
+    if ((tsv = getenv("HVC_BENCH_TSV")) != NULL) {
+        FILE *f = fopen(tsv, "w");
+
+        if (f == NULL) {
+            perror(tsv);
+            return 1;
+        }
+        fprintf(f, "# kind\tcase\tp50_ns\tp99_ns\tp999_ns\n");
+        for (int c = 0; c < NCASES; c++)
+            if (only < 0 || only == c)
+                fprintf(f, "ev\t%s\t%.0f\t%.0f\t%.0f\n", case_name[c], med[c][0], med[c][1],
+                        med[c][2]);
+        fclose(f);
     }
     if (only < 0) {
         printf("\nevent-sleep / raw-futex  p50 %.2fx  p99 %.2fx  (target <= 1.10)\n",

@@ -665,6 +665,47 @@ static int profile_line(int k)
     return 0;
 }
 
+/* HVC_BENCH_TSV=file: the table as tab-separated values for bench/plot.sh:
+ * "vstream" rows (label, MB/s median) and "vrr" rows (label, p50 and p99
+ * in us, medians; median() sorts in place). A line that did not run is
+ * left out. */
+static void tsv_stream(FILE *f, const char *label, struct row *r)
+{
+    if (r->n > 0)
+        fprintf(f, "vstream\t%s\t%.0f\n", label, (double)median(r->a, r->n) / 1e6);
+}
+
+static void tsv_rr(FILE *f, const char *label, struct row *r)
+{
+    if (r->n > 0)
+        fprintf(f, "vrr\t%s\t%.1f\t%.1f\n", label, (double)median(r->a, r->n) / 1e3,
+                (double)median(r->b, r->n) / 1e3);
+}
+
+static void write_tsv(const char *path, struct row *lo, struct row *von,
+                      struct row *voff, struct row *v1500, struct row *v64k,
+                      struct row *vbr, struct row *rlo, struct row *rbusy,
+                      struct row *rblock)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL) {
+        perror(path);
+        return;
+    }
+    fprintf(f, "# kind\tline\tMB/s (vstream) or p50_us\tp99_us (vrr)\n");
+    tsv_stream(f, "Linux TCP loopback", lo);
+    tsv_stream(f, "Linux veth, offloads on", von);
+    tsv_stream(f, "Linux veth, offloads off", voff);
+    tsv_stream(f, "vnet MTU 1500", v1500);
+    tsv_stream(f, "vnet MTU 65535", v64k);
+    tsv_stream(f, "vnet bridged, MTU 1500", vbr);
+    tsv_rr(f, "Linux TCP loopback", rlo);
+    tsv_rr(f, "vnet busy-polled", rbusy);
+    tsv_rr(f, "vnet blocking", rblock);
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -788,6 +829,9 @@ int main(int argc, char **argv)
         printf("%-44s %8.1f %8.1f %9.2fx\n", "lwIP over vnet, blocking (hvc_vnet_wait)", k50,
                k99, k50 / l50);
     }
+    if (getenv("HVC_BENCH_TSV") != NULL)
+        write_tsv(getenv("HVC_BENCH_TSV"), &lo, &von, &voff, &v1500, &v64k, &vbr, &rlo, &rbusy,
+                  &rblock);
     {
         double l50 = (double)median(rlo.a, rlo.n), b50 = (double)median(rbusy.a, rbusy.n);
 

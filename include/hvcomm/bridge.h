@@ -156,8 +156,8 @@ struct hvc_bridge {
     uint64_t aging_ns;              /**< MAC entry lifetime */
     uint64_t unknown_port;          /**< frames with nowhere to go */
     uint64_t last_scan;             /**< platform ns of the last peer scan */
-    uint32_t busy;                  /**< port hvc_bridge_wait() sleeps on first */
-    uint32_t next_wait;             /**< idle: port hvc_bridge_wait() sleeps on next */
+    uint32_t busy;                  /**< port hvc_bridge_wait() puts first (wins a tie) */
+    uint32_t next_wait;             /**< sliced fallback, idle: port hvc_bridge_wait() sleeps on next */
     uint64_t last_rx;               /**< platform ns of the last poll that took frames */
     uint32_t dirty;                 /**< counters changed since the last mirror */
     char name[HVC_NAME_MAX + 1];    /**< the bridge object's name */
@@ -304,15 +304,19 @@ HVC_API int hvc_bridge_input(struct hvc_bridge *b, unsigned port, const void *fr
  * @brief Sleep a little while no link port has a frame, at most
  *        `timeout_ns`.
  *
- * A ring wakes only a consumer sleeping on it, and the bridge sleeps on
- * one ring at a time. While traffic is recent (a poll took frames in the
- * last 10 ms) it sleeps in slices of at most 50 us, first on the
- * port that delivered the most frames in the last poll that delivered
- * any, then on each other up port in turn, and returns as soon as any
- * port has a frame: a frame on a port the bridge is not sleeping on waits
- * at most one slice. An idle bridge sleeps the whole timeout on one port,
- * the next one at each call (no wake-ups every 50 us at idle; the first
- * frame after a pause may wait for the timeout: pass about a millisecond).
+ * One sleep on the receive ring of every up link port
+ * (hvc_vnet_port_wait_any(), hvc_ring_wait_any()): a frame on any of them
+ * ends it at once, and an idle bridge makes no wake-ups before its
+ * timeout (or the ports' next link check). The port that delivered the
+ * most frames in the last poll that delivered any comes first and wins a
+ * tie. External ports are not part of the sleep: the caller polls them
+ * (hvcomm-bridge reads its TAP after each wait of at most 200 us). When
+ * the ports cannot be slept on together (a library built with
+ * HVC_CONFIG_NO_BLOCKING, no room for this peer's bells object, a corrupt
+ * event), it falls back to sleeping on one port at a time: while traffic
+ * is recent (a poll took frames in the last 10 ms) in slices of at most
+ * 50 us over every up port, returning as soon as any has a frame;
+ * otherwise the whole timeout on one port, the next one at each call.
  * @param b the bridge.
  * @param timeout_ns relative timeout.
  * @retval 0 woken or timed out.

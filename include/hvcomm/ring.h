@@ -495,6 +495,46 @@ HVC_API int hvc_ring_wait_readable(struct hvc_ring *ring, int64_t timeout_ns);
 HVC_API int hvc_ring_wait_writable(struct hvc_ring *ring, uint32_t len,
                                    int64_t timeout_ns);
 
+/**
+ * @brief Wait until any of several consumer rings has a record to read.
+ *
+ * The sleep of hvc_ring_wait_readable() done for every ring at once: a
+ * short spin over all rings, then each ring's consumer sleep word is
+ * raised, one fence (and one peer fence where a fence domain is shared)
+ * covers them all, every ring is checked once more, and only if all are
+ * still empty the thread sleeps on all their "data" events together
+ * (hvc_event_wait_any(): this peer's doorbell or bell word). Each ring's
+ * producer signals as it does for hvc_ring_wait_readable(): nothing
+ * changes on the producer side. Rings are looked at in order, so an
+ * earlier ring wins a tie; to serve them fairly, rotate the array. The
+ * deadline is checked on every pass, however the producers move their
+ * indices; event sleep slices with no live signaler are re-checked, as in
+ * hvc_ring_wait_readable() (liveness is the caller's business).
+ *
+ * @param rings consumer handles of #HVC_RING_BLOCKING rings of one region,
+ *        each at most once.
+ * @param n how many, 1..64.
+ * @param timeout_ns relative timeout, 0 polls once, #HVC_FOREVER.
+ * @return the index (>= 0) of a ring whose next hvc_ring_recv() does not
+ *         find it empty: a record is there (it may be a stray fragment
+ *         that the receive drops, as for hvc_ring_wait_readable()), or
+ *         the ring's index or record is corrupt (the check counted a
+ *         protocol error; the receive returns -HVC_EPROTO).
+ * @retval -HVC_ETIMEDOUT every ring still empty at the deadline.
+ * @retval -HVC_ENOTSUP a ring was created without #HVC_RING_BLOCKING (or
+ *         the library was built with HVC_CONFIG_NO_BLOCKING).
+ * @retval -HVC_EINVAL bad arguments: `rings` NULL, `n` out of range, a
+ *         handle NULL, closed, not a consumer or with a peeked record,
+ *         rings of different regions, one ring twice, a bad timeout.
+ * @retval -HVC_EPROTO a ring's data event is corrupt.
+ * @retval -HVC_ENOSPC this peer's bells object (for sleeping on several
+ *         events, see hvc_event_wait_any()) could not be created.
+ *
+ * Context: the consumers' thread; may sleep.
+ */
+HVC_API int hvc_ring_wait_any(struct hvc_ring *const rings[], unsigned n,
+                              int64_t timeout_ns);
+
 /* ---- fragments: messages of any size ---- */
 
 /** @brief Reset a stream state (start a new message). */

@@ -461,6 +461,34 @@ HVC_API int hvc_vnet_port_flush(struct hvc_vnet_port *p);
 HVC_API int hvc_vnet_port_wait(struct hvc_vnet_port *p, int64_t timeout_ns);
 
 /**
+ * @brief Sleep until a frame may be waiting on any of several ports, at
+ *        most `timeout_ns` (and at most until the first link check due).
+ *
+ * One sleep on the receive rings of every port whose link is live
+ * (hvc_ring_wait_any()): a frame on any of them ends it at once. Ports
+ * are looked at in order, an earlier one wins a tie: rotate the array to
+ * serve them fairly. When no port has a live receive ring, it waits as
+ * hvc_vnet_port_wait() on the first port.
+ * @param ports open ports of one region, each at most once.
+ * @param n how many, 1..64.
+ * @param timeout_ns relative timeout; 0 checks once; #HVC_FOREVER.
+ * @return the index (>= 0) of a port on which a frame may be waiting, or
+ *         whose link check is due.
+ * @retval -HVC_ETIMEDOUT nothing arrived.
+ * @retval -HVC_EPROTO a ring's event is corrupt.
+ * @retval -HVC_ENOTSUP the library was built without blocking rings
+ *         (HVC_CONFIG_NO_BLOCKING).
+ * @retval -HVC_ENOSPC this peer's bells object (hvc_event_wait_any())
+ *         could not be created.
+ * @retval -HVC_EINVAL bad arguments, a port not open, ports of different
+ *         regions, or one port twice.
+ *
+ * Context: the ports' thread; may sleep.
+ */
+HVC_API int hvc_vnet_port_wait_any(struct hvc_vnet_port *const ports[], unsigned n,
+                                   int64_t timeout_ns);
+
+/**
  * @brief Copy the port's counters.
  * @param p a port.
  * @param out filled in.

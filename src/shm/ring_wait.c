@@ -316,3 +316,182 @@ int (hvc_ring_recv_wait)(struct hvc_ring *q, void *buf, uint32_t cap,
             return rc;
     }
 }
+
+/* ---- waiting on several rings at once ---- */
+
+/*
+ * hvc_ring_wait_any(): the sleep of sleep_on() done for N consumer rings
+ * at once, ending on the first of their data events (hvc_event_wait_any():
+ * this peer's doorbell or bell word, one sleep for every event).
+ *
+ * Sleeper, for the rings 0..N-1, in this order:
+ *   1. take every ring's stale data signal (trywait);
+ *   2. raise every ring's consumer sleep word (a new odd value each);
+ *   3. one full fence, and one peer fence when any ring announces our
+ *      fence domain (the peer fence makes every other CPU pass a full
+ *      barrier: one covers the producers of all rings);
+ *   4. re-check every ring's prod against the value that showed it empty;
+ *   5. only if none moved, sleep on all N data events at once;
+ *   6. lower every raised word.
+ *
+ * No lost wake-up with N rings. Take a publication on ring i that the
+ * caller's re-check (4) does not see. Ring i's sleep word store (2), the
+ * fence (3) and the load of ring i's prod (4) are exactly the sequence of
+ * the single-ring sleep: the other rings' stores and loads in between
+ * change nothing for ring i, since the fence orders every earlier store
+ * before every later load. Ring i's producer stores prod with a full
+ * fence (or light, covered by the peer fence) and then loads ring i's
+ * sleep word. Of the two fences one comes first: if the sleeper's,
+ * the producer sees ring i's odd word and signals ring i's event; if the
+ * producer's, the re-check of ring i sees the new prod, which we assumed
+ * it did not. So every publication missed by the re-check signals its own
+ * ring's event, and the auto-reset event latches the signal until
+ * hvc_event_wait_any() takes it, whether it comes before the sleep or
+ * during it: the sleep ends. Each ring's producer sees only its own
+ * ring's sleep word; no producer has to know about the other rings. What
+ * the argument needs is every word raised before the one fence and every
+ * ring re-checked after it: a sleeper that re-checks only some rings
+ * misses a publication on another ring whose producer loaded that ring's
+ * word before it was raised (so did not signal), and sleeps with the
+ * record there (tests/events/model/ring_any.pml, MUTANT_RECHECK_ONE).
+ * The trywait of step 1 runs
+ * before the words are raised, so it takes only signals of earlier sleeps.
+ *
+ * Hostile producers: each prod is read once per check, compared with the
+ * checked value; a moved prod ends the sleep and the ring is checked by
+ * hvc__ring_next() on the next pass (a lie costs a pass, the deadline is
+ * checked on every one). Sleep words are ours: the peer may overwrite
+ * them, which costs at most a missed or spurious signal of its own ring,
+ * and the sleep still ends at the event's slice (HVC_EVENT_SLICE_NS) or
+ * our deadline. Peer death: hvc_event_wait_any() reports -HVC_EPEERGONE
+ * when no signaler of any of the events is live; that is a slice over,
+ * as in hvc_ring_wait_readable().
+ */
+#define WAIT_ANY_MAX 64u
+
+static int sleep_any(struct hvc_ring *const rings[], unsigned n, const uint32_t *seen,
+                     int64_t ns)
+{
+#ifdef HVC_CONFIG_NO_BLOCKING
+    /* Not reached: check_blocking() refuses every ring first. */
+    (void)rings, (void)n, (void)seen, (void)ns;
+    return -HVC_ENOTSUP;
+#else
+    struct hvc_event *evs[WAIT_ANY_MAX];
+    struct hvc_platform_handle *plat = hvc_region_platform(rings[0]->region);
+    int rc, slice = 0, domain = 0;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        evs[i] = &rings[i]->data_ev;
+        (void)hvc_event_trywait(evs[i]); /* an earlier sleep's signal */
+    }
+    for (i = 0; i < n; i++) {
+        struct hvc_ring *q = rings[i];
+
+        hvc_store_relaxed(&q->w->cons_sleeping, q->sleep_seq + 1u);
+        domain |= (int)(q->fence & 1u);
+    }
+    /* One fence after every raise, before every re-check (see above). */
+    hvc_fence();
+    if (domain && hvc_platform_control(plat, HVC_PLATFORM_OP_PEER_FENCE, NULL) != 0) {
+        /* As in sleep_on(): withdraw every announcement, one short slice. */
+        for (i = 0; i < n; i++)
+            if (rings[i]->fence & 1u) {
+                hvc_store_relaxed(&rings[i]->w->cons_fence, 0u);
+                rings[i]->fence = HVC__RING_FENCE_STALE;
+            }
+        hvc_fence();
+    }
+    for (i = 0; i < n; i++) {
+        struct hvc_ring *q = rings[i];
+
+        if (q->fence == HVC__RING_FENCE_STALE) {
+            q->fence = 0;
+            slice = 1;
+        }
+        q->sleep_seq += 2u;
+    }
+    if (slice && (ns == HVC_FOREVER || ns > HVC__RING_STALE_SLICE_NS))
+        ns = HVC__RING_STALE_SLICE_NS;
+    rc = 1;
+    for (i = 0; i < n; i++)
+        if (hvc_load_relaxed(&rings[i]->w->prod) != seen[i])
+            rc = 0; /* moved: no sleep */
+    if (rc != 0)
+        rc = hvc_event_wait_any(evs, n, ns);
+    for (i = 0; i < n; i++)
+        hvc_store_relaxed(&rings[i]->w->cons_sleeping, rings[i]->sleep_seq);
+    if (rc == -HVC_ETIMEDOUT && slice)
+        return 0; /* the short slice, not the caller's deadline */
+    if (rc == -HVC_ETIMEDOUT || rc == -HVC_EPROTO || rc == -HVC_ENOSPC || rc == -HVC_EINVAL)
+        return rc;
+    return 0; /* signalled, moved, a slice with no live signaler, or spurious */
+#endif
+}
+
+/* The first ring with a record (or a corrupt index or record), or
+ * -HVC_EAGAIN; seen[] gets the checked prod of each empty ring. */
+static int any_next(struct hvc_ring *const rings[], unsigned n, uint32_t *seen)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct hvc__rec rec;
+        int rc = hvc__ring_next(rings[i], &rec);
+
+        if (rc != -HVC_EAGAIN)
+            return (int)i; /* 0 or -HVC_EPROTO: the receive sees it */
+        seen[i] = rings[i]->peer;
+    }
+    return -HVC_EAGAIN;
+}
+
+int hvc_ring_wait_any(struct hvc_ring *const rings[], unsigned n, int64_t timeout_ns)
+{
+    uint32_t seen[WAIT_ANY_MAX];
+    uint64_t start;
+    int rc;
+
+    if (rings == NULL || n == 0 || n > WAIT_ANY_MAX || timeout_ns < HVC_FOREVER)
+        return -HVC_EINVAL;
+    for (unsigned i = 0; i < n; i++) {
+        rc = check_blocking(rings[i], HVC_RING_CONSUMER);
+        if (rc < 0)
+            return rc;
+        if (rings[i]->region != rings[0]->region)
+            return -HVC_EINVAL;
+        for (unsigned j = 0; j < i; j++)
+            if (rings[j] == rings[i] || rings[j]->w == rings[i]->w)
+                return -HVC_EINVAL; /* one ring twice: one sleep word, two raises */
+    }
+    start = timeout_ns == HVC_FOREVER ? 0 : now(rings[0]);
+    for (;;) {
+        int64_t ns;
+        int moved = 0;
+
+        rc = any_next(rings, n, seen);
+        if (rc != -HVC_EAGAIN)
+            return rc;
+        /* Every pass checks the deadline (see hvc_ring_wait_readable()). */
+        ns = left(rings[0], start, timeout_ns);
+        if (ns < 0 && timeout_ns != HVC_FOREVER)
+            return -HVC_ETIMEDOUT;
+        /* The spin: SPINS looks at every ring (hints only, checked above). */
+        for (int k = 0; k < SPINS && !moved; k++) {
+            for (unsigned i = 0; i < n && !moved; i++)
+                moved = hvc_load_acquire(&rings[i]->w->prod) != seen[i];
+            hvc_cpu_relax();
+        }
+        if (moved)
+            continue;
+        ns = left(rings[0], start, timeout_ns);
+        if (ns < 0 && timeout_ns != HVC_FOREVER)
+            return -HVC_ETIMEDOUT;
+        rc = sleep_any(rings, n, seen, ns);
+        if (rc == -HVC_ETIMEDOUT) {
+            rc = any_next(rings, n, seen);
+            return rc == -HVC_EAGAIN ? -HVC_ETIMEDOUT : rc;
+        }
+        if (rc < 0)
+            return rc;
+    }
+}

@@ -11,8 +11,8 @@
 
 enum { KIND_LINK = 1, KIND_EXT = 2 };
 
-/* hvc_bridge_wait(): sleep slices while a poll took frames in the last
- * WAIT_BUSY_NS. */
+/* hvc_bridge_wait()'s fallback (no wait on all ports at once): sleep
+ * slices while a poll took frames in the last WAIT_BUSY_NS. */
 #define WAIT_SLICE_NS 50000
 #define WAIT_BUSY_NS 10000000u
 #define AGING_DEFAULT (300ull * 1000000000ull)
@@ -972,7 +972,7 @@ int hvc_bridge_poll(struct hvc_bridge *b, unsigned budget)
             hvc_vnet_port_release(&p->vp, 0, NULL);
             total++;
         }
-        if (n > most) { /* where hvc_bridge_wait() sleeps first */
+        if (n > most) { /* first in hvc_bridge_wait()'s sleep */
             most = n;
             b->busy = i;
         }
@@ -1017,25 +1017,44 @@ static int any_readable(struct hvc_bridge *b)
 
 int hvc_bridge_wait(struct hvc_bridge *b, int64_t timeout_ns)
 {
+    struct hvc_vnet_port *ports[HVC_BRIDGE_PORTS_MAX];
     uint64_t start, spent;
-    uint32_t n, first;
-    int any_up = 0;
+    uint32_t n, first, nup = 0;
+    int any_up = 0, rc;
 
     if (b == NULL || b->w == NULL || timeout_ns < 0)
         return -HVC_EINVAL;
     /*
-     * A ring wakes only the consumer sleeping on it, and the bridge can
-     * sleep on one ring at a time: a frame on another port waits until
-     * that sleep ends. So the sleep is cut into slices of at most
-     * WAIT_SLICE_NS, the first one on the port that delivered the most
-     * frames in the last poll that delivered any (in a stream, the data
-     * side: its sender keeps waking us while its window lasts), then on
-     * each other up port in turn, with a look at every port after each
-     * slice. The first version slept the whole timeout on one port in
-     * turn: in hvcomm-bench-vnet's bridged stream, a quarter to a third of
-     * the transfer time went to 200 us sleeps on the port that had
-     * nothing while the other end's ACKs waited (doc/vnet.md). Only while
-     * traffic is recent: an idle bridge would wake every slice.
+     * One sleep on the receive ring of every up link port
+     * (hvc_vnet_port_wait_any(), hvc_ring_wait_any()): a frame on any
+     * port ends it at once, busy or idle. The port that delivered the
+     * most frames in the last poll that delivered any comes first (it
+     * wins a tie), the others follow in order.
+     */
+    first = b->busy < b->nports ? b->busy : 0;
+    for (n = 0; n < b->nports; n++) {
+        uint32_t i = (first + n) % b->nports;
+
+        if (b->port[i].kind == KIND_LINK && b->port[i].up)
+            ports[nup++] = &b->port[i].vp;
+    }
+    if (nup > 0) {
+        rc = hvc_vnet_port_wait_any(ports, nup, timeout_ns);
+        if (rc >= 0 || rc == -HVC_ETIMEDOUT)
+            return 0;
+        /* Cannot sleep on all at once (a build without blocking rings,
+         * no room for the bells object, a corrupt event): the sliced
+         * wait below, one ring at a time. */
+    }
+    /*
+     * The fallback: a ring wakes only the consumer sleeping on it, and
+     * hvc_vnet_port_wait() sleeps on one ring: a frame on another port
+     * waits until that sleep ends. So the sleep is cut into slices of at
+     * most WAIT_SLICE_NS, the first one on the busiest port (in a
+     * stream, the data side: its sender keeps waking us while its window
+     * lasts), then on each other up port in turn, with a look at every
+     * port after each slice. Only while traffic is recent: an idle bridge
+     * would wake every slice (doc/vnet.md).
      */
     start = now_ns(b);
     if (start - b->last_rx > WAIT_BUSY_NS) {

@@ -500,6 +500,56 @@ int hvc_vnet_port_wait(struct hvc_vnet_port *p, int64_t timeout_ns)
     return rc;
 }
 
+int hvc_vnet_port_wait_any(struct hvc_vnet_port *const ports[], unsigned n, int64_t timeout_ns)
+{
+    struct hvc_ring *rings[64];
+    unsigned idx[64], nr = 0, due = 0;
+    int64_t limit = timeout_ns;
+    int rc;
+
+    if (ports == NULL || n == 0 || n > 64 || timeout_ns < HVC_FOREVER)
+        return -HVC_EINVAL;
+    for (unsigned i = 0; i < n; i++) {
+        if (ports[i] == NULL || ports[i]->w == NULL || !(ports[i]->state & PORT_OPEN) ||
+            ports[i]->region != ports[0]->region)
+            return -HVC_EINVAL;
+        for (unsigned j = 0; j < i; j++)
+            if (ports[j] == ports[i])
+                return -HVC_EINVAL;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct hvc_vnet_port *p = ports[i];
+        uint64_t elapsed, period;
+        int64_t check_ns;
+
+        flush(p);
+        /* The earliest link check due bounds the sleep (hvc_vnet_port_wait()). */
+        elapsed = now_ns(p) - p->last_check;
+        period = (uint64_t)p->check_ms * 1000000u;
+        check_ns = elapsed >= period ? 0 : (int64_t)(period - elapsed);
+        if (limit == HVC_FOREVER || check_ns < limit) {
+            limit = check_ns;
+            due = i;
+        }
+        if ((p->state & PORT_LIVE_MASK) == PORT_RX) {
+            rings[nr] = &p->rx;
+            idx[nr++] = i;
+        }
+    }
+    if (nr == 0) {
+        /* No receive ring: wait for the first port's peer, as it would. */
+        rc = hvc_vnet_port_wait(ports[0], timeout_ns);
+        return rc < 0 ? rc : 0;
+    }
+    /* One sleep on every receive ring (ring.h): a frame on any port ends it. */
+    rc = hvc_ring_wait_any(rings, nr, limit);
+    if (rc >= 0)
+        return (int)idx[rc];
+    if (rc == -HVC_ETIMEDOUT && limit != timeout_ns)
+        return (int)due;
+    return rc;
+}
+
 int hvc_vnet_port_stats(const struct hvc_vnet_port *p, struct hvc_vnet_stats *out)
 {
     if (p == NULL || out == NULL)

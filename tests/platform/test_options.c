@@ -66,6 +66,14 @@ START_TEST(removed_parts_fail_cleanly)
     ck_assert_int_ge(hvc_peer_join_id(&r, 1, "b"), 0);
     /* NO_BLOCKING: a blocking ring is well formed but not for this build. */
     ck_assert_int_eq(hvc_ring_open(&q, &r, "brx", HVC_RING_CONSUMER), -HVC_ENOTSUP);
+    /* ... and every wait on a ring, one or several, says so. */
+    ck_assert_int_eq(hvc_ring_open(&q, &r, "rx", HVC_RING_CONSUMER), 0);
+    {
+        struct hvc_ring *qs[1] = {&q};
+
+        ck_assert_int_eq(hvc_ring_wait_readable(&q, 0), -HVC_ENOTSUP);
+        ck_assert_int_eq(hvc_ring_wait_any(qs, 1, 0), -HVC_ENOTSUP);
+    }
     /* ATTACH_ONLY: nothing is created or formatted. */
     ck_assert_int_eq(hvc_ring_create(&q, &r, "new", &attr), -HVC_ENOTSUP);
     ck_assert_int_eq(hvc_region_format(&f, hvc_platform_posix(), "/hvct-options-fmt", &rattr),

@@ -8,6 +8,7 @@
  * while it waited for a slow peer.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -277,9 +278,127 @@ START_TEST(ring_event_names)
 }
 END_TEST
 
+
+/* hvc_ring_wait_any() on the doorbell backend: hvc_event_wait_any() then
+ * sleeps on this peer's doorbell (wait_notify), not on a bell word. The
+ * parent waits on two rings; the child publishes on one of them per round,
+ * after the parent acknowledged the previous round and then registered a
+ * new sleep on that ring's data event (its sleeps counter moved). */
+#define ANY_ROUNDS 40u
+
+struct any_board {
+    uint32_t acked;
+};
+
+static int any_producer(void *arg)
+{
+    struct child_args *a = arg;
+    struct hvc_region r;
+    struct hvc_ring q[2];
+    struct hvc_obj o;
+    struct any_board *b;
+    uint8_t buf[MAXMSG];
+
+    hvct_bell_self = 1;
+    if (hvc_region_attach(&r, nowait_platform(), a->path, 0) < 0 ||
+        hvc_peer_join(&r, "slow") != 1 || hvc_ring_open(&q[0], &r, "any0", HVC_RING_PRODUCER) < 0 ||
+        hvc_ring_open(&q[1], &r, "any1", HVC_RING_PRODUCER) < 0 ||
+        hvc_obj_open(&r, "anyboard", HVC_OBJ_RAW, &o) < 0)
+        return 2;
+    b = o.ptr;
+    for (uint32_t round = 0; round < ANY_ROUNDS; round++) {
+        unsigned k = (unsigned)(rt_mix(round) & 1u);
+        unsigned long long t0 = hvct_now_ns();
+        struct hvc_event_stats es = {0};
+        uint32_t len = rt_len(round, MAXMSG);
+
+        while (hvc_load_acquire(&b->acked) != round) {
+            if (hvct_now_ns() - t0 > 10000000000ull)
+                return 4;
+            sched_yield();
+        }
+        if (hvc_event_stats(&r, &q[k].data_ev.obj, &es) != 0)
+            return 5;
+        {
+            uint32_t s0 = es.sleeps;
+
+            /* A sleep registered after the acknowledgement. */
+            while (hvc_event_stats(&r, &q[k].data_ev.obj, &es) == 0 && es.sleeps == s0) {
+                if (hvct_now_ns() - t0 > 10000000000ull)
+                    return 6;
+                sched_yield();
+            }
+        }
+        rt_fill(buf, len, round);
+        if (hvc_ring_send(&q[k], buf, len) != 0)
+            return 7;
+    }
+    {
+        char c;
+
+        (void)!read(a->done_fd, &c, 1);
+    }
+    hvc_region_detach(&r);
+    return 0;
+}
+
+START_TEST(ring_doorbell_wait_any)
+{
+    const char *path = hvct_region_path("ringdbany");
+    struct hvc_region_config cfg = {.size = SIZE, .max_peers = 4, .max_objects = 16};
+    struct hvc_ring_attr attr = {.capacity = 1024, .max_msg = MAXMSG, .writer = 1,
+                                 .flags = HVC_RING_BLOCKING};
+    struct hvc_obj_spec spec = {.name = "anyboard", .type = HVC_OBJ_RAW,
+                                .size = sizeof(struct any_board), .writer = HVC_PEER_ANY};
+    struct child_args a = {.path = path, .role = HVC_RING_PRODUCER};
+    struct hvc_region r;
+    struct hvc_ring q[2];
+    struct hvc_ring *rings[2] = {&q[0], &q[1]};
+    struct hvc_obj o;
+    struct any_board *b;
+    uint8_t buf[MAXMSG];
+    unsigned long bells0;
+    int done[2];
+    pid_t pid;
+
+    hvct_bell_self = 0;
+    hvct_assert_rc(hvc_region_format(&r, nowait_platform(), path, &cfg), 0);
+    ck_assert_int_eq(hvc_peer_join(&r, "parent"), 0);
+    hvct_assert_rc(hvc_ring_create(&q[0], &r, "any0", &attr), 0);
+    hvct_assert_rc(hvc_ring_create(&q[1], &r, "any1", &attr), 0);
+    hvct_assert_rc(hvc_obj_create(&r, &spec, &o), 0);
+    b = o.ptr;
+    bells0 = hvct_bell_received;
+    ck_assert_int_eq(pipe(done), 0);
+    a.done_fd = done[0];
+    pid = hvct_fork(any_producer, &a);
+    for (uint32_t round = 0; round < ANY_ROUNDS; round++) {
+        unsigned k = (unsigned)(rt_mix(round) & 1u);
+        int idx = hvc_ring_wait_any(rings, 2, TIMEOUT_NS), rc;
+
+        ck_assert_msg(idx == (int)k, "round %u: %d (%s), expected %u", round, idx,
+                      hvc_errname(idx), k);
+        rc = hvc_ring_recv(&q[k], buf, sizeof(buf));
+        ck_assert_msg(rc >= 0 && rt_check(buf, (uint32_t)rc, round, MAXMSG), "round %u", round);
+        hvc_store_release(&b->acked, round + 1u);
+    }
+    /* Woken through doorbells: the sleeps went to the platform. */
+    ck_assert_uint_gt(q[0].data_ev.sleep_calls, 0);
+    ck_assert_uint_gt(hvct_bell_received, bells0);
+    fprintf(stderr, "wait_any: %u rounds, %lu doorbells received, %llu sleeps\n", ANY_ROUNDS,
+            hvct_bell_received - bells0, (unsigned long long)q[0].data_ev.sleep_calls);
+    ck_assert_int_eq(write(done[1], "x", 1), 1);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    close(done[0]);
+    close(done[1]);
+    hvc_region_detach(&r);
+    hvct_bell_unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     return hvct_main("ring_doorbell", hvct_leak_setup, hvct_leak_teardown, 60,
                      HVCT_TESTS(ring_doorbell_consumer_sleeps, ring_doorbell_producer_sleeps,
-                                ring_event_names));
+                                ring_event_names, ring_doorbell_wait_any));
 }

@@ -2,7 +2,8 @@
  * through a bridge (a fourth process running the bridge library): ping
  * between every pair, MAC learning (unicast stops flooding), a deny rule
  * and its hit counter, a rate limit bounding a TCP transfer, malformed
- * frames injected through a port of the test process dropped and counted. */
+ * frames injected through a port of the test process dropped and counted;
+ * and the bridge asleep on all its ports at once, woken by a frame on any. */
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "vnettest.h"
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <hvcomm/bridge.h>
@@ -40,6 +42,7 @@ struct scenario {
     const char *rules[4];
     int rate_port;        /* -1 none */
     int bad_port;         /* add link "bad" as port 3 */
+    int64_t wait_ns;      /* the bridge's hvc_bridge_wait() timeout; 0: 500 us */
 };
 static struct scenario sc;
 
@@ -76,7 +79,7 @@ static int bridge_main(void *arg)
     vt_set(&board->flag[F_READY], 1);
     while (!vt_get(&board->flag[F_STOP]))
         if (hvc_bridge_poll(&br, 64) == 0)
-            hvc_bridge_wait(&br, 500000);
+            hvc_bridge_wait(&br, sc.wait_ns != 0 ? sc.wait_ns : 500000);
     hvc_bridge_close(&br);
     hvc_region_detach(&r);
     return 0;
@@ -760,9 +763,101 @@ START_TEST(port_and_bridge_api)
 }
 END_TEST
 
+
+/* The bridge sleeps on every port at once (hvc_bridge_wait() with
+ * hvc_vnet_port_wait_any()): the test process holds the other end of its
+ * three links as lwIP-free ports. Each round it waits until the bridge's
+ * consumer sleep word is up on all three receive rings together (the old
+ * bridge slept on one ring at a time: this never happened), then sends a
+ * broadcast frame on one port, in turn on each (so on ports the bridge
+ * did not sleep "first" on), and receives it, checked, on the two others.
+ * The bridge's timeout is 2 s, longer than a round may take: it is woken
+ * by the frame (the rounds' publications counted as wake-ups of it). */
+START_TEST(bridge_sleeps_on_every_port)
+{
+    struct hvc_vnet_link_attr attr = {.peer = {HVC_PEER_ANY, HVC_PEER_ANY}};
+    struct hvc_vnet_port p[NG];
+    struct hvc_region r;
+    struct vt_board *board;
+    uint8_t f[64], g[HVC_VNET_FRAME_MAX];
+    uint32_t wakes0 = 0, wakes = 0;
+    enum { ROUNDS = 60 };
+    pid_t pid;
+    uint64_t end;
+
+    sc = (struct scenario){.id = 3, .rate_port = -1, .wait_ns = 2000000000};
+    g_path = hvct_region_path("bridgewait");
+    board = vt_setup(&r, g_path, &attr);
+    ck_assert_ptr_nonnull(board);
+    for (int i = 1; i < NG; i++)
+        hvct_assert_rc(hvc_vnet_link_create(&r, link_name[i], &attr), 0);
+    pid = hvct_fork(bridge_main, NULL);
+    for (int i = 0; i < NG; i++)
+        hvct_assert_rc(hvc_vnet_port_open(&p[i], &r, link_name[i], NULL), 0);
+    end = vt_ms() + 10000;
+    for (int up = 0; up < NG && vt_ms() < end;) {
+        up = 0;
+        for (int i = 0; i < NG; i++)
+            up += hvc_vnet_port_poll(&p[i]) == 1;
+    }
+    for (int i = 0; i < NG; i++)
+        ck_assert_int_eq(hvc_vnet_port_is_up(&p[i]), 1);
+    for (int i = 0; i < NG; i++)
+        wakes0 += hvc_load_acquire(&p[i].tx.w->wakeups_sent);
+    for (uint32_t round = 0; round < ROUNDS; round++) {
+        unsigned k = round % NG;
+        int asleep = 0;
+
+        /* The bridge asleep on all three rings at once. */
+        end = vt_ms() + 10000;
+        while (!asleep && vt_ms() < end) {
+            asleep = 1;
+            for (int i = 0; i < NG; i++)
+                asleep &= (hvc_load_acquire(&p[i].tx.w->cons_sleeping) & 1u) != 0;
+            if (!asleep)
+                sched_yield();
+        }
+        ck_assert_msg(asleep, "round %u: the bridge never slept on every port", round);
+        memset(f, 0xff, 6);                      /* broadcast */
+        hvct_assert_rc(hvc_vnet_port_mac(&p[k], f + 6), 0);
+        f[12] = 0x88, f[13] = 0xb5;              /* local experimental */
+        for (unsigned b = 14; b < sizeof(f); b++)
+            f[b] = (uint8_t)(round * 7u + b);
+        hvct_assert_rc(hvc_vnet_port_send(&p[k], f, sizeof(f), 0), 0);
+        for (unsigned j = 0; j < NG; j++) {
+            int n = -HVC_EAGAIN;
+
+            if (j == k)
+                continue;
+            end = vt_ms() + 10000;
+            while (n == -HVC_EAGAIN && vt_ms() < end) {
+                n = hvc_vnet_port_recv(&p[j], g, sizeof(g));
+                if (n == -HVC_EAGAIN)
+                    hvc_vnet_port_wait(&p[j], 1000000);
+            }
+            ck_assert_msg(n == (int)sizeof(f), "round %u port %u: %d", round, j, n);
+            ck_assert_int_eq(memcmp(f, g, sizeof(f)), 0);
+        }
+    }
+    for (int i = 0; i < NG; i++)
+        wakes += hvc_load_acquire(&p[i].tx.w->wakeups_sent);
+    wakes -= wakes0;
+    fprintf(stderr, "bridge_sleeps_on_every_port: %d rounds, %u wake-ups of the bridge\n",
+            ROUNDS, wakes);
+    /* Nearly every round's frame met the bridge asleep (between two of its
+     * sleeps, at a link check, it would find the frame itself). */
+    ck_assert_uint_ge(wakes, ROUNDS / 2);
+    vt_set(&board->flag[F_STOP], 1);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    for (int i = 0; i < NG; i++)
+        hvct_assert_rc(hvc_vnet_port_close(&p[i]), 0);
+    hvct_assert_rc(hvc_region_detach(&r), 0);
+}
+END_TEST
+
 int main(void)
 {
     return hvct_main("vnet_bridge", setup, hvct_leak_teardown, 60,
                      HVCT_TESTS(rule_syntax, port_and_bridge_api, ping_pairs_and_learning,
-                                rules_rate_malformed));
+                                rules_rate_malformed, bridge_sleeps_on_every_port));
 }

@@ -4,7 +4,8 @@
 # fairness), on both sleep paths; every mutant must be caught. Then the
 # blocking ring's sleep protocol (ring.pml: both directions, light and
 # fenced publication; safety: no deadlock = no lost wake-up), and its
-# mutants.
+# mutants; and hvc_ring_wait_any()'s sleep over two rings (ring_any.pml)
+# with its mutants.
 # Usage: run_model.sh SRC_DIR WORK_DIR. Exit 0 pass, 1 fail, 77 skip.
 src=$1
 work=${2:-/tmp/hvc-model.$$}
@@ -79,5 +80,12 @@ model=ring.pml
 check "ring" pass safety
 for m in NO_PEER_FENCE LIGHT_ALWAYS NO_PUB_FENCE NO_SLEEP_FENCE NO_RECHECK; do
     check "ring-mutant-$m" fail safety -DMUTANT_$m
+done
+
+# hvc_ring_wait_any(): one consumer sleeping on two rings (ring_any.pml).
+model=ring_any.pml
+check "ring-any" pass safety
+for m in RECHECK_ONE LATE_RAISE NO_PEER_FENCE; do
+    check "ring-any-mutant-$m" fail safety -DMUTANT_$m
 done
 exit $fail
