@@ -47,8 +47,13 @@ chart() {
         else plot="$plot, \"\" using $col title \"$t\""; fi
         col=$((col + 1))
     done
+    # The log axis starts below the smallest bar, so that it shows.
+    local ymin
+    ymin=$(awk -v n=$# '{ for (i = NF - n + 1; i <= NF; i++)
+        if ($i > 0 && (m == "" || $i < m)) m = $i } END { print (m == "" ? 1 : m / 2) }' "$dat")
     gnuplot <<GP
 $common
+set yrange [$ymin:*]
 set output "$out/$png"
 set title "$title"
 set ylabel "$ylabel"
