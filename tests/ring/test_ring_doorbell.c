@@ -110,6 +110,18 @@ static int slow_peer(void *arg)
 }
 
 /* parent_role: the parent's side; the child takes the other one. */
+/* The parent's end of a two-process case: tell the child it may go, reap
+ * it (it must pass), and drop the region and its bells. */
+static void finish_parent(int done[2], pid_t pid, struct hvc_region *r, const char *path)
+{
+    ck_assert_int_eq(write(done[1], "x", 1), 1);
+    ck_assert_int_eq(hvct_wait(pid), 0);
+    close(done[0]);
+    close(done[1]);
+    hvc_region_detach(r);
+    hvct_bell_unlink(path);
+}
+
 static void doorbell_case(int parent_role)
 {
     const char *path = hvct_region_path("ringdb");
@@ -205,12 +217,7 @@ static void doorbell_case(int parent_role)
     fprintf(stderr, "%s: event sleeps %u wakes %u, doorbells received %lu, ring wake-ups %u\n",
             parent_role == HVC_RING_PRODUCER ? "producer" : "consumer", es.sleeps, es.wakes,
             hvct_bell_received - bells0, rs.wakeups);
-    ck_assert_int_eq(write(done[1], "x", 1), 1);
-    ck_assert_int_eq(hvct_wait(pid), 0);
-    close(done[0]);
-    close(done[1]);
-    hvc_region_detach(&r);
-    hvct_bell_unlink(path);
+    finish_parent(done, pid, &r, path);
 }
 
 START_TEST(ring_doorbell_consumer_sleeps)
@@ -387,12 +394,7 @@ START_TEST(ring_doorbell_wait_any)
     ck_assert_uint_gt(hvct_bell_received, bells0);
     fprintf(stderr, "wait_any: %u rounds, %lu doorbells received, %llu sleeps\n", ANY_ROUNDS,
             hvct_bell_received - bells0, (unsigned long long)q[0].data_ev.sleep_calls);
-    ck_assert_int_eq(write(done[1], "x", 1), 1);
-    ck_assert_int_eq(hvct_wait(pid), 0);
-    close(done[0]);
-    close(done[1]);
-    hvc_region_detach(&r);
-    hvct_bell_unlink(path);
+    finish_parent(done, pid, &r, path);
 }
 END_TEST
 
