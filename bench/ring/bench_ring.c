@@ -8,7 +8,9 @@
  * clock_gettime elsewhere; the median over the runs of each percentile).
  * The goals at the end (issue 14) are ratios measured in the same run. A
  * benchmark, not a test: it never fails on a timing. HVC_BENCH_TSV=file
- * also writes the table as tab-separated values (bench/plot.sh draws it).
+ * also writes the table as tab-separated values (bench/plot.sh draws it);
+ * HVC_BENCH_RTT_CAP=bytes sets the capacity of the hvcomm round-trip rings
+ * (default 64 KiB at 8 B, 256 KiB at 64 B).
  *
  * Competitors:
  * - raw:      a cache-line ping-pong in shared memory (payload + sequence
@@ -843,6 +845,9 @@ static double once(const struct spec *sp, enum kind kind, uint32_t size)
         break;
     case T_HVC: {
         uint32_t cap = size >= BIG ? (1u << 20) : size >= 64 ? (256u << 10) : (64u << 10);
+
+        if (getenv("HVC_BENCH_RTT_CAP") != NULL && kind == RTT)
+            cap = (uint32_t)strtoul(getenv("HVC_BENCH_RTT_CAP"), NULL, 0);
 
         hvc_make(&j, cap, sp->mode >= 3 ? HVC_RING_BLOCKING : 0);
         v = run_job(&j, kind == RTT ? hvc_rtt_side : hvc_tput_side);
