@@ -27,16 +27,6 @@ static void teardown(void)
     hvct_fixture_teardown(&reg);
 }
 
-/* A producer (created) and a consumer (opened) on one ring. */
-static void make_pair(struct hvc_ring *p, struct hvc_ring *c, const char *name,
-                      uint32_t cap, uint32_t max, uint32_t flags)
-{
-    struct hvc_ring_attr a = {.capacity = cap, .max_msg = max, .writer = -1, .flags = flags};
-
-    hvct_assert_rc(hvc_ring_create(p, &reg, name, &a), 0);
-    hvct_assert_rc(hvc_ring_open(c, &reg, name, HVC_RING_CONSUMER), 0);
-}
-
 START_TEST(create_and_errors)
 {
     struct hvc_ring p, c, x;
@@ -164,7 +154,7 @@ START_TEST(wrap_every_offset)
     const uint32_t cap = 256, max = 64;
     uint64_t seq = 0;
 
-    make_pair(&p, &c, "wrap", cap, max, 0);
+    hvct_ring_pair(&reg, &p, &c, "wrap", cap, max, 0);
     for (uint32_t off = 0; off < cap; off += 8) {
         for (uint32_t len = 0; len <= max; len++) {
             /* Walk the head to `off` with empty messages (8-byte records). */
@@ -198,7 +188,7 @@ START_TEST(zero_copy)
     const void *r, *r2;
     uint8_t tmp[8];
 
-    make_pair(&p, &c, "zc", 1024, 200, 0);
+    hvct_ring_pair(&reg, &p, &c, "zc", 1024, 200, 0);
     hvct_assert_rc(hvc_ring_commit(&p, 0, 0), -HVC_EINVAL);
     hvct_assert_rc(hvc_ring_reserve(&p, 201, &w), -HVC_EMSGSIZE);
     hvct_assert_rc(hvc_ring_reserve(&p, 200, NULL), -HVC_EINVAL);
@@ -249,7 +239,7 @@ START_TEST(batch)
     uint8_t data[64][40], got[64][40];
     int n, total = 0, pubs;
 
-    make_pair(&p, &c, "batch", 1024, 40, 0);
+    hvct_ring_pair(&reg, &p, &c, "batch", 1024, 40, 0);
     for (int i = 0; i < 64; i++) {
         rt_fill(data[i], rt_len((uint64_t)i, 40), (uint64_t)i);
         m[i].data = data[i];
@@ -305,7 +295,7 @@ START_TEST(fragments)
     const uint64_t sizes[] = {0, 1, 100, 120, 121, 1000, 4096, 100000, 300000, 7};
     uint64_t len;
 
-    make_pair(&p, &c, "frag", 512, 120, 0);
+    hvct_ring_pair(&reg, &p, &c, "frag", 512, 120, 0);
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
         int sent = 0, got = 0, rc;
 
@@ -441,7 +431,7 @@ START_TEST(restart_mid_message)
              * free (the "not yet" word after the newest record); `3 -
              * taken` whole messages before the stream leave room for
              * exactly `taken` fragments (with the 8-byte message). */
-            make_pair(&p, &c1, name, 256, 56, how == R_WAIT ? HVC_RING_BLOCKING : 0);
+            hvct_ring_pair(&reg, &p, &c1, name, 256, 56, how == R_WAIT ? HVC_RING_BLOCKING : 0);
             for (int k = 0; k < 3 - taken; k++)
                 hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
             hvct_assert_rc(hvc_ring_send(&p, in, 8), 0); /* 16 more: the last never fits */
@@ -489,7 +479,7 @@ START_TEST(stream_holes)
 
     for (uint32_t i = 0; i < sizeof(in); i++)
         in[i] = (uint8_t)(i ^ 0x5a);
-    make_pair(&p, &c, "holes", 256, 56, 0);
+    hvct_ring_pair(&reg, &p, &c, "holes", 256, 56, 0);
     /* 150 bytes: only the first fragment fits behind two whole messages
      * (and the 8 bytes that stay free after the newest record). */
     for (int k = 0; k < 2; k++)
@@ -518,7 +508,7 @@ START_TEST(stream_holes)
      * message: the partial one is dropped, the whole one delivered. */
     hvc_ring_stream_reset(&ts);
     hvc_ring_stream_reset(&rs);
-    make_pair(&p, &c, "holes2", 256, 56, 0);
+    hvct_ring_pair(&reg, &p, &c, "holes2", 256, 56, 0);
     hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
     hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
     hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, 150), -HVC_EAGAIN); /* first only */
@@ -534,7 +524,7 @@ START_TEST(stream_holes)
     ck_assert_uint_eq(c.frag_drops, 1);
     /* And cut short by a new first fragment: the second message arrives
      * whole. */
-    make_pair(&p, &c, "holes3", 256, 56, 0);
+    hvct_ring_pair(&reg, &p, &c, "holes3", 256, 56, 0);
     for (int k = 0; k < 2; k++)
         hvct_assert_rc(hvc_ring_send(&p, in, 56), 0);
     hvct_assert_rc(hvc_ring_stream_send(&p, &ts, in, 150), -HVC_EAGAIN);
@@ -697,7 +687,7 @@ START_TEST(stats_survive_reopen)
     struct hvc_obj o;
     uint8_t buf[32] = {0};
 
-    make_pair(&p, &c, "reopen", 1024, 32, 0);
+    hvct_ring_pair(&reg, &p, &c, "reopen", 1024, 32, 0);
     for (int i = 0; i < 5; i++)
         hvct_assert_rc(hvc_ring_send(&p, buf, 10), 0);
     for (int i = 0; i < 3; i++)
@@ -734,7 +724,7 @@ START_TEST(blocking_timeouts)
     uint8_t buf[65] = {0}; /* 65: the -HVC_EMSGSIZE call below passes 65 bytes */
     unsigned long long t0;
 
-    make_pair(&p, &c, "blk", 256, 64, HVC_RING_BLOCKING);
+    hvct_ring_pair(&reg, &p, &c, "blk", 256, 64, HVC_RING_BLOCKING);
     t0 = hvct_now_ns();
     hvct_assert_rc(hvc_ring_recv_wait(&c, buf, sizeof(buf), 20000000), -HVC_ETIMEDOUT);
     ck_assert_uint_ge(hvct_now_ns() - t0, 15000000ull);
@@ -769,7 +759,7 @@ START_TEST(empty_episodes)
     const void *ptr;
     void *w;
 
-    make_pair(&p, &c, "quiet", 256, 56, 0);
+    hvct_ring_pair(&reg, &p, &c, "quiet", 256, 56, 0);
     hvct_assert_rc(hvc_obj_open(&reg, "quiet", HVC_OBJ_RING, &o), 0);
     for (int i = 0; i < 100; i++)
         hvct_assert_rc(hvc_ring_recv(&c, buf, sizeof(buf)), -HVC_EAGAIN);
@@ -840,7 +830,7 @@ START_TEST(empty_episodes)
         struct hvc_ring bp, bc;
         struct hvc_obj bo;
 
-        make_pair(&bp, &bc, "quietb", 256, 56, HVC_RING_BLOCKING);
+        hvct_ring_pair(&reg, &bp, &bc, "quietb", 256, 56, HVC_RING_BLOCKING);
         for (int i = 0; i < 10; i++)
             hvct_assert_rc(hvc_ring_recv(&bc, buf, sizeof(buf)), -HVC_EAGAIN);
         ck_assert_uint_eq(bc.stalled, 1);

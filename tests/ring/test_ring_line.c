@@ -44,15 +44,6 @@ static void teardown(void)
     hvct_fixture_teardown(&reg);
 }
 
-static void make_pair(struct hvc_ring *p, struct hvc_ring *c, const char *name,
-                      uint32_t cap, uint32_t max, uint32_t flags)
-{
-    struct hvc_ring_attr a = {.capacity = cap, .max_msg = max, .writer = -1, .flags = flags};
-
-    hvct_assert_rc(hvc_ring_create(p, &reg, name, &a), 0);
-    hvct_assert_rc(hvc_ring_open(c, &reg, name, HVC_RING_CONSUMER), 0);
-}
-
 static struct hvc_wire_ring_rec *rec_at(const struct hvc_ring *q, uint32_t pos)
 {
     return (struct hvc_wire_ring_rec *)(void *)(q->data + (pos & q->mask));
@@ -91,7 +82,7 @@ START_TEST(stale_payload_not_taken)
     uint32_t want = HVC_REC_TAG(head2, 8, 0), len8 = 8;
     struct hvc_wire_ring_rec *h;
 
-    make_pair(&p, &c, "stale", 256, 100, 0);
+    hvct_ring_pair(&reg, &p, &c, "stale", 256, 100, 0);
     /* Lap 1, position 0: a 96-byte message whose payload bytes 8..15 sit at
      * ring offsets 16..23, the header of position head2 one lap later. */
     memset(msg, 0x5c, sizeof(msg));
@@ -175,7 +166,7 @@ START_TEST(producer_restart_at_prod)
         uint32_t old_prod, end;
 
         snprintf(name, sizeof(name), "restart%d", consumed);
-        make_pair(&p, &c, name, 1024, 100, 0);
+        hvct_ring_pair(&reg, &p, &c, name, 1024, 100, 0);
         send_seq(&p, 0, 3);
         read_seq(&c, 0, 3);
         old_prod = p.head;
@@ -214,7 +205,7 @@ START_TEST(producer_restart_held_or_torn)
     uint8_t buf[128];
     void *w;
 
-    make_pair(&p, &c, "held", 1024, 100, 0);
+    hvct_ring_pair(&reg, &p, &c, "held", 1024, 100, 0);
     send_seq(&p, 0, 2);
     for (int i = 0; i < 3; i++) {
         hvct_assert_rc(hvc_ring_reserve(&p, 50, &w), 0);
@@ -251,7 +242,7 @@ START_TEST(producer_restart_hostile_cons)
     struct hvc_ring p, p2, c;
     uint32_t saved;
 
-    make_pair(&p, &c, "hostcons", 1024, 100, 0);
+    hvct_ring_pair(&reg, &p, &c, "hostcons", 1024, 100, 0);
     send_seq(&p, 0, 5);
     read_seq(&c, 0, 5);
     saved = hvc_load_relaxed(&p.w->cons);
@@ -288,7 +279,7 @@ START_TEST(consumer_with_prod_lagging)
         uint32_t start;
 
         snprintf(name, sizeof(name), "lag%d", blocking);
-        make_pair(&p, &c, name, 1024, 100, blocking ? HVC_RING_BLOCKING : 0);
+        hvct_ring_pair(&reg, &p, &c, name, 1024, 100, blocking ? HVC_RING_BLOCKING : 0);
         start = p.head;
         send_seq(&p, 0, 6);
         /* Every store of prod lost: the records are there by their tags. */
@@ -347,7 +338,7 @@ START_TEST(wrap_every_offset_mixed)
         uint8_t buf[128];
 
         snprintf(name, sizeof(name), "wrap%u", start);
-        make_pair(&p, &c, name, cap, max, 0);
+        hvct_ring_pair(&reg, &p, &c, name, cap, max, 0);
         /* Move both to `start` with records of at most 104 bytes. */
         for (uint32_t d = start; d > 0;) {
             uint32_t step = d > 104u ? 104u : d;

@@ -54,6 +54,15 @@ void hvct_fixture_teardown(struct hvc_region *r)
     hvct_leak_teardown();
 }
 
+void hvct_ring_pair(struct hvc_region *r, struct hvc_ring *p, struct hvc_ring *c,
+                    const char *name, uint32_t cap, uint32_t max, uint32_t flags)
+{
+    struct hvc_ring_attr a = {.capacity = cap, .max_msg = max, .writer = -1, .flags = flags};
+
+    hvct_assert_rc(hvc_ring_create(p, r, name, &a), 0);
+    hvct_assert_rc(hvc_ring_open(c, r, name, HVC_RING_CONSUMER), 0);
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

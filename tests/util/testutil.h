@@ -27,6 +27,10 @@ const char *hvct_make_region(struct hvc_region *r, const char *tag, uint64_t siz
  * returns its path. hvct_fixture_teardown() detaches it and checks leaks. */
 const char *hvct_fixture_setup(struct hvc_region *r, const char *tag, uint64_t size);
 void hvct_fixture_teardown(struct hvc_region *r);
+/* A producer (created, writer = whoever calls) and a consumer (opened) on
+ * one ring of region r; fails the test if either cannot be had. */
+void hvct_ring_pair(struct hvc_region *r, struct hvc_ring *p, struct hvc_ring *c,
+                    const char *name, uint32_t cap, uint32_t max, uint32_t flags);
 
 /* Send library logs to stderr (set HVCT_LOG=4 for debug). */
 void hvct_log_to_stderr(void);
