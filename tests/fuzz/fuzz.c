@@ -393,6 +393,14 @@ void fz_end(void)
     target_len = 0;
 }
 
+void fz_end_pair(struct hvc_region *a, struct hvc_region *b)
+{
+    fz_quiet = 1;
+    hvc_region_detach(b);
+    hvc_region_detach(a);
+    fz_end();
+}
+
 int fz_region(struct hvc_region *r, const char *name, uint64_t size)
 {
     struct hvc_region_config cfg = {.size = size, .max_peers = 8, .max_objects = 32};

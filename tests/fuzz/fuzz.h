@@ -42,6 +42,8 @@ enum fz_mode {
 void fz_begin(const uint8_t *data, size_t size, enum fz_mode mode);
 /* Free the regions of this input (unpoisoned first). */
 void fz_end(void);
+/* The end of a two-peer target: quiet again, detach b then a, fz_end(). */
+void fz_end_pair(struct hvc_region *a, struct hvc_region *b);
 const struct hvc_platform *fz_platform(void);
 /* The doorbell backend's id for the next map() (like bellplat's). */
 extern int fz_self;

@@ -103,9 +103,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         FZ_CHECK(fz_rc_ok(rc));
     }
-    fz_quiet = 1;
-    hvc_region_detach(&b);
-    hvc_region_detach(&a);
-    fz_end();
+    fz_end_pair(&a, &b);
     return 0;
 }
