@@ -7,32 +7,10 @@
 # (HOST, db_host.c), which starts SERVER (hvcomm-ivshmem-server) and boots
 # the guest under QEMU with an ivshmem-doorbell device.
 # Usage: run_doorbell.sh HVCOMM_TOOL HOST SERVER SOURCE_DIR BUILD_DIR -- CORE_SOURCES...
+# (the arguments and the toolchain: common.sh)
 # A missing cross compiler, picolibc or QEMU gives SKIP (77) with the reason.
 set -eu
-gen=$1 host=$2 server=$3 src=$4 out=$5
-shift 5
-[ "${1:-}" = "--" ] && shift
-core=
-for f in "$@"; do
-    case $f in /*) core="$core $f" ;; *) core="$core $src/$f" ;; esac
-done
-mkdir -p "$out"
-need() {
-    command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 not installed (Debian package $2)"; exit 77; }
-}
-cc=riscv64-unknown-elf-gcc
-specs=/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
-need $cc gcc-riscv64-unknown-elf
-need qemu-system-riscv64 qemu-system-misc
-[ -e "$specs" ] || { echo "SKIP: $specs missing (Debian package picolibc-riscv64-unknown-elf)"; exit 77; }
-tests=$src/tests/rtos
-port=$src/ports/riscv-virt
-arch="-misa-spec=2.2 -march=rv64imac -mabi=lp64 -mcmodel=medany"
-cflags="-std=gnu11 -ffreestanding -O2 -g -ffunction-sections -fdata-sections --specs=$specs"
-# lwIP and the vnet driver, cross-built once (ports/rtos-guest/lwip.sh).
-# shellcheck disable=SC2086
-sh "$src/ports/rtos-guest/lwip.sh" "$src" "$out/liblwip-vnet.a" $cc $arch $cflags
-lwip=${HVC_LWIP_DIR:-$src/third_party/lwip}
+. "$4/tests/rtos/common.sh"
 "$gen" gen "$tests/rtos-doorbell.yaml" -o "$out/system.c" --name hvc_system_rtos_doorbell >/dev/null
 # shellcheck disable=SC2086
 $cc $arch $cflags -I"$src/include" -I"$src/ports/lwip" -I"$lwip/src/include" -Wall -Wextra -Werror -Wno-unused-parameter -nostartfiles \
@@ -41,4 +19,4 @@ $cc $arch $cflags -I"$src/include" -I"$src/ports/lwip" -I"$lwip/src/include" -Wa
     "$src/tests/baremetal/bmlib.c" "$src/ports/bm-common/pci.c" "$src/ports/rtos-guest/libc.c" \
     "$out/system.c" $core "$src/src/platform/baremetal/backend.c" \
     "$src/src/platform/baremetal/doorbell_ivshmem.c" "$out/liblwip-vnet.a" -lc -lgcc
-exec timeout "${HVC_RTOS_TIMEOUT:-150}" "$host" "$tests/rtos-doorbell.yaml" "$out/db_guest.elf" "$server"
+exec timeout "${HVC_RTOS_TIMEOUT:-150}" "$host" "$tests/rtos-doorbell.yaml" "$out/db_guest.elf" "$tool"
