@@ -9,7 +9,8 @@
  *   after the consumer acknowledged the previous round through a shared
  *   word: no time is used to synchronise. Every fourth round is
  *   free-running (published as soon as the previous one is acknowledged):
- *   it races the consumer's way into its sleep (raise, fence, re-check). Every message is checked
+ *   it races the consumer's way into its sleep (raise, fence, re-check) on
+ *   purpose, and is correct in any interleaving. Every message is checked
  *   (length, sequence number, checksum) and the index returned must be
  *   one of the rings published on. A lost wake-up makes a wait reach its
  *   30 s failure bound. Run as attached (a shared fence domain: light
